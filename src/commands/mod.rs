@@ -1,0 +1,41 @@
+//! One function per CLI command. Each loads what it needs, runs, and prints; errors bubble up
+//! as `anyhow` with context, and `main` prints them as one line.
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+pub mod bench;
+pub mod classify;
+pub mod eval;
+pub mod model;
+pub mod practice;
+pub mod sessions;
+pub mod transcribe;
+
+/// Global options every command sees.
+pub struct Globals {
+    pub config: Config,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = cli.models_dir {
+        config.models.dir = dir;
+    }
+    let g = Globals { config };
+    match cli.command {
+        Command::Practice(a) => practice::run(&g, a),
+        Command::Transcribe(a) => transcribe::run(&g, a),
+        Command::Devices => practice::devices(&g),
+        Command::Model(c) => model::run(&g, c),
+        Command::Classify => classify::run(&g),
+        Command::Eval(c) => eval::run(&g, c),
+        Command::Analyze(a) => sessions::analyze(&g, a),
+        Command::Sessions(a) => sessions::sessions(&g, a),
+        Command::Report(a) => sessions::report(&g, a),
+        Command::Review(a) => sessions::review(&g, a),
+        Command::Bench(c) => bench::run(&g, c),
+    }
+}

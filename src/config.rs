@@ -1,0 +1,379 @@
+//! Configuration: `RawConfig` mirrors the TOML (serde, unknown keys rejected) and is validated
+//! once into `Config`. The defaults live in `config/default.toml`, compiled in, so the file a
+//! user copies and the values the program uses cannot drift apart.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The shipped defaults, the same text as `config/default.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}; check the path given with --config")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {key} {message}")]
+    Invalid {
+        path: PathBuf,
+        key: &'static str,
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    models: RawModels,
+    audio: RawAudio,
+    vad: RawVad,
+    asr: RawAsr,
+    session: RawSession,
+    coach: RawCoach,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawModels {
+    dir: Option<PathBuf>,
+    default: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawAudio {
+    mic: Option<String>,
+    counterpart: Option<String>,
+    ring_secs: Option<f64>,
+    start_timeout_secs: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawVad {
+    threshold: Option<f32>,
+    pre_roll_ms: Option<u32>,
+    hangover_ms: Option<u32>,
+    early_pause_ms: Option<u32>,
+    min_speech_ms: Option<u32>,
+    max_utterance_ms: Option<u32>,
+    post_roll_ms: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawAsr {
+    threads: Option<u32>,
+    no_speech_threshold: Option<f32>,
+    logprob_threshold: Option<f32>,
+    entropy_threshold: Option<f32>,
+    language: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawSession {
+    dir: Option<String>,
+    record: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawCoach {
+    rules: Option<String>,
+    show_praise: Option<bool>,
+}
+
+/// Where "them" comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CounterpartInput {
+    None,
+    /// The right channel of the mic device.
+    RightChannel,
+    /// A separate input device by name.
+    Device(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelsConfig {
+    pub dir: PathBuf,
+    pub default: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AudioConfig {
+    /// `None` means the default input device.
+    pub mic: Option<String>,
+    pub counterpart: CounterpartInput,
+    pub ring_secs: f64,
+    pub start_timeout_secs: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VadConfig {
+    pub threshold: f32,
+    pub pre_roll_ms: u32,
+    pub hangover_ms: u32,
+    pub early_pause_ms: u32,
+    pub min_speech_ms: u32,
+    pub max_utterance_ms: u32,
+    pub post_roll_ms: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AsrConfig {
+    pub threads: u32,
+    pub no_speech_threshold: f32,
+    pub logprob_threshold: f32,
+    pub entropy_threshold: f32,
+    pub language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub dir: PathBuf,
+    pub record: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoachConfig {
+    /// `None`: the built-in rules.
+    pub rules: Option<PathBuf>,
+    pub show_praise: bool,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub models: ModelsConfig,
+    pub audio: AudioConfig,
+    pub vad: VadConfig,
+    pub asr: AsrConfig,
+    pub session: SessionConfig,
+    pub coach: CoachConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The shipped defaults are checked by a unit test, so this cannot fail at run time.
+        #[allow(clippy::expect_used)]
+        Config::from_toml_str(DEFAULT_TOML, Path::new("config/default.toml"))
+            .expect("shipped config/default.toml is valid")
+    }
+}
+
+impl Config {
+    /// Loads `path`, or the defaults when `None`. Values missing from the file take the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Ok(Config::default()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                Config::from_toml_str(&text, p)
+            }
+        }
+    }
+
+    /// Parses and validates TOML text; `path` is only used in messages.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let parse = |t: &str| -> Result<RawConfig, ConfigError> {
+            toml::from_str(t).map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string().replace('\n', " ").trim().to_string(),
+            })
+        };
+        let defaults: RawConfig = toml::from_str(DEFAULT_TOML).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("config/default.toml (built in)"),
+            message: e.to_string(),
+        })?;
+        let raw = parse(text)?;
+        validate(raw, defaults, path)
+    }
+}
+
+fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigError> {
+    let invalid = |key: &'static str, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        key,
+        message,
+    };
+    macro_rules! pick {
+        ($sec:ident . $field:ident) => {
+            match raw.$sec.$field.clone().or(d.$sec.$field.clone()) {
+                Some(v) => v,
+                None => {
+                    return Err(invalid(
+                        concat!(stringify!($sec), ".", stringify!($field)),
+                        "has no value and no default".into(),
+                    ))
+                }
+            }
+        };
+    }
+    let mic: String = pick!(audio.mic);
+    let counterpart: String = pick!(audio.counterpart);
+    let counterpart = match counterpart.as_str() {
+        "none" | "" => CounterpartInput::None,
+        "right" => CounterpartInput::RightChannel,
+        name => CounterpartInput::Device(name.to_string()),
+    };
+    let ring_secs: f64 = pick!(audio.ring_secs);
+    if !(0.1..=60.0).contains(&ring_secs) {
+        return Err(invalid("audio.ring_secs", format!("must be between 0.1 and 60, got {ring_secs}")));
+    }
+    let start_timeout_secs: f64 = pick!(audio.start_timeout_secs);
+    if !(0.1..=120.0).contains(&start_timeout_secs) {
+        return Err(invalid(
+            "audio.start_timeout_secs",
+            format!("must be between 0.1 and 120, got {start_timeout_secs}"),
+        ));
+    }
+    let vad = VadConfig {
+        threshold: pick!(vad.threshold),
+        pre_roll_ms: pick!(vad.pre_roll_ms),
+        hangover_ms: pick!(vad.hangover_ms),
+        early_pause_ms: pick!(vad.early_pause_ms),
+        min_speech_ms: pick!(vad.min_speech_ms),
+        max_utterance_ms: pick!(vad.max_utterance_ms),
+        post_roll_ms: pick!(vad.post_roll_ms),
+    };
+    if !(0.0..1.0).contains(&vad.threshold) {
+        return Err(invalid("vad.threshold", format!("must be in [0, 1), got {}", vad.threshold)));
+    }
+    if vad.hangover_ms < 100 || vad.hangover_ms > 5000 {
+        return Err(invalid("vad.hangover_ms", format!("must be 100..=5000, got {}", vad.hangover_ms)));
+    }
+    if vad.early_pause_ms > vad.hangover_ms {
+        return Err(invalid(
+            "vad.early_pause_ms",
+            format!("must not exceed vad.hangover_ms ({}), got {}", vad.hangover_ms, vad.early_pause_ms),
+        ));
+    }
+    if vad.max_utterance_ms < 2000 || vad.max_utterance_ms > 30000 {
+        return Err(invalid(
+            "vad.max_utterance_ms",
+            format!("must be 2000..=30000 (Whisper sees at most 30 s), got {}", vad.max_utterance_ms),
+        ));
+    }
+    if vad.pre_roll_ms > 2000 || vad.post_roll_ms > vad.hangover_ms {
+        return Err(invalid(
+            "vad.pre_roll_ms",
+            "pre_roll_ms must be at most 2000 and post_roll_ms at most hangover_ms".into(),
+        ));
+    }
+    let asr = AsrConfig {
+        threads: pick!(asr.threads),
+        no_speech_threshold: pick!(asr.no_speech_threshold),
+        logprob_threshold: pick!(asr.logprob_threshold),
+        entropy_threshold: pick!(asr.entropy_threshold),
+        language: pick!(asr.language),
+    };
+    if asr.threads > 64 {
+        return Err(invalid("asr.threads", format!("must be 0..=64, got {}", asr.threads)));
+    }
+    if !(0.0..=1.0).contains(&asr.no_speech_threshold) {
+        return Err(invalid(
+            "asr.no_speech_threshold",
+            format!("must be in [0, 1], got {}", asr.no_speech_threshold),
+        ));
+    }
+    let session_dir: String = pick!(session.dir);
+    let session = SessionConfig {
+        dir: if session_dir.is_empty() {
+            default_sessions_dir()
+        } else {
+            PathBuf::from(session_dir)
+        },
+        record: pick!(session.record),
+    };
+    let rules: String = pick!(coach.rules);
+    let coach = CoachConfig {
+        rules: if rules.is_empty() { None } else { Some(PathBuf::from(rules)) },
+        show_praise: pick!(coach.show_praise),
+    };
+    Ok(Config {
+        models: ModelsConfig {
+            dir: pick!(models.dir),
+            default: pick!(models.default),
+        },
+        audio: AudioConfig {
+            mic: if mic == "default" || mic.is_empty() { None } else { Some(mic) },
+            counterpart,
+            ring_secs,
+            start_timeout_secs,
+        },
+        vad,
+        asr,
+        session,
+        coach,
+    })
+}
+
+/// `$XDG_DATA_HOME/ringside/sessions`, else `~/.local/share/ringside/sessions`, else
+/// `./ringside-sessions`.
+pub fn default_sessions_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("ringside").join("sessions");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(h).join(".local/share/ringside/sessions");
+    }
+    PathBuf::from("ringside-sessions")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_default_config_parses() {
+        let c = Config::from_toml_str(DEFAULT_TOML, Path::new("config/default.toml")).unwrap();
+        assert_eq!(c.models.default, "tiny.en");
+        assert_eq!(c.vad.hangover_ms, 500);
+        assert_eq!(c.audio.counterpart, CounterpartInput::None);
+    }
+
+    #[test]
+    fn every_shipped_toml_in_config_dir_parses_as_main_config_or_is_known() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let p = dir.join("default.toml");
+        Config::load(Some(&p)).unwrap();
+    }
+
+    #[test]
+    fn partial_file_takes_defaults() {
+        let c = Config::from_toml_str("[vad]\nhangover_ms = 700\n", Path::new("x.toml")).unwrap();
+        assert_eq!(c.vad.hangover_ms, 700);
+        assert_eq!(c.vad.pre_roll_ms, 300);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_file_and_key() {
+        let e = Config::from_toml_str("[vad]\nhangover = 700\n", Path::new("my.toml")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("my.toml") && s.contains("hangover"), "{s}");
+        assert!(!s.contains('\n'), "one line: {s}");
+    }
+
+    #[test]
+    fn out_of_range_value_is_rejected() {
+        let e = Config::from_toml_str("[vad]\nthreshold = 1.5\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().contains("vad.threshold"));
+    }
+
+    #[test]
+    fn counterpart_variants() {
+        let c = Config::from_toml_str("[audio]\ncounterpart = \"right\"\n", Path::new("c")).unwrap();
+        assert_eq!(c.audio.counterpart, CounterpartInput::RightChannel);
+        let c = Config::from_toml_str("[audio]\ncounterpart = \"Monitor of X\"\n", Path::new("c")).unwrap();
+        assert_eq!(c.audio.counterpart, CounterpartInput::Device("Monitor of X".into()));
+    }
+}

@@ -1,0 +1,1 @@
+//! Session directories on disk: format of events, scorecard, listing, repair, review.

@@ -1,0 +1,1 @@
+//! Sinks: terminal view, session recording.

@@ -1,0 +1,1 @@
+//! Sources: microphone and counterpart capture (cpal), WAV replay.

@@ -1,0 +1,1 @@
+//! Transforms: segment (VAD), transcribe (Whisper), classify (acts), cue (rules).
