@@ -1,1 +1,4 @@
-//! Real-time audio: the cpal callback side (lock-free ring), sample conversion, resampling.
+//! Real-time audio helpers: the lock-free ring fed by the cpal callback, sample conversion and
+//! resampling to 16 kHz mono, WAV loading.
+pub mod resample;
+pub mod wav;

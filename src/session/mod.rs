@@ -1,1 +1,1 @@
-//! Session directories on disk: format of events, scorecard, listing, repair, review.
+//! Session directories on disk: the event format, the writer, scorecard, listing, repair, review.

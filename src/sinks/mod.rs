@@ -1,1 +1,3 @@
-//! Sinks: terminal view, session recording.
+//! Sinks: terminal view, session recording. Each has `begin` / `handle` / `finish`.
+pub mod recording;
+pub mod terminal;

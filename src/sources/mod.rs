@@ -1,1 +1,3 @@
 //! Sources: microphone and counterpart capture (cpal), WAV replay.
+pub mod microphone;
+pub mod replay;

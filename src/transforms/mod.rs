@@ -1,1 +1,8 @@
-//! Transforms: segment (VAD), transcribe (Whisper), classify (acts), cue (rules).
+//! Transforms: synchronous stages, `process(&mut self, input, out: &mut Vec<_>)`, no threads.
+//! segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules); `coach` bundles the
+//! last two with their rules file.
+pub mod classify;
+pub mod coach;
+pub mod cue;
+pub mod segment;
+pub mod transcribe;

@@ -1,0 +1,4 @@
+//! (to be written)
+pub fn bench_classify() -> anyhow::Result<()> {
+    anyhow::bail!("not implemented yet")
+}
