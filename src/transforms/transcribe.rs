@@ -1,1 +1,310 @@
-//! (to be written)
+//! Transcribe: speech segments -> text with whisper.cpp (whisper-rs). Runs on the transcriber
+//! thread (never on a tokio worker: a decode is long CPU work). One `WhisperState` is created
+//! at start and reused for every utterance.
+//!
+//! The live settings follow what works for short utterances on a CPU: greedy decoding, one
+//! segment, no cross-utterance context, no timestamps, and the encoder's audio context sized
+//! to the utterance (the main speed lever; too small a context drops words, hence the margin).
+//! Guards against Whisper's known failure on silence and noise ("Thank you.", "you you you"):
+//! no-speech probability, log-prob and entropy thresholds, bracketed non-speech tags and
+//! repeated-token output are dropped.
+
+use std::path::{Path, PathBuf};
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use crate::config::AsrConfig;
+use crate::event::SAMPLE_RATE_HZ;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error("cannot load Whisper model {path}: {message}; run `ringside model verify` or re-fetch it with `ringside model fetch`")]
+    Load { path: PathBuf, message: String },
+    #[error("Whisper failed on a {secs:.1} s utterance: {message}")]
+    Decode { secs: f64, message: String },
+}
+
+/// How a single decode is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeMode {
+    /// A live utterance (at most 30 s): one segment, no timestamps, audio context sized to it.
+    Utterance,
+    /// A whole file: timestamps and several segments; the audio context is sized when the
+    /// file is shorter than Whisper's 30 s window.
+    File,
+}
+
+/// A piece of text with its time span relative to the start of the decoded audio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSpan {
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub text: String,
+}
+
+/// The result of one decode.
+#[derive(Debug, Clone, Default)]
+pub struct Transcript {
+    /// Kept segments (after the hallucination guards).
+    pub spans: Vec<TextSpan>,
+    /// Segments dropped by a guard, with the reason (for debugging and counts).
+    pub dropped: Vec<(String, &'static str)>,
+}
+
+impl Transcript {
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.spans.iter().map(|s| s.text.as_str()).collect();
+        parts.join(" ")
+    }
+}
+
+/// Whisper on one thread with one reusable state.
+pub struct Transcriber {
+    // `state` borrows the context internally through an Arc; the context must outlive it,
+    // which holding both here guarantees.
+    state: WhisperState,
+    _ctx: WhisperContext,
+    cfg: AsrConfig,
+    threads: i32,
+    multilingual: bool,
+}
+
+/// Minimum input whisper.cpp decodes: shorter input is rejected as "too short", so pad.
+const MIN_DECODE_SAMPLES: usize = (SAMPLE_RATE_HZ as usize) * 11 / 10;
+
+/// Encoder frames per second of audio (1500 frames for 30 s).
+const AUDIO_CTX_PER_SEC: f64 = 50.0;
+/// Margin on the sized audio context: cutting it close drops the last words.
+const AUDIO_CTX_MARGIN: i32 = 128;
+
+impl Transcriber {
+    /// Loads the ggml model at `path`.
+    pub fn new(path: &Path, cfg: &AsrConfig) -> Result<Transcriber, AsrError> {
+        whisper_rs::install_logging_hooks();
+        let load_err = |message: String| AsrError::Load {
+            path: path.to_path_buf(),
+            message,
+        };
+        let path_str = path.to_str().ok_or_else(|| load_err("the path is not valid UTF-8".into()))?;
+        if !path.is_file() {
+            return Err(load_err("no such file".into()));
+        }
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx = WhisperContext::new_with_params(path_str, params)
+            .map_err(|e| load_err(format!("whisper.cpp rejected it ({e}); the file is corrupt or not a ggml Whisper model")))?;
+        let state = ctx.create_state().map_err(|e| load_err(format!("cannot create a decoder state ({e})")))?;
+        let threads = if cfg.threads == 0 {
+            std::thread::available_parallelism().map(|n| n.get() as i32).unwrap_or(2)
+        } else {
+            cfg.threads as i32
+        };
+        let multilingual = ctx.is_multilingual();
+        Ok(Transcriber {
+            state,
+            _ctx: ctx,
+            cfg: cfg.clone(),
+            threads,
+            multilingual,
+        })
+    }
+
+    /// The encoder audio context for `n` samples: ~50 frames a second plus a margin, capped at
+    /// Whisper's full window.
+    pub fn audio_ctx_for(n_samples: usize) -> i32 {
+        let secs = n_samples as f64 / SAMPLE_RATE_HZ as f64;
+        ((secs * AUDIO_CTX_PER_SEC).ceil() as i32 + AUDIO_CTX_MARGIN).min(1500)
+    }
+
+    /// Decodes `samples` (16 kHz mono f32).
+    pub fn transcribe(&mut self, samples: &[f32], mode: DecodeMode) -> Result<Transcript, AsrError> {
+        let secs = samples.len() as f64 / SAMPLE_RATE_HZ as f64;
+        let padded;
+        let input: &[f32] = if samples.len() < MIN_DECODE_SAMPLES {
+            let mut v = Vec::with_capacity(MIN_DECODE_SAMPLES);
+            v.extend_from_slice(samples);
+            v.resize(MIN_DECODE_SAMPLES, 0.0);
+            padded = v;
+            &padded
+        } else {
+            samples
+        };
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.threads);
+        p.set_language(Some(if self.multilingual { self.cfg.language.as_str() } else { "en" }));
+        p.set_translate(false);
+        p.set_no_context(true);
+        p.set_suppress_blank(true);
+        p.set_suppress_nst(true);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_special(false);
+        p.set_print_timestamps(false);
+        p.set_max_tokens(0);
+        p.set_entropy_thold(self.cfg.entropy_threshold);
+        p.set_logprob_thold(self.cfg.logprob_threshold);
+        p.set_no_speech_thold(self.cfg.no_speech_threshold);
+        let fits_window = input.len() <= 30 * SAMPLE_RATE_HZ as usize;
+        match mode {
+            DecodeMode::Utterance => {
+                p.set_single_segment(true);
+                p.set_no_timestamps(true);
+                // No temperature fallback on the live path: a retry doubles the latency and
+                // mostly produces a different hallucination.
+                p.set_temperature_inc(0.0);
+            }
+            DecodeMode::File => {
+                p.set_single_segment(false);
+                p.set_no_timestamps(false);
+            }
+        }
+        if fits_window {
+            p.set_audio_ctx(Self::audio_ctx_for(input.len()));
+        }
+        self.state.full(p, input).map_err(|e| AsrError::Decode {
+            secs,
+            message: e.to_string(),
+        })?;
+        let mut out = Transcript::default();
+        let n = self.state.full_n_segments();
+        for i in 0..n {
+            let Some(seg) = self.state.get_segment(i) else { continue };
+            let raw = match seg.to_str_lossy() {
+                Ok(t) => t.into_owned(),
+                Err(_) => continue,
+            };
+            let no_speech = seg.no_speech_probability();
+            let (t0, t1) = (seg.start_timestamp(), seg.end_timestamp());
+            let text = clean_text(&raw);
+            if text.is_empty() {
+                if !raw.trim().is_empty() {
+                    out.dropped.push((raw, "non-speech tag"));
+                }
+                continue;
+            }
+            if no_speech > self.cfg.no_speech_threshold && low_content(&text) {
+                out.dropped.push((text, "no-speech probability"));
+                continue;
+            }
+            if is_repetitive(&text) {
+                out.dropped.push((text, "repeated tokens"));
+                continue;
+            }
+            let (start_secs, end_secs) = match mode {
+                DecodeMode::Utterance => (0.0, secs),
+                DecodeMode::File => (t0 as f64 / 100.0, (t1 as f64 / 100.0).min(secs.max(0.0))),
+            };
+            out.spans.push(TextSpan {
+                start_secs,
+                end_secs,
+                text,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Removes non-speech annotations Whisper writes in brackets or parentheses
+/// ("[BLANK_AUDIO]", "(music)", "[typing]") and squeezes whitespace.
+pub fn clean_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut depth_sq = 0u32;
+    let mut depth_par = 0u32;
+    let mut depth_star = false;
+    for ch in raw.chars() {
+        match ch {
+            '[' => depth_sq += 1,
+            ']' => depth_sq = depth_sq.saturating_sub(1),
+            '(' => depth_par += 1,
+            ')' => depth_par = depth_par.saturating_sub(1),
+            '*' => depth_star = !depth_star,
+            '♪' => {}
+            _ if depth_sq == 0 && depth_par == 0 && !depth_star => out.push(ch),
+            _ => {}
+        }
+    }
+    let squeezed: Vec<&str> = out.split_whitespace().collect();
+    let s = squeezed.join(" ");
+    // A lone punctuation mark or dash is not speech.
+    if s.chars().all(|c| !c.is_alphanumeric()) {
+        return String::new();
+    }
+    s
+}
+
+/// Short stock phrases Whisper emits on near-silence; dropped only together with a high
+/// no-speech probability, so a real "thank you" still passes.
+fn low_content(text: &str) -> bool {
+    let words = text.split_whitespace().count();
+    words <= 4
+}
+
+/// True when the output is a loop: one word or short phrase repeated many times
+/// ("you you you you", "Thank you. Thank you. Thank you.").
+pub fn is_repetitive(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() < 4 {
+        return false;
+    }
+    // An n-gram (n = 1..=3) repeated back to back covering most of the text.
+    for n in 1..=3usize {
+        if words.len() < n * 4 {
+            continue;
+        }
+        let mut best_run = 1usize;
+        let mut run = 1usize;
+        let mut i = n;
+        while i + n <= words.len() {
+            if words[i..i + n] == words[i - n..i] {
+                run += 1;
+                best_run = best_run.max(run);
+                i += n;
+            } else {
+                run = 1;
+                i += 1;
+            }
+        }
+        if best_run >= 4 && best_run * n * 2 >= words.len() {
+            return true;
+        }
+    }
+    // Very few distinct words in a long output.
+    let mut distinct: Vec<&String> = words.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    words.len() >= 12 && distinct.len() * 5 < words.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_strips_non_speech_tags() {
+        assert_eq!(clean_text(" [BLANK_AUDIO]"), "");
+        assert_eq!(clean_text(" (music) Hello there."), "Hello there.");
+        assert_eq!(clean_text(" *typing*  so  what"), "so what");
+        assert_eq!(clean_text(" ..."), "");
+        assert_eq!(clean_text(" Is now a bad time?"), "Is now a bad time?");
+    }
+
+    #[test]
+    fn repetition_guard_catches_loops_not_speech() {
+        assert!(is_repetitive("you you you you you"));
+        assert!(is_repetitive("Thank you. Thank you. Thank you. Thank you."));
+        assert!(!is_repetitive("No, no, it's fine, go ahead."));
+        assert!(!is_repetitive("Is now a bad time to talk about your insurance?"));
+        assert!(!is_repetitive("yes yes"));
+    }
+
+    #[test]
+    fn audio_ctx_is_sized_with_margin_and_capped() {
+        assert_eq!(Transcriber::audio_ctx_for(16_000), 50 + 128);
+        assert_eq!(Transcriber::audio_ctx_for(16_000 * 3), 150 + 128);
+        assert_eq!(Transcriber::audio_ctx_for(16_000 * 40), 1500);
+    }
+}
