@@ -1,1 +1,578 @@
 //! Pipeline wiring: the one place that spawns threads and creates channels.
+//!
+//! ```text
+//!  source thread(s) ──AudioBlock──> segmenter (same thread) ──SegmentEvent──> transcriber thread
+//!        │                                                                        │
+//!        └──────────── Msg::Audio ──────────> session thread (caller) <── Msg::Utterance
+//!                                              coach -> cues -> sinks (terminal, recording)
+//! ```
+//!
+//! Channel edges and what happens when they are full:
+//! - cpal callback -> capture thread: `rtrb` ring of `audio.ring_secs`; full: drop newest
+//!   samples and count them (`dropped_samples` in the summary and status).
+//! - capture -> transcriber (`SegmentEvent`, bounded 256): block. Segments are rare; blocking
+//!   only happens when Whisper is far behind, and then the ring above absorbs it.
+//! - capture/transcriber -> session thread (`Msg`, bounded 4096): block (the session thread
+//!   only does cheap work: classify, write, print).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
+use crate::cli::Speed;
+use crate::config::{Config, CounterpartInput};
+use crate::event::{samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Speaker, Utterance, SAMPLE_RATE_HZ};
+use crate::sources::microphone;
+use crate::sources::replay::{Blocks, Replay};
+use crate::transforms::coach::Coach;
+use crate::transforms::segment::{SegmentEvent, Segmenter};
+use crate::transforms::transcribe::{DecodeMode, Transcriber};
+
+/// Where the audio comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Replay {
+        path: PathBuf,
+        them: Option<PathBuf>,
+        speed: Speed,
+        blocks: Blocks,
+    },
+    Live {
+        mic: Option<String>,
+        counterpart: CounterpartInput,
+    },
+}
+
+/// A change of a capture device during a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChange {
+    Lost,
+    Restored,
+    Fallback,
+}
+
+impl DeviceChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceChange::Lost => "lost",
+            DeviceChange::Restored => "restored",
+            DeviceChange::Fallback => "fallback",
+        }
+    }
+}
+
+/// What the session thread hands to sinks.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Captured audio of one channel (16 kHz), for recording and level meters.
+    Audio(AudioBlock),
+    Utterance(ClassifiedUtterance),
+    Cue(Cue),
+    Device {
+        speaker: Speaker,
+        change: DeviceChange,
+        at_sample: u64,
+        detail: String,
+    },
+    /// A non-fatal problem worth showing once (e.g. a failed decode).
+    Warning(String),
+}
+
+/// Messages into the session thread.
+enum Msg {
+    Audio(AudioBlock),
+    Utterance(Utterance),
+    Device {
+        speaker: Speaker,
+        change: DeviceChange,
+        at_sample: u64,
+        detail: String,
+    },
+    Warning(String),
+    /// A source could not start; the session cannot run.
+    Fatal(String),
+}
+
+/// Counters visible in status and at the end of a session.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub dropped_samples: AtomicU64,
+    pub decode_errors: AtomicU64,
+    pub segments_decoded: AtomicU64,
+    pub segments_reused: AtomicU64,
+}
+
+/// The outcome of a session.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub utterances: Vec<ClassifiedUtterance>,
+    pub cues: Vec<Cue>,
+    pub stream_samples: u64,
+    pub dropped_samples: u64,
+    pub decode_errors: u64,
+    pub channels: Vec<Speaker>,
+    pub wall_secs: f64,
+}
+
+/// Runs a session to its end (source exhausted, `stop` set, or the duration limit).
+/// `transcriber` is moved to its thread and handed back with the summary, so a daemon keeps
+/// the model loaded between sessions. `on_event` runs on the calling thread.
+pub fn run_session(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    limit_secs: Option<f64>,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<(Summary, Transcriber)> {
+    let started = Instant::now();
+    let stats = Arc::new(Stats::default());
+    let (msg_tx, msg_rx) = bounded::<Msg>(4096);
+    let (seg_tx, seg_rx) = bounded::<SegmentEvent>(256);
+    let limit = limit_secs.map(|s| (s * SAMPLE_RATE_HZ as f64) as u64);
+
+    // Sources.
+    let mut channels = vec![Speaker::Me];
+    let mut source_threads = Vec::new();
+    match input {
+        Input::Replay { path, them, speed, blocks } => {
+            let replay = Replay::load(path, them.as_deref())?;
+            if replay.has_counterpart() {
+                channels.push(Speaker::Them);
+            }
+            let (speed, blocks) = (*speed, *blocks);
+            let mut procs: HashMap<Speaker, ChannelProc> = channels
+                .iter()
+                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone())))
+                .collect();
+            let stop2 = stop.clone();
+            source_threads.push(
+                std::thread::Builder::new()
+                    .name("ringside-replay".into())
+                    .spawn(move || {
+                        replay.play(
+                            speed,
+                            blocks,
+                            limit,
+                            || stop2.load(Ordering::Relaxed),
+                            |speaker, pos, block| {
+                                if let Some(p) = procs.get_mut(&speaker) {
+                                    p.push(pos, block);
+                                }
+                            },
+                        );
+                        for p in procs.values_mut() {
+                            p.finish();
+                        }
+                    })
+                    .context("cannot start the replay thread")?,
+            );
+        }
+        Input::Live { mic, counterpart } => {
+            let mut plan = vec![(mic.clone(), vec![(Speaker::Me, ChannelSel::Mix)])];
+            match counterpart {
+                CounterpartInput::None => {}
+                CounterpartInput::RightChannel => {
+                    plan[0].1 = vec![(Speaker::Me, ChannelSel::Index(0)), (Speaker::Them, ChannelSel::Index(1))];
+                    channels.push(Speaker::Them);
+                }
+                CounterpartInput::Device(name) => {
+                    plan.push((Some(name.clone()), vec![(Speaker::Them, ChannelSel::Mix)]));
+                    channels.push(Speaker::Them);
+                }
+            }
+            for (device, sels) in plan {
+                let procs: Vec<(ChannelSel, ChannelProc)> = sels
+                    .into_iter()
+                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone())))
+                    .collect();
+                let live = LiveSource {
+                    device,
+                    ring_secs: cfg.audio.ring_secs,
+                    start_timeout: Duration::from_secs_f64(cfg.audio.start_timeout_secs),
+                    procs,
+                    stop: stop.clone(),
+                    msg_tx: msg_tx.clone(),
+                    stats: stats.clone(),
+                    limit,
+                };
+                source_threads.push(
+                    std::thread::Builder::new()
+                        .name("ringside-capture".into())
+                        .spawn(move || live.run())
+                        .context("cannot start a capture thread")?,
+                );
+            }
+        }
+    }
+    drop(seg_tx);
+
+    // Transcriber.
+    let tx = msg_tx.clone();
+    let tstats = stats.clone();
+    let transcriber_thread = std::thread::Builder::new()
+        .name("ringside-whisper".into())
+        .spawn(move || transcribe_loop(transcriber, seg_rx, tx, tstats))
+        .context("cannot start the transcriber thread")?;
+    drop(msg_tx);
+
+    // Session loop on this thread.
+    let mut summary = Summary {
+        channels: channels.clone(),
+        ..Summary::default()
+    };
+    let mut next_id = 0u64;
+    let mut cues = Vec::new();
+    let mut fatal = None;
+    let mut sink_error: Option<anyhow::Error> = None;
+    let mut emit = |ev: &Event, sink_error: &mut Option<anyhow::Error>| {
+        if sink_error.is_none() {
+            if let Err(e) = on_event(ev) {
+                *sink_error = Some(e);
+            }
+        }
+    };
+    for msg in msg_rx.iter() {
+        match msg {
+            Msg::Audio(block) => {
+                let end = block.start_sample + block.samples.len() as u64;
+                if end > summary.stream_samples {
+                    summary.stream_samples = end;
+                    coach.on_time(end, &mut cues);
+                }
+                emit(&Event::Audio(block), &mut sink_error);
+            }
+            Msg::Utterance(mut u) => {
+                u.id = next_id;
+                next_id += 1;
+                let cu = coach.process(u, &mut cues);
+                emit(&Event::Utterance(cu.clone()), &mut sink_error);
+                summary.utterances.push(cu);
+            }
+            Msg::Device { speaker, change, at_sample, detail } => {
+                emit(&Event::Device { speaker, change, at_sample, detail }, &mut sink_error);
+            }
+            Msg::Warning(w) => emit(&Event::Warning(w), &mut sink_error),
+            Msg::Fatal(e) => {
+                stop.store(true, Ordering::Relaxed);
+                fatal.get_or_insert(e);
+            }
+        }
+        for c in cues.drain(..) {
+            emit(&Event::Cue(c.clone()), &mut sink_error);
+            summary.cues.push(c);
+        }
+        if sink_error.is_some() {
+            // A sink failure (e.g. disk full while recording) is reported by the caller; the
+            // pipeline keeps running only if the sink chose to swallow it.
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+    for t in source_threads {
+        let _ = t.join();
+    }
+    let transcriber = transcriber_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the transcriber thread panicked"))?;
+    summary.dropped_samples = stats.dropped_samples.load(Ordering::Relaxed);
+    summary.decode_errors = stats.decode_errors.load(Ordering::Relaxed);
+    summary.wall_secs = started.elapsed().as_secs_f64();
+    if let Some(e) = fatal {
+        anyhow::bail!(e);
+    }
+    if let Some(e) = sink_error {
+        return Err(e);
+    }
+    Ok((summary, transcriber))
+}
+
+/// Segmenter plus the senders of one channel; lives on the channel's source thread.
+struct ChannelProc {
+    speaker: Speaker,
+    segmenter: Segmenter,
+    pos: u64,
+    seg_tx: Sender<SegmentEvent>,
+    msg_tx: Sender<Msg>,
+    events: Vec<SegmentEvent>,
+}
+
+impl ChannelProc {
+    fn new(speaker: Speaker, cfg: &Config, seg_tx: Sender<SegmentEvent>, msg_tx: Sender<Msg>) -> ChannelProc {
+        ChannelProc {
+            speaker,
+            segmenter: Segmenter::new(speaker, &cfg.vad),
+            pos: 0,
+            seg_tx,
+            msg_tx,
+            events: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, start: u64, samples: &[f32]) {
+        self.pos = start + samples.len() as u64;
+        self.segmenter.process(start, samples, &mut self.events);
+        self.forward();
+        let _ = self.msg_tx.send(Msg::Audio(AudioBlock {
+            speaker: self.speaker,
+            start_sample: start,
+            samples: samples.to_vec(),
+        }));
+    }
+
+    fn finish(&mut self) {
+        self.segmenter.finish(&mut self.events);
+        self.forward();
+    }
+
+    fn forward(&mut self) {
+        for e in self.events.drain(..) {
+            let _ = self.seg_tx.send(e);
+        }
+    }
+}
+
+/// Which samples of a device's frames feed a channel.
+#[derive(Debug, Clone, Copy)]
+enum ChannelSel {
+    Mix,
+    Index(usize),
+}
+
+/// A capture device feeding one or two channels, reopened when it fails.
+struct LiveSource {
+    device: Option<String>,
+    ring_secs: f64,
+    start_timeout: Duration,
+    procs: Vec<(ChannelSel, ChannelProc)>,
+    stop: Arc<AtomicBool>,
+    msg_tx: Sender<Msg>,
+    stats: Arc<Stats>,
+    limit: Option<u64>,
+}
+
+/// How long a lost named device is retried before falling back to the default input.
+const FALLBACK_GRACE: Duration = Duration::from_secs(5);
+
+impl LiveSource {
+    fn speaker0(&self) -> Speaker {
+        self.procs.first().map(|(_, p)| p.speaker).unwrap_or(Speaker::Me)
+    }
+
+    fn run(mut self) {
+        let t0 = Instant::now();
+        let mut first = true;
+        let mut use_default = false;
+        let mut lost_since: Option<Instant> = None;
+        while !self.stop.load(Ordering::Relaxed) && !self.past_limit() {
+            let name = if use_default { None } else { self.device.as_deref() };
+            let opened = microphone::find_input(name).and_then(|d| microphone::open(&d, self.ring_secs, self.start_timeout));
+            let mut cap = match opened {
+                Ok(c) => c,
+                Err(e) => {
+                    if first {
+                        let _ = self.msg_tx.send(Msg::Fatal(e.to_string()));
+                        break;
+                    }
+                    if !use_default && self.device.is_some() && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE) {
+                        use_default = true;
+                        let at = self.pos();
+                        let _ = self.msg_tx.send(Msg::Device {
+                            speaker: self.speaker0(),
+                            change: DeviceChange::Fallback,
+                            at_sample: at,
+                            detail: format!("{e}; falling back to the default input"),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                    self.pad_to_wall_clock(t0);
+                    continue;
+                }
+            };
+            lost_since = None;
+            if !first {
+                let at = self.pos();
+                let _ = self.msg_tx.send(Msg::Device {
+                    speaker: self.speaker0(),
+                    change: DeviceChange::Restored,
+                    at_sample: at,
+                    detail: cap.name.clone(),
+                });
+            }
+            first = false;
+            self.capture(&mut cap, t0);
+            if self.stop.load(Ordering::Relaxed) || self.past_limit() {
+                break;
+            }
+            // The stream failed: report, then reopen.
+            let at = self.pos();
+            let _ = self.msg_tx.send(Msg::Device {
+                speaker: self.speaker0(),
+                change: DeviceChange::Lost,
+                at_sample: at,
+                detail: format!("input {:?} stopped delivering audio", cap.name),
+            });
+            if lost_since.is_none() {
+                lost_since = Some(Instant::now());
+            }
+        }
+        for (_, p) in self.procs.iter_mut() {
+            p.finish();
+        }
+    }
+
+    fn pos(&self) -> u64 {
+        self.procs.first().map(|(_, p)| p.pos).unwrap_or(0)
+    }
+
+    fn past_limit(&self) -> bool {
+        self.limit.is_some_and(|l| self.pos() >= l)
+    }
+
+    /// While a device is gone, the timeline keeps running: pad with silence up to the wall
+    /// clock so the recording's gap has the length of the outage.
+    fn pad_to_wall_clock(&mut self, t0: Instant) {
+        let want = (t0.elapsed().as_secs_f64() * SAMPLE_RATE_HZ as f64) as u64;
+        for (_, p) in self.procs.iter_mut() {
+            if want > p.pos {
+                let zeros = vec![0.0f32; (want - p.pos) as usize];
+                let start = p.pos;
+                p.push(start, &zeros);
+            }
+        }
+    }
+
+    fn capture(&mut self, cap: &mut microphone::Capture, t0: Instant) {
+        let ch = cap.channels.max(1) as usize;
+        let mut resamplers: Vec<Option<Resampler>> =
+            self.procs.iter().map(|_| Resampler::new(cap.rate).ok()).collect();
+        let mut raw: Vec<f32> = Vec::with_capacity(cap.rate as usize * ch);
+        let mut mono = Vec::with_capacity(cap.rate as usize);
+        let mut out16 = Vec::with_capacity(SAMPLE_RATE_HZ as usize);
+        let mut last_dropped = 0u64;
+        let mut last_data = Instant::now();
+        // A reopened device starts where the timeline is now.
+        self.pad_to_wall_clock(t0);
+        loop {
+            if self.stop.load(Ordering::Relaxed) || self.past_limit() {
+                return;
+            }
+            if cap.stats.failed.load(Ordering::Relaxed) {
+                return;
+            }
+            let n = cap.consumer.slots();
+            let n = n - n % ch;
+            if n == 0 {
+                if last_data.elapsed() > Duration::from_secs(3) {
+                    // No callback for 3 s: the device is gone without an error report.
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            last_data = Instant::now();
+            raw.clear();
+            if let Ok(chunk) = cap.consumer.read_chunk(n) {
+                let (a, b) = chunk.as_slices();
+                raw.extend_from_slice(a);
+                raw.extend_from_slice(b);
+                chunk.commit_all();
+            }
+            let dropped = cap.stats.dropped.load(Ordering::Relaxed);
+            if dropped > last_dropped {
+                self.stats
+                    .dropped_samples
+                    .fetch_add((dropped - last_dropped) / ch as u64, Ordering::Relaxed);
+                last_dropped = dropped;
+            }
+            for (i, (sel, proc_)) in self.procs.iter_mut().enumerate() {
+                mono.clear();
+                match sel {
+                    ChannelSel::Mix => downmix_into(&raw, ch, &mut mono),
+                    ChannelSel::Index(k) => pick_channel_into(&raw, ch, *k, &mut mono),
+                }
+                out16.clear();
+                match resamplers.get_mut(i).and_then(|r| r.as_mut()) {
+                    Some(r) => r.process(&mono, &mut out16),
+                    None => out16.extend_from_slice(&mono),
+                }
+                if !out16.is_empty() {
+                    let start = proc_.pos;
+                    proc_.push(start, &out16);
+                }
+            }
+        }
+    }
+}
+
+/// The transcriber thread: decodes tentative segments at once and reuses the text when the
+/// final segment is the same audio.
+fn transcribe_loop(
+    mut t: Transcriber,
+    rx: Receiver<SegmentEvent>,
+    tx: Sender<Msg>,
+    stats: Arc<Stats>,
+) -> Transcriber {
+    // Per speaker: (start, end, text) of the last tentative decode.
+    let mut pending: HashMap<Speaker, (u64, u64, String)> = HashMap::new();
+    let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<String> {
+        match t.transcribe(samples, DecodeMode::Utterance) {
+            Ok(tr) => {
+                stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
+                Some(tr.text())
+            }
+            Err(e) => {
+                stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                let _ = tx.send(Msg::Warning(format!("{e}; the utterance is skipped")));
+                None
+            }
+        }
+    };
+    for ev in rx.iter() {
+        match ev {
+            SegmentEvent::Tentative(seg) => {
+                // At max speed the final segment is often already queued: skip the guess.
+                if let Some(text) = decode(&mut t, &seg.samples) {
+                    pending.insert(seg.speaker, (seg.start_sample, seg.end_sample, text));
+                }
+            }
+            SegmentEvent::Resumed { speaker, .. } => {
+                pending.remove(&speaker);
+            }
+            SegmentEvent::Final(seg) => {
+                let reused = match pending.remove(&seg.speaker) {
+                    Some((s, e, text)) if s == seg.start_sample && e == seg.end_sample => {
+                        stats.segments_reused.fetch_add(1, Ordering::Relaxed);
+                        Some(text)
+                    }
+                    _ => None,
+                };
+                let text = match reused {
+                    Some(x) => Some(x),
+                    None => decode(&mut t, &seg.samples),
+                };
+                let Some(text) = text else { continue };
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
+                let hang_ms = samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
+                let _ = tx.send(Msg::Utterance(Utterance {
+                    id: 0,
+                    speaker: seg.speaker,
+                    start_sample: seg.start_sample,
+                    end_sample: seg.end_sample,
+                    text,
+                    latency_ms: Some(wait_ms + hang_ms),
+                }));
+            }
+        }
+    }
+    t
+}

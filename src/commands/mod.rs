@@ -19,6 +19,13 @@ pub struct Globals {
     pub config: Config,
 }
 
+/// Resolves a model name or path (default: `models.default`), fetching the default model on
+/// first use.
+pub fn model_path(g: &Globals, spec: Option<&str>) -> Result<std::path::PathBuf> {
+    let spec = spec.unwrap_or(&g.config.models.default);
+    Ok(crate::model::resolve(spec, &g.config.models.dir, true)?)
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(dir) = cli.models_dir {

@@ -1,6 +1,130 @@
-//! `ringside practice`, `ringside devices`
-use anyhow::{bail, Result};
+//! `ringside practice` (a live session in the terminal) and `ringside devices`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
 use super::Globals;
+use crate::app::{run_session, Event, Input};
 use crate::cli::PracticeArgs;
-pub fn run(_g: &Globals, _a: PracticeArgs) -> Result<()> { bail!("not implemented yet") }
-pub fn devices(_g: &Globals) -> Result<()> { bail!("not implemented yet") }
+use crate::config::CounterpartInput;
+use crate::sinks::terminal::TerminalSink;
+use crate::sources::microphone;
+use crate::sources::replay::Blocks;
+use crate::transforms::coach::Coach;
+use crate::transforms::transcribe::Transcriber;
+
+/// The built-in sample call (stereo: left = me, right = them), compiled into the binary so
+/// the demo works from any directory.
+const SAMPLE_CALL: &[u8] = include_bytes!("../../tests/fixtures/sample_call.wav");
+
+/// Writes the built-in sample call to a temporary file and returns its path.
+pub fn sample_call_path() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("ringside-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let p = dir.join("sample_call.wav");
+    std::fs::write(&p, SAMPLE_CALL).with_context(|| format!("cannot write {}", p.display()))?;
+    Ok(p)
+}
+
+/// Chooses the input: a replay file, the sample, or live devices (the sample when no
+/// microphone exists at all).
+fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
+    if let Some(p) = &a.replay {
+        return Ok((
+            Input::Replay { path: p.clone(), them: None, speed: a.speed, blocks: Blocks::default() },
+            format!("replaying {}", p.display()),
+        ));
+    }
+    let mic = a.mic.clone().or_else(|| g.config.audio.mic.clone());
+    let sample = a.sample || (mic.is_none() && microphone::find_input(None).is_err());
+    if sample {
+        let why = if a.sample { "" } else { " (no microphone found)" };
+        return Ok((
+            Input::Replay { path: sample_call_path()?, them: None, speed: a.speed, blocks: Blocks::default() },
+            format!("replaying the built-in sample call{why}"),
+        ));
+    }
+    let counterpart = if a.counterpart_right {
+        CounterpartInput::RightChannel
+    } else if let Some(c) = &a.counterpart {
+        CounterpartInput::Device(c.clone())
+    } else {
+        g.config.audio.counterpart.clone()
+    };
+    let desc = format!(
+        "live: me = {}, them = {}",
+        mic.as_deref().unwrap_or("default input"),
+        match &counterpart {
+            CounterpartInput::None => "none (coaching me only)".to_string(),
+            CounterpartInput::RightChannel => "right channel of the mic".to_string(),
+            CounterpartInput::Device(d) => d.clone(),
+        }
+    );
+    Ok((Input::Live { mic, counterpart }, desc))
+}
+
+pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
+    let (input, desc) = choose_input(g, &a)?;
+    let model = super::model_path(g, a.model.as_deref())?;
+    let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
+    eprintln!("ringside: loading {}", model.display());
+    let transcriber = Transcriber::new(&model, &g.config.asr)?;
+    eprintln!("ringside: {desc}; Ctrl-C ends the session");
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    let mut term = TerminalSink::new(g.config.coach.show_praise);
+    let json = a.json;
+    let mut on_event = |ev: &Event| -> Result<()> {
+        if json {
+            let v = match ev {
+                Event::Utterance(cu) => serde_json::json!({"type": "utterance", "id": cu.utterance.id,
+                    "speaker": cu.utterance.speaker, "start": cu.utterance.start_secs(), "end": cu.utterance.end_secs(),
+                    "text": cu.utterance.text, "act": cu.act, "why": cu.why, "latency_ms": cu.utterance.latency_ms}),
+                Event::Cue(c) => serde_json::json!({"type": "cue", "id": c.id, "severity": c.severity,
+                    "message": c.message, "time": crate::event::samples_to_secs(c.at_sample), "utterance_id": c.utterance_id}),
+                Event::Device { speaker, change, at_sample, detail } => serde_json::json!({"type": "device",
+                    "speaker": speaker, "event": change.as_str(), "time": crate::event::samples_to_secs(*at_sample), "detail": detail}),
+                Event::Warning(w) => serde_json::json!({"type": "warning", "message": w}),
+                Event::Audio(_) => return Ok(()),
+            };
+            let mut o = std::io::stdout().lock();
+            writeln!(o, "{v}")?;
+            o.flush()?;
+        } else {
+            term.handle(ev)?;
+        }
+        Ok(())
+    };
+    let (summary, _t) = run_session(&g.config, &input, transcriber, &mut coach, stop, a.duration, &mut on_event)?;
+    eprintln!(
+        "ringside: session over: {:.1} s of audio, {} utterances, {} cues, {} dropped samples",
+        crate::event::samples_to_secs(summary.stream_samples),
+        summary.utterances.len(),
+        summary.cues.len(),
+        summary.dropped_samples
+    );
+    Ok(())
+}
+
+pub fn devices(_g: &Globals) -> Result<()> {
+    let (host, list) = microphone::list_devices().map_err(|e| anyhow::anyhow!("cannot list audio devices: {e}"))?;
+    println!("host: {host}");
+    if list.is_empty() {
+        println!("no audio devices found (on a machine without a sound card, use `ringside practice --sample`)");
+    }
+    for d in list {
+        let dir = match (d.is_input, d.is_output) {
+            (true, true) => "in/out",
+            (true, false) => "in",
+            (false, true) => "out",
+            _ => "-",
+        };
+        println!("{} {:6} {:40} {}", if d.is_default { "*" } else { " " }, dir, d.name, d.default_format);
+    }
+    Ok(())
+}

@@ -1,1 +1,1 @@
-//! (to be written)
+//! (placeholder until the session branch lands)
