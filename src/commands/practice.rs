@@ -40,7 +40,13 @@ fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
         ));
     }
     let mic = a.mic.clone().or_else(|| g.config.audio.mic.clone());
-    let sample = a.sample || (mic.is_none() && microphone::find_input(None).is_err());
+    // With no microphone named, make sure the default input really opens (on a machine
+    // without a sound card ALSA still lists a "default" PCM that fails on open).
+    let sample = a.sample
+        || (mic.is_none()
+            && microphone::find_input(None)
+                .and_then(|d| microphone::open(&d, 0.5, std::time::Duration::from_secs(2)))
+                .is_err());
     if sample {
         let why = if a.sample { "" } else { " (no microphone found)" };
         return Ok((

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up for Ringside on Debian/Ubuntu: system packages, the build,
+# and the default Whisper model. Fast the second time: it installs only what is missing.
+#
+#   scripts/setup.sh            packages + release build + model
+#   scripts/setup.sh --test     packages for the tests too (PulseAudio, sox, TTS voices)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+cd "$repo"
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+pkgs=(cmake libclang-dev libasound2-dev pkg-config curl python3-pip unzip)
+if [ "$want_test" = 1 ]; then
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins sox festival festvox-us-slt-hts flite)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3-pip: any working pip will do (e.g. a pyenv Python).
+if python3 -m pip --version >/dev/null 2>&1; then
+  missing=("${missing[@]/python3-pip}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: error: cargo not found; install Rust from rustup.rs" >&2; exit 1; }

