@@ -61,9 +61,13 @@ pub struct AudioBlock {
 #[derive(Debug, Clone)]
 pub struct SpeechSegment {
     pub speaker: Speaker,
+    /// First speech frame (the detected onset).
     pub start_sample: u64,
+    /// End of the last speech frame.
     pub end_sample: u64,
-    /// Samples from `start_sample` to `end_sample` (pre-roll included).
+    /// Where `samples` begins: the onset minus the pre-roll.
+    pub audio_start_sample: u64,
+    /// The audio to decode: pre-roll, speech and post-roll.
     pub samples: Vec<f32>,
     /// Stream position at which the segmenter decided the segment had ended (end of speech
     /// plus the hangover); used for latency measurement.

@@ -119,7 +119,7 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
 
 pub fn devices(_g: &Globals) -> Result<()> {
     let (host, list) = microphone::list_devices().map_err(|e| anyhow::anyhow!("cannot list audio devices: {e}"))?;
-    println!("host: {host}");
+    println!("host: {host}   (* = default; pass the id or the name to --mic / --counterpart)");
     if list.is_empty() {
         println!("no audio devices found (on a machine without a sound card, use `ringside practice --sample`)");
     }
@@ -130,7 +130,14 @@ pub fn devices(_g: &Globals) -> Result<()> {
             (false, true) => "out",
             _ => "-",
         };
-        println!("{} {:6} {:40} {}", if d.is_default { "*" } else { " " }, dir, d.name, d.default_format);
+        println!(
+            "{} {:6} {:32} {:40} {}",
+            if d.is_default { "*" } else { " " },
+            dir,
+            d.id,
+            d.name,
+            d.default_format
+        );
     }
     Ok(())
 }

@@ -51,6 +51,8 @@ pub struct Capture {
 #[derive(Debug, Clone)]
 pub struct DeviceInfo {
     pub name: String,
+    /// The host's stable id of the device (e.g. the PulseAudio source name).
+    pub id: String,
     pub is_input: bool,
     pub is_output: bool,
     pub default_format: String,
@@ -68,21 +70,24 @@ fn device_name(d: &cpal::Device) -> String {
 pub fn list_devices() -> Result<(String, Vec<DeviceInfo>), String> {
     let host = cpal::default_host();
     let host_name = host.id().name().to_string();
-    let def_in = host.default_input_device().map(|d| device_name(&d));
-    let def_out = host.default_output_device().map(|d| device_name(&d));
+    let id_of = |d: cpal::Device| d.id().map(|i| i.to_string()).ok();
+    let def_in = host.default_input_device().and_then(id_of);
+    let def_out = host.default_output_device().and_then(id_of);
     let mut out = Vec::new();
     let devices = host.devices().map_err(|e| e.to_string())?;
     for d in devices {
         let name = device_name(&d);
+        let id = d.id().map(|i| i.to_string()).unwrap_or_default();
         let is_input = d.default_input_config().is_ok();
         let is_output = d.default_output_config().is_ok();
         let cfg = if is_input { d.default_input_config().ok() } else { d.default_output_config().ok() };
         let default_format = cfg
             .map(|c| format!("{} ch, {} Hz, {:?}", c.channels(), c.sample_rate(), c.sample_format()))
             .unwrap_or_else(|| "-".into());
-        let is_default = Some(&name) == def_in.as_ref() || Some(&name) == def_out.as_ref();
+        let is_default = Some(&id) == def_in.as_ref() || Some(&id) == def_out.as_ref();
         out.push(DeviceInfo {
             name,
+            id,
             is_input,
             is_output,
             default_format,
@@ -107,7 +112,16 @@ pub fn find_input(name: Option<&str>) -> Result<cpal::Device, OpenError> {
             if let Some(d) = devices.iter().find(|d| device_name(d) == n) {
                 return Ok(d.clone());
             }
-            if let Some(d) = devices.iter().find(|d| d.id().map(|i| i.to_string() == n).unwrap_or(false)) {
+            // Ids look like "host:name"; accept the whole id or the part after the host.
+            let id_matches = |d: &cpal::Device| {
+                d.id()
+                    .map(|i| {
+                        let s = i.to_string();
+                        s == n || s.split_once(':').is_some_and(|(_, rest)| rest == n)
+                    })
+                    .unwrap_or(false)
+            };
+            if let Some(d) = devices.iter().find(|d| id_matches(d)) {
                 return Ok(d.clone());
             }
             let lower = n.to_lowercase();

@@ -39,7 +39,10 @@ fn ms_to_frames(ms: u32) -> usize {
 }
 
 struct Active {
+    /// Stream position of `samples[0]`.
     start_sample: u64,
+    /// The first speech frame.
+    onset_sample: u64,
     samples: Vec<f32>,
     speech_frames: usize,
     /// Sample position just after the last speech frame.
@@ -163,6 +166,7 @@ impl Segmenter {
                     self.history.clear();
                     self.active = Some(Active {
                         start_sample,
+                        onset_sample: self.frame_start,
                         samples,
                         speech_frames: 1,
                         last_speech_end: frame_end,
@@ -217,6 +221,7 @@ impl Segmenter {
                     }
                     out.push(SegmentEvent::Final(seg));
                     a.start_sample = frame_end;
+                    a.onset_sample = frame_end;
                     a.samples = Vec::with_capacity(SAMPLE_RATE_HZ as usize * 4);
                     a.speech_frames = 0;
                     a.tentative_sent = false;
@@ -248,8 +253,9 @@ fn segment_of(speaker: Speaker, a: &Active, post_roll: usize, now: u64) -> Speec
     let n = (end - a.start_sample) as usize;
     SpeechSegment {
         speaker,
-        start_sample: a.start_sample,
-        end_sample: end,
+        start_sample: a.onset_sample,
+        end_sample: a.last_speech_end.min(end),
+        audio_start_sample: a.start_sample,
         samples: a.samples[..n].to_vec(),
         closed_at_sample: now,
         closed_at: Instant::now(),
@@ -342,8 +348,8 @@ mod tests {
         assert_eq!(a.len(), 2, "{a:?}");
         // Segment bounds near the truth (1.0-2.5 s and 3.5-5.5 s), pre-roll included.
         let (s0, e0) = a[0];
-        assert!((s0 as i64 - 16_000).abs() < 16_000 * 4 / 10, "start {s0}");
-        assert!((e0 as i64 - 40_000).abs() < 16_000 * 4 / 10, "end {e0}");
+        assert!((s0 as i64 - 16_000).abs() < 16_000 * 3 / 10, "start {s0}");
+        assert!((e0 as i64 - 40_000).abs() < 16_000 * 3 / 10, "end {e0}");
     }
 
     #[test]
