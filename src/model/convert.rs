@@ -24,7 +24,11 @@ pub struct Piece {
 }
 
 fn whole(name: String) -> Vec<Piece> {
-    vec![Piece { name, part: 0, of: 1 }]
+    vec![Piece {
+        name,
+        part: 0,
+        of: 1,
+    }]
 }
 
 /// ggml names for a CTranslate2 variable, `None` if the name is not part of a Whisper model.
@@ -40,7 +44,9 @@ pub fn map_name(ct2: &str) -> Option<Vec<Piece>> {
         "conv1/weight" | "conv1/bias" | "conv2/weight" | "conv2/bias" if enc => {
             return Some(whole(format!("encoder.{}", rest.replace('/', "."))))
         }
-        "position_encodings/encodings" => return Some(whole(format!("{side}.positional_embedding"))),
+        "position_encodings/encodings" => {
+            return Some(whole(format!("{side}.positional_embedding")))
+        }
         "embeddings/weight" if !enc => return Some(whole("decoder.token_embedding.weight".into())),
         _ => {}
     }
@@ -58,20 +64,31 @@ pub fn map_name(ct2: &str) -> Option<Vec<Piece>> {
     let (module, param) = sub.rsplit_once('/')?;
     let b = format!("{side}.blocks.{idx}");
     let lin = matches!(param, "weight" | "bias");
-    let piece = |n: &str, part, of| Piece { name: format!("{b}.{n}.{param}"), part, of };
+    let piece = |n: &str, part, of| Piece {
+        name: format!("{b}.{n}.{param}"),
+        part,
+        of,
+    };
     let pieces = match module {
         "self_attention/layer_norm" => whole(format!("{b}.attn_ln.{}", ln(param)?)),
         "ffn/layer_norm" => whole(format!("{b}.mlp_ln.{}", ln(param)?)),
         "attention/layer_norm" if !enc => whole(format!("{b}.cross_attn_ln.{}", ln(param)?)),
         _ if !lin => return None,
         "self_attention/linear_0" if param == "weight" => {
-            vec![piece("attn.query", 0, 3), piece("attn.key", 1, 3), piece("attn.value", 2, 3)]
+            vec![
+                piece("attn.query", 0, 3),
+                piece("attn.key", 1, 3),
+                piece("attn.value", 2, 3),
+            ]
         }
         "self_attention/linear_0" => vec![piece("attn.query", 0, 3), piece("attn.value", 2, 3)],
         "self_attention/linear_1" => vec![piece("attn.out", 0, 1)],
         "attention/linear_0" if !enc => vec![piece("cross_attn.query", 0, 1)],
         "attention/linear_1" if !enc && param == "weight" => {
-            vec![piece("cross_attn.key", 0, 2), piece("cross_attn.value", 1, 2)]
+            vec![
+                piece("cross_attn.key", 0, 2),
+                piece("cross_attn.value", 1, 2),
+            ]
         }
         "attention/linear_1" if !enc => vec![piece("cross_attn.value", 1, 2)],
         "attention/linear_2" if !enc => vec![piece("cross_attn.out", 0, 1)],
@@ -110,7 +127,10 @@ pub struct Converted {
 }
 
 fn not_whisper(dir: &Path, what: impl Into<String>) -> ModelError {
-    ModelError::NotWhisper { dir: dir.to_owned(), what: what.into() }
+    ModelError::NotWhisper {
+        dir: dir.to_owned(),
+        what: what.into(),
+    }
 }
 
 /// Read the tokens of `vocabulary.txt` or `vocabulary.json`.
@@ -145,13 +165,22 @@ fn derive_hparams(dir: &Path, m: &Ct2Model, f: &mut File) -> Result<Hparams, Mod
         let prefix = format!("{side}/layer_");
         m.vars
             .iter()
-            .filter_map(|v| v.name.strip_prefix(&prefix)?.split('/').next()?.parse::<usize>().ok())
+            .filter_map(|v| {
+                v.name
+                    .strip_prefix(&prefix)?
+                    .split('/')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
             .collect::<BTreeSet<_>>()
             .len()
     };
     // Whisper's head size is always 64; older exports may lack the num_heads scalars.
     let mut heads = |name: &str, state: usize| -> Result<i32, ModelError> {
-        Ok(m.read_scalar(f, name)?.map(|h| h as i32).unwrap_or((state / 64) as i32))
+        Ok(m.read_scalar(f, name)?
+            .map(|h| h as i32)
+            .unwrap_or((state / 64) as i32))
     };
     let h = Hparams {
         n_vocab: emb[0] as i32,
@@ -191,12 +220,16 @@ fn plan(dir: &Path, m: &Ct2Model) -> Result<Vec<(usize, Vec<OutTensor>)>, ModelE
         if v.name == "decoder/projection/weight" {
             continue;
         }
-        let pieces = map_name(&v.name).ok_or_else(|| not_whisper(dir, format!("unknown variable {}", v.name)))?;
+        let pieces = map_name(&v.name)
+            .ok_or_else(|| not_whisper(dir, format!("unknown variable {}", v.name)))?;
         let mut tensors = Vec::new();
         for piece in pieces {
             let rows = v.dims[0];
             if rows % piece.of != 0 {
-                return Err(not_whisper(dir, format!("{} has {rows} rows, not divisible by {}", v.name, piece.of)));
+                return Err(not_whisper(
+                    dir,
+                    format!("{} has {rows} rows, not divisible by {}", v.name, piece.of),
+                ));
             }
             let mut shape = v.dims.clone();
             shape[0] = rows / piece.of;
@@ -214,7 +247,13 @@ fn plan(dir: &Path, m: &Ct2Model) -> Result<Vec<(usize, Vec<OutTensor>)>, ModelE
 }
 
 /// Bytes of one piece of a variable, in the output type.
-fn piece_bytes(m: &Ct2Model, f: &mut File, v: &Variable, t: &OutTensor, cache: &mut Option<Vec<f32>>) -> Result<Vec<u8>, ModelError> {
+fn piece_bytes(
+    m: &Ct2Model,
+    f: &mut File,
+    v: &Variable,
+    t: &OutTensor,
+    cache: &mut Option<Vec<f32>>,
+) -> Result<Vec<u8>, ModelError> {
     let row_elems = v.numel() / v.dims[0];
     let rows = v.dims[0] / t.piece.of;
     let (start, len) = (t.piece.part * rows * row_elems, rows * row_elems);
@@ -226,11 +265,16 @@ fn piece_bytes(m: &Ct2Model, f: &mut File, v: &Variable, t: &OutTensor, cache: &
     if cache.is_none() {
         *cache = Some(m.read_f32(f, v)?);
     }
-    let vals = cache.as_deref().map(|c| &c[start..start + len]).unwrap_or(&[]);
+    let vals = cache
+        .as_deref()
+        .map(|c| &c[start..start + len])
+        .unwrap_or(&[]);
     Ok(if t.f32 {
         vals.iter().flat_map(|x| x.to_le_bytes()).collect()
     } else {
-        vals.iter().flat_map(|&x| half::f32_to_f16(x).to_le_bytes()).collect()
+        vals.iter()
+            .flat_map(|&x| half::f32_to_f16(x).to_le_bytes())
+            .collect()
     })
 }
 
@@ -245,18 +289,30 @@ pub fn convert_dir(dir: &Path, out: &Path, progress: bool) -> Result<Converted, 
     let config = dir.join("config.json");
     if config.is_file() {
         let text = std::fs::read_to_string(&config).map_err(|e| ModelError::io(&config, e))?;
-        serde_json::from_str::<serde_json::Value>(&text).map_err(|e| not_whisper(dir, format!("config.json: {e}")))?;
+        serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| not_whisper(dir, format!("config.json: {e}")))?;
     }
     let m = Ct2Model::open(&bin)?;
     if m.spec != "WhisperSpec" {
-        return Err(not_whisper(dir, format!("model.bin is a {}, not a WhisperSpec", m.spec)));
+        return Err(not_whisper(
+            dir,
+            format!("model.bin is a {}, not a WhisperSpec", m.spec),
+        ));
     }
     let mut f = File::open(&bin).map_err(|e| ModelError::io(&bin, e))?;
     let hparams = derive_hparams(dir, &m, &mut f)?;
     let tokens = load_vocabulary(dir)?;
-    let regular = vocab::regular_tokens(&tokens).ok_or_else(|| not_whisper(dir, "vocabulary has no <|endoftext|>"))?;
+    let regular = vocab::regular_tokens(&tokens)
+        .ok_or_else(|| not_whisper(dir, "vocabulary has no <|endoftext|>"))?;
     if regular.len() > hparams.n_vocab as usize {
-        return Err(not_whisper(dir, format!("{} tokens for an embedding of {}", regular.len(), hparams.n_vocab)));
+        return Err(not_whisper(
+            dir,
+            format!(
+                "{} tokens for an embedding of {}",
+                regular.len(),
+                hparams.n_vocab
+            ),
+        ));
     }
     let plan = plan(dir, &m)?;
     let filters = mel::filterbank(hparams.n_mels as usize);
@@ -277,9 +333,16 @@ pub fn convert_dir(dir: &Path, out: &Path, progress: bool) -> Result<Converted, 
         header.extend_from_slice(t);
     }
     let total = header.len() as u64
-        + plan.iter().flat_map(|(_, ts)| ts).map(|t| (t.header_len() + t.nbytes()) as u64).sum::<u64>();
+        + plan
+            .iter()
+            .flat_map(|(_, ts)| ts)
+            .map(|t| (t.header_len() + t.nbytes()) as u64)
+            .sum::<u64>();
 
-    let label = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let label = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut prog = Progress::new(progress, format!("converting to {label}"), total);
     let mut w = PartFile::create(out, total)?;
     w.write(&header)?;
@@ -310,7 +373,11 @@ pub fn convert_dir(dir: &Path, out: &Path, progress: bool) -> Result<Converted, 
         return Err(e);
     }
     super::write_sha_file(out, &sha256)?;
-    Ok(Converted { hparams, sha256, bytes: total })
+    Ok(Converted {
+        hparams,
+        sha256,
+        bytes: total,
+    })
 }
 
 #[cfg(test)]
@@ -319,7 +386,11 @@ pub(crate) mod tests {
     use crate::model::ct2::tests::Builder;
 
     fn names(ct2: &str) -> Vec<(String, usize, usize)> {
-        map_name(ct2).unwrap_or_default().into_iter().map(|p| (p.name, p.part, p.of)).collect()
+        map_name(ct2)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.name, p.part, p.of))
+            .collect()
     }
 
     #[test]
@@ -327,16 +398,43 @@ pub(crate) mod tests {
         let one = |n: &str| vec![(n.to_string(), 0, 1)];
         assert_eq!(names("encoder/conv1/weight"), one("encoder.conv1.weight"));
         assert_eq!(names("encoder/conv2/bias"), one("encoder.conv2.bias"));
-        assert_eq!(names("encoder/position_encodings/encodings"), one("encoder.positional_embedding"));
-        assert_eq!(names("decoder/position_encodings/encodings"), one("decoder.positional_embedding"));
-        assert_eq!(names("encoder/layer_norm/gamma"), one("encoder.ln_post.weight"));
+        assert_eq!(
+            names("encoder/position_encodings/encodings"),
+            one("encoder.positional_embedding")
+        );
+        assert_eq!(
+            names("decoder/position_encodings/encodings"),
+            one("decoder.positional_embedding")
+        );
+        assert_eq!(
+            names("encoder/layer_norm/gamma"),
+            one("encoder.ln_post.weight")
+        );
         assert_eq!(names("decoder/layer_norm/beta"), one("decoder.ln.bias"));
-        assert_eq!(names("decoder/embeddings/weight"), one("decoder.token_embedding.weight"));
-        assert_eq!(names("encoder/layer_3/self_attention/layer_norm/gamma"), one("encoder.blocks.3.attn_ln.weight"));
-        assert_eq!(names("decoder/layer_0/attention/layer_norm/beta"), one("decoder.blocks.0.cross_attn_ln.bias"));
-        assert_eq!(names("decoder/layer_1/ffn/linear_1/weight"), one("decoder.blocks.1.mlp.2.weight"));
-        assert_eq!(names("encoder/layer_0/ffn/linear_0/bias"), one("encoder.blocks.0.mlp.0.bias"));
-        assert_eq!(names("decoder/layer_2/attention/linear_2/bias"), one("decoder.blocks.2.cross_attn.out.bias"));
+        assert_eq!(
+            names("decoder/embeddings/weight"),
+            one("decoder.token_embedding.weight")
+        );
+        assert_eq!(
+            names("encoder/layer_3/self_attention/layer_norm/gamma"),
+            one("encoder.blocks.3.attn_ln.weight")
+        );
+        assert_eq!(
+            names("decoder/layer_0/attention/layer_norm/beta"),
+            one("decoder.blocks.0.cross_attn_ln.bias")
+        );
+        assert_eq!(
+            names("decoder/layer_1/ffn/linear_1/weight"),
+            one("decoder.blocks.1.mlp.2.weight")
+        );
+        assert_eq!(
+            names("encoder/layer_0/ffn/linear_0/bias"),
+            one("encoder.blocks.0.mlp.0.bias")
+        );
+        assert_eq!(
+            names("decoder/layer_2/attention/linear_2/bias"),
+            one("decoder.blocks.2.cross_attn.out.bias")
+        );
         assert_eq!(
             names("encoder/layer_0/self_attention/linear_0/weight"),
             vec![
@@ -348,9 +446,15 @@ pub(crate) mod tests {
         // The key bias is dropped: whisper.cpp has no such tensor.
         assert_eq!(
             names("encoder/layer_0/self_attention/linear_0/bias"),
-            vec![("encoder.blocks.0.attn.query.bias".into(), 0, 3), ("encoder.blocks.0.attn.value.bias".into(), 2, 3)]
+            vec![
+                ("encoder.blocks.0.attn.query.bias".into(), 0, 3),
+                ("encoder.blocks.0.attn.value.bias".into(), 2, 3)
+            ]
         );
-        assert_eq!(names("decoder/layer_5/attention/linear_1/bias"), vec![("decoder.blocks.5.cross_attn.value.bias".into(), 1, 2)]);
+        assert_eq!(
+            names("decoder/layer_5/attention/linear_1/bias"),
+            vec![("decoder.blocks.5.cross_attn.value.bias".into(), 1, 2)]
+        );
         assert!(map_name("encoder/attention/linear_0/weight").is_none());
         assert!(map_name("encoder/layer_0/attention/linear_0/weight").is_none());
         assert!(map_name("decoder/layer_0/ffn/layer_norm/weight").is_none());
@@ -368,28 +472,48 @@ pub(crate) mod tests {
             .f32s("encoder/conv1/bias", &[d], &vals(d, 0.0))
             .f32s("encoder/conv2/weight", &[d, d, 3], &vals(d * d * 3, 0.0))
             .f32s("encoder/conv2/bias", &[d], &vals(d, 0.0))
-            .f32s("encoder/position_encodings/encodings", &[6, d], &vals(6 * d, 0.0))
+            .f32s(
+                "encoder/position_encodings/encodings",
+                &[6, d],
+                &vals(6 * d, 0.0),
+            )
             .f32s("encoder/layer_norm/gamma", &[d], &vals(d, 0.0))
             .f32s("encoder/layer_norm/beta", &[d], &vals(d, 0.0))
-            .f32s("decoder/position_encodings/encodings", &[4, d], &vals(4 * d, 0.0))
+            .f32s(
+                "decoder/position_encodings/encodings",
+                &[4, d],
+                &vals(4 * d, 0.0),
+            )
             .f32s("decoder/embeddings/weight", &[5, d], &vals(5 * d, 0.0))
             .f32s("decoder/layer_norm/gamma", &[d], &vals(d, 0.0))
             .f32s("decoder/layer_norm/beta", &[d], &vals(d, 0.0));
         for side in ["encoder", "decoder"] {
             let p = format!("{side}/layer_0");
             let mut lns = vec!["self_attention", "ffn"];
-            let mut lins: Vec<(&str, u32, u32)> =
-                vec![("self_attention/linear_0", 3 * d, d), ("self_attention/linear_1", d, d), ("ffn/linear_0", 4 * d, d), ("ffn/linear_1", d, 4 * d)];
+            let mut lins: Vec<(&str, u32, u32)> = vec![
+                ("self_attention/linear_0", 3 * d, d),
+                ("self_attention/linear_1", d, d),
+                ("ffn/linear_0", 4 * d, d),
+                ("ffn/linear_1", d, 4 * d),
+            ];
             if side == "decoder" {
                 lns.push("attention");
-                lins.extend([("attention/linear_0", d, d), ("attention/linear_1", 2 * d, d), ("attention/linear_2", d, d)]);
+                lins.extend([
+                    ("attention/linear_0", d, d),
+                    ("attention/linear_1", 2 * d, d),
+                    ("attention/linear_2", d, d),
+                ]);
             }
             for ln in lns {
                 b = b.f32s(&format!("{p}/{ln}/layer_norm/gamma"), &[d], &vals(d, 0.0));
                 b = b.f32s(&format!("{p}/{ln}/layer_norm/beta"), &[d], &vals(d, 0.0));
             }
             for (lin, rows, cols) in lins {
-                b = b.f32s(&format!("{p}/{lin}/weight"), &[rows, cols], &vals(rows * cols, 0.0));
+                b = b.f32s(
+                    &format!("{p}/{lin}/weight"),
+                    &[rows, cols],
+                    &vals(rows * cols, 0.0),
+                );
                 b = b.f32s(&format!("{p}/{lin}/bias"), &[rows], &vals(rows, 0.0));
             }
         }
@@ -404,7 +528,8 @@ pub(crate) mod tests {
         let info = ggml::read_info(path).unwrap();
         let bytes = std::fs::read(path).unwrap();
         // Re-walk to find offsets: header, filters, vocab, then tensors in order.
-        let i32_at = |o: usize| i32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let i32_at =
+            |o: usize| i32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
         let mut o = 4 + 44;
         o += 8 + (i32_at(o) * i32_at(o + 4) * 4) as usize;
         let n_tok = i32_at(o);
@@ -424,7 +549,9 @@ pub(crate) mod tests {
     }
 
     fn as_f16(b: &[u8]) -> Vec<f32> {
-        b.chunks_exact(2).map(|c| half::f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect()
+        b.chunks_exact(2)
+            .map(|c| half::f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+            .collect()
     }
 
     #[test]
@@ -441,13 +568,19 @@ pub(crate) mod tests {
         // Fused QKV [3d, d] = 0..48: key is rows d..2d, i.e. values 16..32.
         let (ty, ne, data) = tensor_data(&out, "encoder.blocks.0.attn.key.weight");
         assert_eq!((ty, ne), (1, vec![4, 4]));
-        assert_eq!(as_f16(&data), (16..32).map(|v| v as f32).collect::<Vec<_>>());
+        assert_eq!(
+            as_f16(&data),
+            (16..32).map(|v| v as f32).collect::<Vec<_>>()
+        );
         let (_, _, data) = tensor_data(&out, "encoder.blocks.0.attn.value.weight");
         assert_eq!(as_f16(&data)[0], 32.0);
         // Biases are f32; the value bias is the last third.
         let (ty, _, data) = tensor_data(&out, "encoder.blocks.0.attn.value.bias");
         assert_eq!(ty, 0);
-        assert_eq!(f32::from_le_bytes([data[0], data[1], data[2], data[3]]), 8.0);
+        assert_eq!(
+            f32::from_le_bytes([data[0], data[1], data[2], data[3]]),
+            8.0
+        );
         // Cross-attention KV [2d, d]: value is the second half.
         let (_, _, data) = tensor_data(&out, "decoder.blocks.0.cross_attn.value.weight");
         assert_eq!(as_f16(&data)[0], 16.0);
@@ -464,7 +597,10 @@ pub(crate) mod tests {
         crate::model::verify(&out).unwrap();
         // Deterministic: converting again gives the same bytes.
         let out2 = dir.path().join("ggml-test2.bin");
-        assert_eq!(convert_dir(dir.path(), &out2, false).unwrap().sha256, c.sha256);
+        assert_eq!(
+            convert_dir(dir.path(), &out2, false).unwrap().sha256,
+            c.sha256
+        );
     }
 
     #[test]

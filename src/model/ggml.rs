@@ -92,15 +92,24 @@ pub fn expected_tensors(h: &Hparams) -> Vec<(String, Vec<usize>)> {
     let u = |v: i32| v.max(0) as usize;
     let (sa, st) = (u(h.n_audio_state), u(h.n_text_state));
     let mut t: Vec<(String, Vec<usize>)> = vec![
-        ("encoder.positional_embedding".into(), vec![sa, u(h.n_audio_ctx)]),
+        (
+            "encoder.positional_embedding".into(),
+            vec![sa, u(h.n_audio_ctx)],
+        ),
         ("encoder.conv1.weight".into(), vec![3, u(h.n_mels), sa]),
         ("encoder.conv1.bias".into(), vec![1, sa]),
         ("encoder.conv2.weight".into(), vec![3, sa, sa]),
         ("encoder.conv2.bias".into(), vec![1, sa]),
         ("encoder.ln_post.weight".into(), vec![sa]),
         ("encoder.ln_post.bias".into(), vec![sa]),
-        ("decoder.positional_embedding".into(), vec![st, u(h.n_text_ctx)]),
-        ("decoder.token_embedding.weight".into(), vec![st, u(h.n_vocab)]),
+        (
+            "decoder.positional_embedding".into(),
+            vec![st, u(h.n_text_ctx)],
+        ),
+        (
+            "decoder.token_embedding.weight".into(),
+            vec![st, u(h.n_vocab)],
+        ),
         ("decoder.ln.weight".into(), vec![st]),
         ("decoder.ln.bias".into(), vec![st]),
     ];
@@ -166,7 +175,9 @@ impl Reader<'_> {
             return Err(self.truncated(what));
         }
         let mut b = [0u8; 4];
-        self.r.read_exact(&mut b).map_err(|e| ModelError::io(self.path, e))?;
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| ModelError::io(self.path, e))?;
         self.pos += 4;
         Ok(i32::from_le_bytes(b))
     }
@@ -175,17 +186,25 @@ impl Reader<'_> {
         if self.pos + n > self.len {
             return Err(self.truncated(what));
         }
-        self.r.seek_relative(n as i64).map_err(|e| ModelError::io(self.path, e))?;
+        self.r
+            .seek_relative(n as i64)
+            .map_err(|e| ModelError::io(self.path, e))?;
         self.pos += n;
         Ok(())
     }
 
     fn truncated(&self, what: &str) -> ModelError {
-        ModelError::Truncated { path: self.path.to_owned(), what: format!("{what} (file ends at byte {})", self.len) }
+        ModelError::Truncated {
+            path: self.path.to_owned(),
+            what: format!("{what} (file ends at byte {})", self.len),
+        }
     }
 
     fn bad(&self, what: String) -> ModelError {
-        ModelError::BadHeader { path: self.path.to_owned(), what }
+        ModelError::BadHeader {
+            path: self.path.to_owned(),
+            what,
+        }
     }
 }
 
@@ -196,13 +215,19 @@ pub fn check_magic(path: &Path) -> Result<(), ModelError> {
     match f.read_exact(&mut b) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(ModelError::BadMagic { path: path.to_owned(), found: 0 })
+            return Err(ModelError::BadMagic {
+                path: path.to_owned(),
+                found: 0,
+            })
         }
         Err(e) => return Err(ModelError::io(path, e)),
     }
     let found = u32::from_le_bytes(b);
     if found != MAGIC {
-        return Err(ModelError::BadMagic { path: path.to_owned(), found });
+        return Err(ModelError::BadMagic {
+            path: path.to_owned(),
+            found,
+        });
     }
     Ok(())
 }
@@ -213,7 +238,12 @@ pub fn read_info(path: &Path) -> Result<GgmlInfo, ModelError> {
     check_magic(path)?;
     let file = File::open(path).map_err(|e| ModelError::io(path, e))?;
     let len = file.metadata().map_err(|e| ModelError::io(path, e))?.len();
-    let mut r = Reader { r: BufReader::new(file), path, pos: 0, len };
+    let mut r = Reader {
+        r: BufReader::new(file),
+        path,
+        pos: 0,
+        len,
+    };
     r.i32("magic")?;
     let mut a = [0i32; 11];
     for v in a.iter_mut() {
@@ -225,7 +255,10 @@ pub fn read_info(path: &Path) -> Result<GgmlInfo, ModelError> {
     }
     let (n_mel, n_fft) = (r.i32("mel filters")?, r.i32("mel filters")?);
     if n_mel != hparams.n_mels || n_fft <= 0 {
-        return Err(r.bad(format!("mel filter table is {n_mel}x{n_fft} for {} mels", hparams.n_mels)));
+        return Err(r.bad(format!(
+            "mel filter table is {n_mel}x{n_fft} for {} mels",
+            hparams.n_mels
+        )));
     }
     r.skip(n_mel as u64 * n_fft as u64 * 4, "mel filters")?;
     let n_tokens = r.i32("vocabulary")?;
@@ -245,7 +278,10 @@ pub fn read_info(path: &Path) -> Result<GgmlInfo, ModelError> {
         let name_len = r.i32("tensor header")?;
         let ty = r.i32("tensor header")?;
         if !(1..=4).contains(&ndim) || !(1..=256).contains(&name_len) {
-            return Err(r.bad(format!("tensor #{} has a bad header (ndim {ndim}, name length {name_len})", tensors.len())));
+            return Err(r.bad(format!(
+                "tensor #{} has a bad header (ndim {ndim}, name length {name_len})",
+                tensors.len()
+            )));
         }
         let mut ne = Vec::with_capacity(ndim as usize);
         for _ in 0..ndim {
@@ -259,20 +295,29 @@ pub fn read_info(path: &Path) -> Result<GgmlInfo, ModelError> {
             return Err(r.truncated("tensor name"));
         }
         let mut name = vec![0u8; name_len as usize];
-        r.r.read_exact(&mut name).map_err(|e| ModelError::io(path, e))?;
+        r.r.read_exact(&mut name)
+            .map_err(|e| ModelError::io(path, e))?;
         r.pos += name_len as u64;
         let name = String::from_utf8_lossy(&name).into_owned();
-        let nbytes = tensor_bytes(ty, &ne).ok_or_else(|| r.bad(format!("tensor {name} has unknown type {ty}")))?;
+        let nbytes = tensor_bytes(ty, &ne)
+            .ok_or_else(|| r.bad(format!("tensor {name} has unknown type {ty}")))?;
         if r.pos + nbytes as u64 > r.len {
             return Err(ModelError::Truncated {
                 path: path.to_owned(),
-                what: format!("tensor {name} needs {nbytes} bytes, only {} left", r.len - r.pos),
+                what: format!(
+                    "tensor {name} needs {nbytes} bytes, only {} left",
+                    r.len - r.pos
+                ),
             });
         }
         r.skip(nbytes as u64, &name)?;
         tensors.push(TensorInfo { name, ty, ne });
     }
-    Ok(GgmlInfo { hparams, n_tokens: n_tokens as usize, tensors })
+    Ok(GgmlInfo {
+        hparams,
+        n_tokens: n_tokens as usize,
+        tensors,
+    })
 }
 
 /// [`read_info`] plus: the tensor table is exactly the one whisper.cpp expects for the
@@ -280,21 +325,35 @@ pub fn read_info(path: &Path) -> Result<GgmlInfo, ModelError> {
 pub fn check_structure(path: &Path) -> Result<GgmlInfo, ModelError> {
     let info = read_info(path)?;
     let expected = expected_tensors(&info.hparams);
-    let incomplete = |what: String| ModelError::Incomplete { path: path.to_owned(), what };
+    let incomplete = |what: String| ModelError::Incomplete {
+        path: path.to_owned(),
+        what,
+    };
     for (name, ne) in &expected {
         match info.tensors.iter().find(|t| &t.name == name) {
             None => return Err(incomplete(format!("tensor {name} is missing"))),
             Some(t) if &t.ne != ne => {
-                return Err(incomplete(format!("tensor {name} has shape {:?}, expected {ne:?}", t.ne)))
+                return Err(incomplete(format!(
+                    "tensor {name} has shape {:?}, expected {ne:?}",
+                    t.ne
+                )))
             }
             Some(_) => {}
         }
     }
-    if let Some(t) = info.tensors.iter().find(|t| !expected.iter().any(|(n, _)| n == &t.name)) {
+    if let Some(t) = info
+        .tensors
+        .iter()
+        .find(|t| !expected.iter().any(|(n, _)| n == &t.name))
+    {
         return Err(incomplete(format!("unexpected tensor {}", t.name)));
     }
     if info.tensors.len() != expected.len() {
-        return Err(incomplete(format!("{} tensors, expected {}", info.tensors.len(), expected.len())));
+        return Err(incomplete(format!(
+            "{} tensors, expected {}",
+            info.tensors.len(),
+            expected.len()
+        )));
     }
     Ok(info)
 }

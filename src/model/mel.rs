@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(fb.len(), 80 * N_FREQS);
         for &(row, bin, want) in REFERENCE {
             let got = fb[row * N_FREQS + bin];
-            assert!((got - want).abs() < 2e-9, "row {row} bin {bin}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 2e-9,
+                "row {row} bin {bin}: {got} vs {want}"
+            );
         }
     }
 

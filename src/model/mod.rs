@@ -47,7 +47,11 @@ pub enum ModelError {
     #[error("{} is not a complete whisper.cpp model ({what}): delete it and run: {}", path.display(), refetch(path))]
     Incomplete { path: PathBuf, what: String },
     #[error("{}: sha256 {actual} does not match {expected} recorded in {}: delete both files and run: {}", path.display(), sha_path(path).display(), refetch(path))]
-    ShaMismatch { path: PathBuf, expected: String, actual: String },
+    ShaMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("{} is not a CTranslate2 Whisper model ({what}): expected model.bin (WhisperSpec), vocabulary.txt or vocabulary.json, and config.json", dir.display())]
     NotWhisper { dir: PathBuf, what: String },
     #[error("{}: malformed CTranslate2 model ({what}): download or export it again", path.display())]
@@ -59,12 +63,18 @@ pub enum ModelError {
     #[error("could not fetch model {name}: {what}")]
     Fetch { name: String, what: String },
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl ModelError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        Self::Io { path: path.to_owned(), source }
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 
@@ -97,7 +107,10 @@ pub fn sha_path(path: &Path) -> PathBuf {
 
 /// Record `sha` for `path` as a `sha256sum` line (`<hex>  <file name>`).
 pub fn write_sha_file(path: &Path, sha: &str) -> Result<(), ModelError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let sp = sha_path(path);
     let mut w = output::PartFile::create(&sp, 100)?;
     w.write(format!("{sha}  {name}\n").as_bytes())?;
@@ -132,10 +145,16 @@ pub fn file_sha256(path: &Path) -> Result<String, ModelError> {
 
 /// Compare a file with its recorded sha256. `Ok(false)` when there is no sha file.
 pub fn check_sha(path: &Path) -> Result<bool, ModelError> {
-    let Some(expected) = recorded_sha(path)? else { return Ok(false) };
+    let Some(expected) = recorded_sha(path)? else {
+        return Ok(false);
+    };
     let actual = file_sha256(path)?;
     if actual != expected {
-        return Err(ModelError::ShaMismatch { path: path.to_owned(), expected, actual });
+        return Err(ModelError::ShaMismatch {
+            path: path.to_owned(),
+            expected,
+            actual,
+        });
     }
     Ok(true)
 }
@@ -176,9 +195,13 @@ pub fn resolve(spec: &str, models_dir: &Path, progress: bool) -> Result<PathBuf,
         ggml::check_magic(as_path)?;
         return Ok(as_path.to_owned());
     }
-    let looks_like_path = spec.contains(std::path::MAIN_SEPARATOR) || spec.contains('/') || spec.ends_with(".bin");
+    let looks_like_path =
+        spec.contains(std::path::MAIN_SEPARATOR) || spec.contains('/') || spec.ends_with(".bin");
     if looks_like_path {
-        return Err(ModelError::Missing { path: as_path.to_owned(), name: "tiny.en".into() });
+        return Err(ModelError::Missing {
+            path: as_path.to_owned(),
+            name: "tiny.en".into(),
+        });
     }
     let path = installed_path(models_dir, spec);
     if path.is_file() {
@@ -186,7 +209,9 @@ pub fn resolve(spec: &str, models_dir: &Path, progress: bool) -> Result<PathBuf,
         return Ok(path);
     }
     if fetch::known(spec).is_none() {
-        return Err(ModelError::UnknownModel { spec: spec.to_owned() });
+        return Err(ModelError::UnknownModel {
+            spec: spec.to_owned(),
+        });
     }
     fetch(spec, models_dir, false, progress)
 }
@@ -210,9 +235,15 @@ mod tests {
         let err = resolve(p.to_str().unwrap(), dir.path(), false).unwrap_err();
         assert!(matches!(err, ModelError::BadMagic { .. }), "{err}");
         assert!(err.to_string().contains("not-a-model.bin"), "{err}");
-        assert!(matches!(verify(&p).unwrap_err(), ModelError::BadMagic { .. }));
+        assert!(matches!(
+            verify(&p).unwrap_err(),
+            ModelError::BadMagic { .. }
+        ));
         std::fs::write(&p, b"gg").unwrap();
-        assert!(matches!(verify(&p).unwrap_err(), ModelError::BadMagic { .. }));
+        assert!(matches!(
+            verify(&p).unwrap_err(),
+            ModelError::BadMagic { .. }
+        ));
     }
 
     #[test]
@@ -225,11 +256,17 @@ mod tests {
         let err = verify(&cut).unwrap_err();
         assert!(matches!(err, ModelError::Truncated { .. }), "{err}");
         let msg = err.to_string();
-        assert!(msg.contains("ggml-cut.bin") && msg.contains("truncated") && !msg.contains('\n'), "{msg}");
+        assert!(
+            msg.contains("ggml-cut.bin") && msg.contains("truncated") && !msg.contains('\n'),
+            "{msg}"
+        );
         // Cut at a tensor boundary: structurally fine, but a tensor is missing.
         let info = ggml::read_info(&p).unwrap();
         let last = info.tensors.last().unwrap();
-        let n = ggml::tensor_bytes(last.ty, &last.ne).unwrap() + 12 + 4 * last.ne.len() + last.name.len();
+        let n = ggml::tensor_bytes(last.ty, &last.ne).unwrap()
+            + 12
+            + 4 * last.ne.len()
+            + last.name.len();
         std::fs::write(&cut, &bytes[..bytes.len() - n]).unwrap();
         let err = verify(&cut).unwrap_err();
         assert!(matches!(err, ModelError::Incomplete { .. }), "{err}");
@@ -250,17 +287,27 @@ mod tests {
         let err = resolve("synth", dir.path(), false).unwrap_err();
         assert!(matches!(err, ModelError::ShaMismatch { .. }), "{err}");
         let msg = err.to_string();
-        assert!(msg.contains("ggml-synth.bin") && msg.contains("delete"), "{msg}");
+        assert!(
+            msg.contains("ggml-synth.bin") && msg.contains("delete"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn missing_and_unknown_specs() {
         let dir = tempfile::tempdir().unwrap();
         let err = resolve("no/such/model.bin", dir.path(), false).unwrap_err();
-        assert!(err.to_string().contains("ringside model fetch tiny.en"), "{err}");
+        assert!(
+            err.to_string().contains("ringside model fetch tiny.en"),
+            "{err}"
+        );
         let err = resolve("medium-ish", dir.path(), false).unwrap_err();
         assert!(matches!(err, ModelError::UnknownModel { .. }), "{err}");
         let err = verify(&installed_path(dir.path(), "tiny.en")).unwrap_err();
-        assert!(err.to_string().contains("run: ringside model fetch tiny.en"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("run: ringside model fetch tiny.en"),
+            "{err}"
+        );
     }
 }

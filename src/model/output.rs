@@ -22,7 +22,10 @@ pub fn part_path(path: &Path) -> PathBuf {
 /// Map a write error on `path` to a [`ModelError`], singling out a full disk.
 pub fn write_error(path: &Path, e: std::io::Error, needed: u64) -> ModelError {
     if e.raw_os_error() == Some(libc::ENOSPC) || e.raw_os_error() == Some(libc::EDQUOT) {
-        ModelError::NoSpace { path: path.to_owned(), needed_mb: needed.div_ceil(1 << 20) }
+        ModelError::NoSpace {
+            path: path.to_owned(),
+            needed_mb: needed.div_ceil(1 << 20),
+        }
     } else {
         ModelError::io(path, e)
     }
@@ -50,22 +53,36 @@ impl PartFile {
             .truncate(true)
             .open(&part)
             .map_err(|e| write_error(&part, e, expected))?;
-        Ok(Self { final_path: final_path.to_owned(), part, w: Some(BufWriter::with_capacity(1 << 20, f)), hasher: Sha256::new(), expected })
+        Ok(Self {
+            final_path: final_path.to_owned(),
+            part,
+            w: Some(BufWriter::with_capacity(1 << 20, f)),
+            hasher: Sha256::new(),
+            expected,
+        })
     }
 
     pub fn write(&mut self, buf: &[u8]) -> Result<(), ModelError> {
         self.hasher.update(buf);
-        let Some(w) = self.w.as_mut() else { return Ok(()) };
+        let Some(w) = self.w.as_mut() else {
+            return Ok(());
+        };
         // Name the final file in errors: that is the one the user asked for.
-        w.write_all(buf).map_err(|e| write_error(&self.final_path, e, self.expected))
+        w.write_all(buf)
+            .map_err(|e| write_error(&self.final_path, e, self.expected))
     }
 
     /// Flush, fsync, rename to the final name, fsync the directory; returns the sha256 hex.
     pub fn finish(mut self) -> Result<String, ModelError> {
         let fp = self.final_path.clone();
         let expected = self.expected;
-        let w = self.w.take().ok_or_else(|| ModelError::io(&fp, std::io::Error::other("already finished")))?;
-        let f = w.into_inner().map_err(|e| write_error(&fp, e.into_error(), expected))?;
+        let w = self
+            .w
+            .take()
+            .ok_or_else(|| ModelError::io(&fp, std::io::Error::other("already finished")))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| write_error(&fp, e.into_error(), expected))?;
         f.sync_all().map_err(|e| write_error(&fp, e, expected))?;
         drop(f);
         std::fs::rename(&self.part, &fp).map_err(|e| ModelError::io(&fp, e))?;
@@ -102,7 +119,13 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(enabled: bool, label: String, total: u64) -> Self {
-        Self { enabled, label, total: total.max(1), done: 0, shown: None }
+        Self {
+            enabled,
+            label,
+            total: total.max(1),
+            done: 0,
+            shown: None,
+        }
     }
 
     pub fn add(&mut self, n: u64) {
@@ -139,7 +162,10 @@ mod tests {
         let mut p = PartFile::create(&fin, 10).unwrap();
         p.write(b"abc").unwrap();
         let sha = p.finish().unwrap();
-        assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(std::fs::read(&fin).unwrap(), b"abc");
         assert!(!part_path(&fin).exists());
     }
@@ -148,17 +174,31 @@ mod tests {
     fn full_disk_names_the_file_and_the_space_needed() {
         let e = std::io::Error::from_raw_os_error(libc::ENOSPC);
         let err = write_error(Path::new("models/ggml-tiny.en.bin"), e, 78 << 20);
-        assert!(matches!(err, ModelError::NoSpace { needed_mb: 78, .. }), "{err}");
+        assert!(
+            matches!(err, ModelError::NoSpace { needed_mb: 78, .. }),
+            "{err}"
+        );
         let msg = err.to_string();
-        assert!(msg.contains("models/ggml-tiny.en.bin") && msg.contains("78 MB") && !msg.contains('\n'), "{msg}");
+        assert!(
+            msg.contains("models/ggml-tiny.en.bin") && msg.contains("78 MB") && !msg.contains('\n'),
+            "{msg}"
+        );
     }
 
     #[test]
     fn writing_to_a_full_device_gives_no_space() {
         // /dev/full fails every write with ENOSPC: the real error path, end to end.
-        let Ok(f) = OpenOptions::new().write(true).open("/dev/full") else { return };
+        let Ok(f) = OpenOptions::new().write(true).open("/dev/full") else {
+            return;
+        };
         let mut w = BufWriter::new(f);
-        let e = w.write_all(&[0u8; 1 << 16]).and_then(|_| w.flush()).unwrap_err();
-        assert!(matches!(write_error(Path::new("x"), e, 1), ModelError::NoSpace { .. }));
+        let e = w
+            .write_all(&[0u8; 1 << 16])
+            .and_then(|_| w.flush())
+            .unwrap_err();
+        assert!(matches!(
+            write_error(Path::new("x"), e, 1),
+            ModelError::NoSpace { .. }
+        ));
     }
 }

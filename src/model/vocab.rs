@@ -8,7 +8,9 @@
 /// The byte that GPT-2's `bytes_to_unicode()` maps to each character, i.e. its inverse.
 /// Printable Latin-1 bytes map to themselves; the 68 others were shifted to U+0100.. in order.
 fn byte_for_char(c: char) -> Option<u8> {
-    let printable = |b: u32| (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+    let printable = |b: u32| {
+        (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b)
+    };
     let cp = c as u32;
     if printable(cp) {
         return u8::try_from(cp).ok();
@@ -69,14 +71,18 @@ mod tests {
     #[test]
     fn inverse_table_is_a_bijection_over_bytes() {
         let mut seen = [false; 256];
-        for cp in (0x21u32..=0x7E).chain(0xA1..=0xAC).chain(0xAE..=0xFF).chain(256..256 + 68) {
+        for cp in (0x21u32..=0x7E)
+            .chain(0xA1..=0xAC)
+            .chain(0xAE..=0xFF)
+            .chain(256..256 + 68)
+        {
             let c = char::from_u32(cp).unwrap_or('?');
             let b = byte_for_char(c).unwrap_or_else(|| panic!("no byte for U+{cp:04X}"));
             assert!(!seen[b as usize], "byte {b} twice");
             seen[b as usize] = true;
         }
         assert!(seen.iter().all(|&s| s));
-        assert_eq!(byte_for_char('\u{0100}' ), Some(0));
+        assert_eq!(byte_for_char('\u{0100}'), Some(0));
         assert_eq!(byte_for_char(char::from_u32(256 + 68).unwrap_or('?')), None);
     }
 
