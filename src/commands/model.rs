@@ -109,7 +109,10 @@ fn list(dir: &Path) -> Result<()> {
         let mb = p.metadata().map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
         let status = match model::check_sha(&p) {
             Ok(true) => "sha256 ok".to_owned(),
-            Ok(false) => "no sha256 recorded".to_owned(),
+            Ok(false) => match model::ggml::check_structure(&p) {
+                Ok(_) => "no sha256 recorded, structure ok".to_owned(),
+                Err(e) => format!("error: {e}"),
+            },
             Err(ModelError::ShaMismatch { .. }) => {
                 "SHA256 MISMATCH (delete and re-fetch)".to_owned()
             }

