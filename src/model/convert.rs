@@ -217,10 +217,18 @@ fn plan(dir: &Path, m: &Ct2Model) -> Result<Vec<(usize, Vec<OutTensor>)>, ModelE
             }
         }
         // Tied to the token embedding: whisper.cpp reuses `decoder.token_embedding.weight`.
-        if v.name == "decoder/projection/weight" {
+        // Written only if the model stores the shared matrix under this name alone.
+        let stored_as_projection = v.name == "decoder/projection/weight"
+            && !m.vars.iter().any(|o| o.name == "decoder/embeddings/weight");
+        if v.name == "decoder/projection/weight" && !stored_as_projection {
             continue;
         }
-        let pieces = map_name(&v.name)
+        let name = if stored_as_projection {
+            "decoder/embeddings/weight"
+        } else {
+            v.name.as_str()
+        };
+        let pieces = map_name(name)
             .ok_or_else(|| not_whisper(dir, format!("unknown variable {}", v.name)))?;
         let mut tensors = Vec::new();
         for piece in pieces {

@@ -207,8 +207,13 @@ impl Ct2Model {
         })
     }
 
+    /// A variable by name, following aliases (tied weights are stored once under either
+    /// name, depending on the exporter).
     pub fn get(&self, name: &str) -> Option<&Variable> {
-        self.vars.iter().find(|v| v.name == name)
+        self.vars.iter().find(|v| v.name == name).or_else(|| {
+            let (_, target) = self.aliases.iter().find(|(a, _)| a == name)?;
+            self.vars.iter().find(|v| &v.name == target)
+        })
     }
 
     /// The raw bytes of a variable.
@@ -387,6 +392,7 @@ pub(crate) mod tests {
             m.aliases,
             vec![("x/projection".to_string(), "a/weight".to_string())]
         );
+        assert_eq!(m.get("x/projection").unwrap().name, "a/weight");
         let mut f = File::open(&p).unwrap();
         assert_eq!(m.read_scalar(&mut f, "encoder/num_heads").unwrap(), Some(6));
         let a = m.get("a/weight").unwrap().clone();

@@ -156,6 +156,16 @@ impl Progress {
             let cr = if self.tty { "\r" } else { "" };
             eprintln!("{cr}{}: done", self.label);
         }
+        self.enabled = false;
+    }
+}
+
+impl Drop for Progress {
+    /// Abandoned midway (an error): end the redrawn line so the error starts on its own.
+    fn drop(&mut self) {
+        if self.enabled && self.tty && self.shown.is_some() {
+            eprintln!();
+        }
     }
 }
 
