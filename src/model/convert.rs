@@ -254,26 +254,37 @@ fn plan(dir: &Path, m: &Ct2Model) -> Result<Vec<(usize, Vec<OutTensor>)>, ModelE
     Ok(out)
 }
 
+/// A source variable's data, read once for all the pieces cut from it.
+#[derive(Default)]
+struct Loaded {
+    raw: Option<Vec<u8>>,
+    vals: Option<Vec<f32>>,
+}
+
 /// Bytes of one piece of a variable, in the output type.
 fn piece_bytes(
     m: &Ct2Model,
     f: &mut File,
     v: &Variable,
     t: &OutTensor,
-    cache: &mut Option<Vec<f32>>,
+    cache: &mut Loaded,
 ) -> Result<Vec<u8>, ModelError> {
     let row_elems = v.numel() / v.dims[0];
     let rows = v.dims[0] / t.piece.of;
     let (start, len) = (t.piece.part * rows * row_elems, rows * row_elems);
     if v.dtype == DType::F16 && !t.f32 {
         // The common case (float16 exports): copy the bytes as they are.
-        let raw = m.read_raw(f, v)?;
+        if cache.raw.is_none() {
+            cache.raw = Some(m.read_raw(f, v)?);
+        }
+        let raw = cache.raw.as_deref().unwrap_or(&[]);
         return Ok(raw[start * 2..(start + len) * 2].to_vec());
     }
-    if cache.is_none() {
-        *cache = Some(m.read_f32(f, v)?);
+    if cache.vals.is_none() {
+        cache.vals = Some(m.read_f32(f, v)?);
     }
     let vals = cache
+        .vals
         .as_deref()
         .map(|c| &c[start..start + len])
         .unwrap_or(&[]);
@@ -357,7 +368,7 @@ pub fn convert_dir(dir: &Path, out: &Path, progress: bool) -> Result<Converted, 
     prog.add(header.len() as u64);
     for (i, tensors) in &plan {
         let v = &m.vars[*i];
-        let mut cache = None;
+        let mut cache = Loaded::default();
         for t in tensors {
             let data = piece_bytes(&m, &mut f, v, t, &mut cache)?;
             let mut h = Vec::with_capacity(t.header_len());
