@@ -168,7 +168,7 @@ pub struct SessionMeta {
 /// ```text
 /// {"version":1,"id":"20261126-140509-3fa2c1","started_at":"2026-11-26T14:05:09+01:00",
 ///  "duration":95.5,"sample_rate":16000,"channels":2,"meta":{"mic_device":"...",...},
-///  "finished":true,"repaired":false,"audio_error":null,"scorecard":{...}}
+///  "finished":true,"repaired":false,"scorecard":{...}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -185,6 +185,10 @@ pub struct SessionInfo {
     pub finished: bool,
     #[serde(default)]
     pub repaired: bool,
+    /// Process id of the recorder while the session is open, so startup repair can skip a
+    /// session another running Ringside is still writing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
     /// Set when writing a file failed during the call (the message names the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio_error: Option<String>,

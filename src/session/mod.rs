@@ -28,7 +28,9 @@ use std::path::PathBuf;
 pub use format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 pub use recorder::{FinishedSession, Recorder};
 
+pub use repair::{repair, repair_unfinished, RepairReport};
 pub use scorecard::Scorecard;
+pub use store::{list_sessions, load_session, resolve_session, LoadedSession, SessionSummary};
 
 /// File names inside a session directory.
 pub const AUDIO_FILE: &str = "audio.wav";

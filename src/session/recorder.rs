@@ -120,6 +120,7 @@ impl Recorder {
             meta,
             finished: false,
             repaired: false,
+            pid: Some(std::process::id()),
             audio_error: None,
             scorecard: None,
         };
@@ -333,6 +334,7 @@ impl Recorder {
         let mut info = self.info;
         info.duration = duration;
         info.finished = true;
+        info.pid = None;
         info.audio_error = self.audio_error.or(self.events_error);
         info.scorecard = Some(scorecard.clone());
         write_info(&self.dir, &info)?;
