@@ -102,6 +102,16 @@ pub enum DeviceChange {
     Fallback,
 }
 
+impl DeviceChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceChange::Lost => "lost",
+            DeviceChange::Restored => "restored",
+            DeviceChange::Fallback => "fallback",
+        }
+    }
+}
+
 impl SessionEvent {
     pub fn from_utterance(cu: &ClassifiedUtterance) -> SessionEvent {
         let u = &cu.utterance;
