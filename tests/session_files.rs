@@ -5,6 +5,9 @@
 //!
 //! Regenerate the golden files with `RINGSIDE_REGEN=1 cargo test --test session_files`.
 
+// Helpers outside `#[test]` functions are test code too.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -353,7 +356,7 @@ fn crash_child() {
         rec.push_audio(Speaker::Me, pos, &tone(500.0, pos, n))
             .unwrap();
         pos += n;
-        if pos % (SR / 2) == 0 {
+        if pos.is_multiple_of(SR / 2) {
             let t = pos as f64 / SR as f64;
             rec.utterance(&cu(
                 id,
