@@ -138,6 +138,9 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
             s.info.id
         );
     }
+    if let Some(e) = &s.info.audio_error {
+        println!("  note: recording problem during the call: {e}");
+    }
     for issue in &s.log_issues {
         println!("  note: {issue}");
     }

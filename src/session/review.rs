@@ -155,6 +155,45 @@ fn pos_to_secs(pos: u64) -> f64 {
     pos as f64 / FRAC as f64 / SAMPLE_RATE_HZ as f64
 }
 
+/// Fills an output buffer of `out_ch` channels from 16 kHz stereo `frames` starting at the
+/// 16.16 fixed-point position `pos`, advancing by `step` per output frame (linear
+/// interpolation). Returns the new position and whether the end was reached. No allocation.
+fn fill<T: SizedSample + FromSample<f32>>(
+    data: &mut [T],
+    out_ch: usize,
+    frames: &[[f32; 2]],
+    mut pos: u64,
+    step: u64,
+    paused: bool,
+) -> (u64, bool) {
+    let len = frames.len() as u64;
+    for frame in data.chunks_mut(out_ch) {
+        let i = (pos / FRAC) as usize;
+        let playing = !paused && pos / FRAC + 1 < len;
+        let (l, r) = if playing {
+            let t = (pos % FRAC) as f32 / FRAC as f32;
+            let a = frames[i];
+            let b = frames[i + 1];
+            (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+        } else {
+            (0.0, 0.0)
+        };
+        for (c, s) in frame.iter_mut().enumerate() {
+            let v = match (out_ch, c) {
+                (1, _) => 0.5 * (l + r),
+                (_, 0) => l,
+                (_, 1) => r,
+                _ => 0.0,
+            };
+            *s = T::from_sample(v);
+        }
+        if playing {
+            pos += step;
+        }
+    }
+    (pos, pos / FRAC + 1 >= len)
+}
+
 fn build_stream<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
@@ -166,35 +205,11 @@ where
 {
     let out_ch = config.channels.max(1) as usize;
     let step = (SAMPLE_RATE_HZ as u64 * FRAC) / config.sample_rate.max(1) as u64;
-    let len = frames.len() as u64;
     let cb = move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
         let start = head.pos.load(Ordering::Acquire);
         let paused = head.paused.load(Ordering::Relaxed);
-        let mut pos = start;
-        for frame in data.chunks_mut(out_ch) {
-            let i = (pos / FRAC) as usize;
-            let (l, r) = if paused || pos / FRAC + 1 >= len {
-                (0.0, 0.0)
-            } else {
-                let t = (pos % FRAC) as f32 / FRAC as f32;
-                let a = frames[i];
-                let b = frames[i + 1];
-                (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
-            };
-            for (c, s) in frame.iter_mut().enumerate() {
-                let v = match (out_ch, c) {
-                    (1, _) => 0.5 * (l + r),
-                    (_, 0) => l,
-                    (_, 1) => r,
-                    _ => 0.0,
-                };
-                *s = T::from_sample(v);
-            }
-            if !paused && pos / FRAC + 1 < len {
-                pos += step;
-            }
-        }
-        if pos / FRAC + 1 >= len {
+        let (pos, done) = fill(data, out_ch, &frames, start, step, paused);
+        if done {
             head.done.store(true, Ordering::Release);
         }
         // A seek from the key thread wins over our advance.
@@ -261,9 +276,35 @@ fn read_key(timeout: Duration) -> Option<u8> {
     }
 }
 
-/// Plays the session with the timeline printed in sync to `out`.
-pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewError> {
-    let frames = Arc::new(load_frames(&session.dir.join(AUDIO_FILE))?);
+/// Runs `f` with file descriptor 2 pointed at /dev/null: the C audio libraries (ALSA) print
+/// pages of diagnostics while probing a machine without sound cards; we report one line.
+fn with_stderr_silenced<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: dup/open/dup2/close on descriptors we own; fd 2 is restored before returning.
+    unsafe {
+        let saved = libc::dup(2);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if saved < 0 || null < 0 {
+            if saved >= 0 {
+                libc::close(saved);
+            }
+            if null >= 0 {
+                libc::close(null);
+            }
+            return f();
+        }
+        libc::dup2(null, 2);
+        libc::close(null);
+        let r = f();
+        libc::dup2(saved, 2);
+        libc::close(saved);
+        r
+    }
+}
+
+fn open_output(
+    frames: Arc<Vec<[f32; 2]>>,
+    head: Arc<Playhead>,
+) -> Result<cpal::Stream, ReviewError> {
     let host = cpal::default_host();
     let device = host
         .default_output_device()
@@ -273,12 +314,7 @@ pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewEr
         .map_err(|_| ReviewError::NoOutputDevice)?;
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.into();
-    let head = Arc::new(Playhead {
-        pos: AtomicU64::new(0),
-        paused: AtomicBool::new(false),
-        done: AtomicBool::new(false),
-    });
-    let (f, h) = (frames.clone(), head.clone());
+    let (f, h) = (frames, head);
     let stream = match format {
         SampleFormat::F32 => build_stream::<f32>(&device, config, f, h)?,
         SampleFormat::I16 => build_stream::<i16>(&device, config, f, h)?,
@@ -294,6 +330,18 @@ pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewEr
     stream
         .play()
         .map_err(|e| ReviewError::Output(e.to_string()))?;
+    Ok(stream)
+}
+
+/// Plays the session with the timeline printed in sync to `out`.
+pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewError> {
+    let frames = Arc::new(load_frames(&session.dir.join(AUDIO_FILE))?);
+    let head = Arc::new(Playhead {
+        pos: AtomicU64::new(0),
+        paused: AtomicBool::new(false),
+        done: AtomicBool::new(false),
+    });
+    let stream = with_stderr_silenced(|| open_output(frames.clone(), head.clone()))?;
 
     let items = timeline(&session.events);
     let cue_times: Vec<f64> = items.iter().filter(|i| i.is_cue).map(|i| i.time).collect();
@@ -385,6 +433,30 @@ pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_resamples_and_pauses() {
+        let frames: Vec<[f32; 2]> = (0..100)
+            .map(|i| [i as f32 / 100.0, -(i as f32) / 100.0])
+            .collect();
+        // 16 kHz -> 32 kHz stereo: every other output frame is interpolated halfway.
+        let mut out = vec![0f32; 8];
+        let (pos, done) = fill(&mut out, 2, &frames, 0, FRAC / 2, false);
+        assert_eq!(pos, 2 * FRAC);
+        assert!(!done);
+        assert_eq!(
+            out,
+            vec![0.0, 0.0, 0.005, -0.005, 0.01, -0.01, 0.015, -0.015]
+        );
+        // Mono output mixes; paused outputs silence and keeps the position.
+        let mut mono = vec![1f32; 4];
+        let (p2, _) = fill(&mut mono, 1, &frames, 10 * FRAC, FRAC, true);
+        assert_eq!((p2, mono), (10 * FRAC, vec![0.0; 4]));
+        // The end is reported.
+        let mut out = vec![0f32; 20];
+        let (_, done) = fill(&mut out, 2, &frames, 95 * FRAC, FRAC, false);
+        assert!(done);
+    }
 
     #[test]
     fn timeline_text() {
