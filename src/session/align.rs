@@ -63,6 +63,11 @@ impl Aligner {
         }
     }
 
+    /// Changes the lag after which a channel is padded with silence.
+    pub fn set_max_lag(&mut self, samples: u64) {
+        self.max_lag = samples;
+    }
+
     /// Frames emitted so far.
     pub fn emitted(&self) -> u64 {
         self.emitted

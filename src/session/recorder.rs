@@ -171,6 +171,20 @@ impl Recorder {
         self.wav.frames()
     }
 
+    /// Sets how far (in samples) one channel may run ahead of the other before the lagging
+    /// one is padded with silence; default [`MAX_CHANNEL_LAG_SAMPLES`] (2 s) for live capture.
+    /// Offline callers (`analyze`) that push a whole channel before the other should pass
+    /// `u64::MAX` (the audio is then buffered in memory until the other channel arrives).
+    pub fn set_max_channel_lag(&mut self, samples: u64) {
+        self.aligner.set_max_lag(samples);
+    }
+
+    /// Samples that arrived for a stream position already written (after a channel was
+    /// padded for lagging, or overlapping blocks) and were dropped.
+    pub fn late_samples(&self) -> u64 {
+        self.aligner.late_samples
+    }
+
     /// The first audio write error, if audio recording has stopped.
     pub fn audio_error(&self) -> Option<&str> {
         self.audio_error.as_deref()
@@ -433,6 +447,7 @@ mod tests {
         let f = r.finish().unwrap();
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         assert!(f.info.finished && !f.info.repaired);
+        assert_eq!(f.info.pid, None);
         assert_eq!(f.info.duration, 1.0);
         for name in [AUDIO_FILE, EVENTS_FILE, INFO_FILE, VTT_FILE, LABELS_FILE] {
             let m = std::fs::metadata(dir.join(name)).unwrap();
@@ -451,5 +466,56 @@ mod tests {
             }
         ));
         assert_eq!(f.scorecard.questions.no, 1);
+    }
+
+    #[test]
+    fn event_log_write_failure_is_reported_once_and_the_session_goes_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        // /dev/full: every write fails with ENOSPC.
+        r.events_file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let u = cu(
+            0,
+            Speaker::Them,
+            0,
+            8000,
+            "Book me for Tuesday.",
+            Act::CommitmentYes,
+        );
+        let e = r.utterance(&u).unwrap_err().to_string();
+        assert!(
+            e.contains("events.jsonl") && e.contains("disk is full"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        assert!(r.utterance(&u).is_ok(), "reported once");
+        assert!(r.events_error().is_some());
+        r.push_audio(Speaker::Me, 0, &[0.0; 16_000]).unwrap();
+        let f = r.finish().unwrap();
+        assert_eq!(f.scorecard.commitment_yeses, 2, "events are kept in memory");
+        assert!(f.info.audio_error.unwrap().contains("events.jsonl"));
+        assert_eq!(f.info.duration, 1.0);
+    }
+
+    #[test]
+    fn offline_callers_can_push_one_channel_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 2).unwrap();
+        r.set_max_channel_lag(u64::MAX);
+        r.push_audio(Speaker::Me, 0, &vec![0.5; 80_000]).unwrap();
+        r.push_audio(Speaker::Them, 0, &vec![0.25; 80_000]).unwrap();
+        assert_eq!(r.late_samples(), 0);
+        let dir = r.dir().to_path_buf();
+        r.finish().unwrap();
+        let s: Vec<i16> = hound::WavReader::open(dir.join(AUDIO_FILE))
+            .unwrap()
+            .into_samples::<i16>()
+            .map(|x| x.unwrap())
+            .collect();
+        assert_eq!(s.len(), 160_000);
+        assert!(s.chunks(2).all(|f| f == [16384, 8192]));
     }
 }

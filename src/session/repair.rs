@@ -279,4 +279,21 @@ mod tests {
         assert!(!needs_repair(&dir));
         assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
     }
+
+    #[test]
+    fn a_session_another_live_process_records_is_left_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let dir = r.dir().to_path_buf();
+        drop(r);
+        let mut info: SessionInfo =
+            serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
+        // Our parent (the test runner or shell) is alive and not us.
+        info.pid = Some(unsafe { libc::getppid() } as u32);
+        crate::session::recorder::write_info(&dir, &info).unwrap();
+        assert!(!needs_repair(&dir));
+        assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
+        let e = repair(&dir).unwrap_err().to_string();
+        assert!(e.contains("still being recorded"), "{e}");
+    }
 }
