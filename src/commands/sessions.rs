@@ -74,7 +74,7 @@ fn list(dir: &Path) -> Result<()> {
     )?;
     let mut unfinished = 0;
     for s in &all {
-        let cues: Vec<String> = s.cues.iter().map(|(c, n)| format!("{c}x{n}")).collect();
+        let cues: Vec<String> = s.cues.iter().map(|(c, n)| format!("{c}:{n}")).collect();
         let mut cues = cues.join(" ");
         if cues.is_empty() {
             cues = "-".into();

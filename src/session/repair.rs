@@ -136,8 +136,10 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
 
     // Events: cut the partial line off the file and close the log with session_end.
     let mut events = log.events;
+    let had_end = matches!(events.last(), Some(SessionEvent::SessionEnd { .. }));
     events.retain(|e| !matches!(e, SessionEvent::SessionEnd { .. }));
-    if events_path.exists() {
+    // A crash during finish can leave a complete log; don't close it twice.
+    if events_path.exists() && !had_end {
         if let Err(e) = close_log(&events_path, &events, duration) {
             report.warnings.push(e.to_string());
         }
@@ -295,5 +297,50 @@ mod tests {
         assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
         let e = repair(&dir).unwrap_err().to_string();
         assert!(e.contains("still being recorded"), "{e}");
+    }
+
+    #[test]
+    fn crash_during_finish_is_repaired_without_a_second_session_end() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let dir = r.dir().to_path_buf();
+        r.push_audio(Speaker::Me, 0, &[0.0; 4000]).unwrap();
+        r.cue(&crate::event::Cue {
+            id: crate::event::CueId::NoHeard,
+            severity: crate::event::Severity::Praise,
+            message: "no".into(),
+            at_sample: 2000,
+            utterance_id: None,
+        })
+        .unwrap();
+        let f = r.finish().unwrap();
+        assert_eq!(
+            crate::session::wav::read_markers(&dir.join(AUDIO_FILE))
+                .unwrap()
+                .len(),
+            1
+        );
+        let mut info = f.info;
+        info.finished = false; // as if killed before the final rename of session.json
+        crate::session::recorder::write_info(&dir, &info).unwrap();
+        let rep = repair(&dir).unwrap();
+        assert_eq!(
+            rep.wav.unwrap().frames,
+            4000,
+            "marker chunks are not taken for audio"
+        );
+        let log = read_events(&dir.join(EVENTS_FILE)).unwrap();
+        let ends = log
+            .events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::SessionEnd { .. }))
+            .count();
+        assert_eq!(ends, 1);
+        assert_eq!(
+            crate::session::wav::read_markers(&dir.join(AUDIO_FILE))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
