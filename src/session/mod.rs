@@ -27,8 +27,7 @@ use std::path::PathBuf;
 
 pub use format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 pub use recorder::{FinishedSession, Recorder};
-
-pub use repair::{repair, repair_unfinished, RepairReport};
+pub use repair::{needs_repair, repair, repair_unfinished, RepairReport};
 pub use scorecard::Scorecard;
 pub use store::{list_sessions, load_session, resolve_session, LoadedSession, SessionSummary};
 
@@ -59,6 +58,10 @@ pub enum SessionError {
     },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
+    #[error(
+        "{path} is still being recorded by process {pid}; stop that Ringside first, then repair"
+    )]
+    InUse { path: PathBuf, pid: u32 },
     #[error("{path} is not a session directory (no session.json or events.jsonl)")]
     NotASession { path: PathBuf },
     #[error("no session '{query}' in {dir}; run `ringside sessions` to list ids (or pass a session directory path)")]

@@ -111,11 +111,9 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
         return Ok(report);
     }
     if let Some(pid) = info.pid.filter(|&p| pid_alive(p)) {
-        return Err(SessionError::Corrupt {
+        return Err(SessionError::InUse {
             path: dir.to_path_buf(),
-            message: format!(
-                "still being recorded by process {pid}; stop that Ringside first, then repair"
-            ),
+            pid,
         });
     }
 
