@@ -1,8 +1,167 @@
-//! `ringside sessions`, `report`, `review`, `analyze`
-use anyhow::{bail, Result};
+//! `ringside sessions` (list, repair), `report`, `review`, `analyze`: the commands over
+//! recorded session directories (see [`crate::session`] for the on-disk format).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
 use super::Globals;
-use crate::cli::{AnalyzeArgs, ReportArgs, ReviewArgs, SessionsArgs};
-pub fn analyze(_g: &Globals, _a: AnalyzeArgs) -> Result<()> { bail!("not implemented yet") }
-pub fn sessions(_g: &Globals, _a: SessionsArgs) -> Result<()> { bail!("not implemented yet") }
-pub fn report(_g: &Globals, _a: ReportArgs) -> Result<()> { bail!("not implemented yet") }
-pub fn review(_g: &Globals, _a: ReviewArgs) -> Result<()> { bail!("not implemented yet") }
+use crate::cli::{AnalyzeArgs, ReportArgs, ReviewArgs, SessionsArgs, SessionsCommand};
+use crate::session::{self, review, scorecard::mmss};
+
+pub fn analyze(_g: &Globals, _a: AnalyzeArgs) -> Result<()> {
+    bail!("not implemented yet")
+}
+
+fn sessions_dir(g: &Globals, flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| g.config.session.dir.clone())
+}
+
+/// `2026-11-26T14:05:09+01:00` -> `2026-11-26 14:05`.
+fn short_date(rfc3339: &str) -> String {
+    let s: String = rfc3339.chars().take(16).collect();
+    s.replace('T', " ")
+}
+
+pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<()> {
+    let dir = sessions_dir(g, a.sessions_dir);
+    match a.command.unwrap_or(SessionsCommand::List) {
+        SessionsCommand::List => list(&dir),
+        SessionsCommand::Repair { session: Some(q) } => {
+            let d = session::resolve_session(&dir, &q)?;
+            let rep = session::repair(&d)?;
+            println!("{rep}");
+            Ok(())
+        }
+        SessionsCommand::Repair { session: None } => {
+            let results = session::repair_unfinished(&dir)?;
+            if results.is_empty() {
+                println!("No unfinished sessions in {}.", dir.display());
+            }
+            let mut failed = 0;
+            for r in results {
+                match r {
+                    Ok(rep) => println!("{rep}"),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("ringside: error: {e}");
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} session(s) could not be repaired (see above)");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn list(dir: &Path) -> Result<()> {
+    let all = session::list_sessions(dir)?;
+    if all.is_empty() {
+        println!(
+            "No sessions in {} yet; record one with `ringside practice`.",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<24} {:<16} {:>7} {:>5} {:<6} CUES",
+        "ID", "DATE", "LENGTH", "UTTS", "COMMIT"
+    )?;
+    let mut unfinished = 0;
+    for s in &all {
+        let cues: Vec<String> = s.cues.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+        let mut cues = cues.join(" ");
+        if cues.is_empty() {
+            cues = "-".into();
+        }
+        let mark = if !s.finished {
+            unfinished += 1;
+            "  [unfinished]"
+        } else if s.repaired {
+            "  [repaired]"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "{:<24} {:<16} {:>7} {:>5} {:<6} {cues}{mark}",
+            s.id,
+            short_date(&s.started_at),
+            mmss(s.duration),
+            s.utterances,
+            if s.commitment_reached { "yes" } else { "no" },
+        )?;
+    }
+    if unfinished > 0 {
+        writeln!(
+            out,
+            "{unfinished} unfinished session(s) (the recorder was interrupted); run `ringside sessions repair`."
+        )?;
+    }
+    Ok(())
+}
+
+pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
+    let dir = sessions_dir(g, a.sessions_dir);
+    let d = session::resolve_session(&dir, &a.session)?;
+    let s = session::load_session(&d)?;
+    if a.json {
+        // The scorecard with enough metadata to tell sessions apart.
+        let v = serde_json::json!({
+            "id": s.info.id,
+            "started_at": s.info.started_at,
+            "duration": s.info.duration,
+            "finished": s.info.finished,
+            "repaired": s.info.repaired,
+            "scorecard": s.scorecard,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).context("serialising the scorecard")?
+        );
+        return Ok(());
+    }
+    println!(
+        "Session {} (started {}, {})",
+        s.info.id,
+        short_date(&s.info.started_at),
+        mmss(s.info.duration)
+    );
+    if !s.info.finished {
+        println!(
+            "  unfinished (interrupted recording): numbers from the events so far; run `ringside sessions repair {}`",
+            s.info.id
+        );
+    }
+    if let Some(e) = &s.info.audio_error {
+        println!("  note: recording problem during the call: {e}");
+    }
+    for issue in &s.log_issues {
+        println!("  note: {issue}");
+    }
+    print!("{}", s.scorecard.render_text());
+    Ok(())
+}
+
+pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
+    let dir = sessions_dir(g, a.sessions_dir);
+    let d = session::resolve_session(&dir, &a.session)?;
+    let s = session::load_session(&d)?;
+    if a.no_audio {
+        print!("{}", review::format_timeline(&s.events));
+        return Ok(());
+    }
+    if !s.info.finished {
+        eprintln!(
+            "note: session {} is unfinished; audio may end early until `ringside sessions repair {}`",
+            s.info.id, s.info.id
+        );
+    }
+    review::play(&s, &mut std::io::stdout())?;
+    Ok(())
+}

@@ -1,1 +1,126 @@
-//! Session directories on disk: the event format, the writer, scorecard, listing, repair, review.
+//! Session directories on disk: one directory per call with the audio, an append-only event
+//! log, metadata with the scorecard, and review exports (WebVTT, Audacity labels, WAV markers).
+//!
+//! Runs on the coach/sink thread (the [`Recorder`] is owned by the recording sink) and in the
+//! `sessions` / `report` / `review` commands. Nothing here spawns threads except playback in
+//! [`review`], which lets cpal run its own output callback.
+//!
+//! Layout of `<sessions_dir>/<YYYYmmdd-HHMMSS>-<short id>/` (dirs 0700, files 0600):
+//! - `audio.wav`: 16-bit PCM, 16 kHz, stereo (left = me, right = them) or mono (me only),
+//!   written as captured; after `finish` it carries `cue ` + `LIST/adtl` marker chunks.
+//! - `events.jsonl`: [`SessionEvent`] per line, append-only.
+//! - `session.json`: [`SessionInfo`] (metadata, `finished`, `repaired`, [`Scorecard`]).
+//! - `transcript.vtt`, `labels.txt`: exports derived from the events.
+
+pub mod align;
+pub mod export;
+pub mod format;
+pub mod recorder;
+pub mod repair;
+pub mod review;
+pub mod scorecard;
+pub mod store;
+pub mod time;
+pub mod wav;
+
+use std::path::PathBuf;
+
+pub use format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
+pub use recorder::{FinishedSession, Recorder};
+pub use repair::{needs_repair, repair, repair_unfinished, RepairReport};
+pub use scorecard::Scorecard;
+pub use store::{list_sessions, load_session, resolve_session, LoadedSession, SessionSummary};
+
+/// File names inside a session directory.
+pub const AUDIO_FILE: &str = "audio.wav";
+pub const EVENTS_FILE: &str = "events.jsonl";
+pub const INFO_FILE: &str = "session.json";
+pub const VTT_FILE: &str = "transcript.vtt";
+pub const LABELS_FILE: &str = "labels.txt";
+
+/// Errors of session files. Every variant names the file or directory involved.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot create {path}: {source}; check that the sessions directory is writable (set session.dir or --sessions-dir)")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", write_message(path, source))]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error(
+        "{path} is still being recorded by process {pid}; stop that Ringside first, then repair"
+    )]
+    InUse { path: PathBuf, pid: u32 },
+    #[error("{path} is not a session directory (no session.json or events.jsonl)")]
+    NotASession { path: PathBuf },
+    #[error("no session '{query}' in {dir}; run `ringside sessions` to list ids (or pass a session directory path)")]
+    NotFound { query: String, dir: PathBuf },
+    #[error("session '{query}' is ambiguous in {dir}: matches {candidates}; give more of the id")]
+    Ambiguous {
+        query: String,
+        dir: PathBuf,
+        candidates: String,
+    },
+}
+
+fn write_message(path: &std::path::Path, source: &std::io::Error) -> String {
+    let full = source.raw_os_error() == Some(libc::ENOSPC)
+        || source.raw_os_error() == Some(libc::EFBIG)
+        || source.raw_os_error() == Some(libc::EDQUOT);
+    let hint = if full {
+        "the disk is full (or a file size limit was hit): free space or set another --sessions-dir"
+    } else {
+        "check the disk and permissions of the sessions directory"
+    };
+    format!(
+        "cannot write {}: {source}; recording to this file stopped, what was written before is kept; {hint}",
+        path.display()
+    )
+}
+
+/// Opens `path` for writing with mode 0600 (private conversations).
+pub(crate) fn create_private(path: &std::path::Path) -> Result<std::fs::File, SessionError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| SessionError::Create {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Writes `bytes` to `dir/name` atomically (temporary file, fsync, rename), mode 0600.
+pub(crate) fn write_atomic(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), SessionError> {
+    use std::io::Write;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
+    let werr = |source| SessionError::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut f = create_private(&tmp)?;
+    f.write_all(bytes).map_err(werr)?;
+    f.sync_data().map_err(werr)?;
+    drop(f);
+    std::fs::rename(&tmp, &path).map_err(werr)
+}

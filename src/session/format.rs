@@ -1,0 +1,344 @@
+//! The on-disk formats of a session: the event log (`events.jsonl`, [`SessionEvent`]) and the
+//! metadata file (`session.json`, [`SessionInfo`]). Pure data plus the tolerant event reader
+//! used by repair, report and review.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::scorecard::Scorecard;
+use super::SessionError;
+use crate::event::{samples_to_secs, Act, ClassifiedUtterance, Cue, CueId, Severity, Speaker};
+
+/// Version of `events.jsonl` and `session.json`. Bump it when a field changes meaning or
+/// disappears; new optional fields do not need a bump. Readers accept every version up to
+/// this one.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One line of `events.jsonl` (format version [`FORMAT_VERSION`]).
+///
+/// The file is append-only: one JSON object per line, tagged by `"type"` (snake_case), written
+/// and flushed as each event happens so a killed process loses at most the line being written.
+/// Times are seconds of stream time from the start of the session (f64), i.e. positions in
+/// `audio.wav`, not the wall clock.
+///
+/// ```text
+/// {"type":"session_start","version":1,"id":"20261126-140509-3fa2c1","started_at":"2026-11-26T14:05:09+01:00","sample_rate":16000,"channels":2}
+/// {"type":"utterance","id":0,"speaker":"me","start":1.2,"end":2.5,"text":"Is now a bad time?","act":"no_question","why":"...","latency_ms":640.0}
+/// {"type":"cue","id":"good_no_question","severity":"praise","message":"...","time":2.5,"utterance_id":0}
+/// {"type":"device","speaker":"them","event":"lost","time":30.0,"detail":"USB headset"}
+/// {"type":"gap","speaker":"them","start":41.0,"end":43.5}
+/// {"type":"session_end","duration":95.5,"utterances":31,"cues":12}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    /// First line of every log.
+    SessionStart {
+        version: u32,
+        /// The session id (also the directory name).
+        id: String,
+        /// Wall clock at start, RFC 3339.
+        started_at: String,
+        sample_rate: u32,
+        /// 2: left = me, right = them; 1: me only.
+        channels: u16,
+    },
+    /// A transcribed, classified utterance.
+    Utterance {
+        /// Sequence number of the utterance in the session.
+        id: u64,
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+        text: String,
+        act: Act,
+        /// Why the classifier chose the act.
+        why: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<f64>,
+    },
+    /// A coaching cue (all severities are recorded, shown live or not).
+    Cue {
+        id: CueId,
+        severity: Severity,
+        message: String,
+        time: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        utterance_id: Option<u64>,
+    },
+    /// An input device changed state.
+    Device {
+        speaker: Speaker,
+        event: DeviceChange,
+        time: f64,
+        #[serde(default)]
+        detail: String,
+    },
+    /// The recorder padded a channel with silence because its audio did not arrive
+    /// (it fell more than 2 s behind the other channel); `start..end` in `audio.wav` is silence
+    /// for that speaker.
+    Gap {
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+    },
+    /// Last line of a cleanly finished log (absent after a crash).
+    SessionEnd {
+        /// Length of `audio.wav` in seconds.
+        duration: f64,
+        utterances: u64,
+        cues: u64,
+    },
+}
+
+/// What happened to an input device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChange {
+    Lost,
+    Restored,
+    Fallback,
+}
+
+impl DeviceChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceChange::Lost => "lost",
+            DeviceChange::Restored => "restored",
+            DeviceChange::Fallback => "fallback",
+        }
+    }
+}
+
+impl SessionEvent {
+    pub fn from_utterance(cu: &ClassifiedUtterance) -> SessionEvent {
+        let u = &cu.utterance;
+        SessionEvent::Utterance {
+            id: u.id,
+            speaker: u.speaker,
+            start: samples_to_secs(u.start_sample),
+            end: samples_to_secs(u.end_sample),
+            text: u.text.clone(),
+            act: cu.act,
+            why: cu.why.clone(),
+            latency_ms: u.latency_ms,
+        }
+    }
+
+    pub fn from_cue(c: &Cue) -> SessionEvent {
+        SessionEvent::Cue {
+            id: c.id,
+            severity: c.severity,
+            message: c.message.clone(),
+            time: samples_to_secs(c.at_sample),
+            utterance_id: c.utterance_id,
+        }
+    }
+
+    /// The time the event refers to (start for utterances and gaps), for ordering.
+    pub fn time(&self) -> f64 {
+        match self {
+            SessionEvent::SessionStart { .. } => 0.0,
+            SessionEvent::Utterance { start, .. } | SessionEvent::Gap { start, .. } => *start,
+            SessionEvent::Cue { time, .. } | SessionEvent::Device { time, .. } => *time,
+            SessionEvent::SessionEnd { duration, .. } => *duration,
+        }
+    }
+}
+
+/// What the caller knows about a session when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// Input device of "me".
+    #[serde(default)]
+    pub mic_device: Option<String>,
+    /// Input device (or "right channel of ...") of "them"; `None` when there is no counterpart.
+    #[serde(default)]
+    pub counterpart_device: Option<String>,
+    /// Whisper model name.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// sha256 of the model file, hex.
+    #[serde(default)]
+    pub model_sha256: Option<String>,
+    /// Free-form summary of the configuration in effect (key -> value).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// `session.json` (format version [`FORMAT_VERSION`]).
+///
+/// Written at start with `finished: false` and rewritten atomically (temporary file + rename)
+/// at the end with the duration and scorecard. A `finished: false` file after the process has
+/// gone means it crashed: `ringside sessions repair` (or startup) recovers the session from
+/// `audio.wav` and `events.jsonl` and sets `repaired: true`.
+///
+/// ```text
+/// {"version":1,"id":"20261126-140509-3fa2c1","started_at":"2026-11-26T14:05:09+01:00",
+///  "duration":95.5,"sample_rate":16000,"channels":2,"meta":{"mic_device":"...",...},
+///  "finished":true,"repaired":false,"scorecard":{...}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub version: u32,
+    pub id: String,
+    pub started_at: String,
+    /// Seconds of audio in `audio.wav`.
+    #[serde(default)]
+    pub duration: f64,
+    pub sample_rate: u32,
+    pub channels: u16,
+    #[serde(default)]
+    pub meta: SessionMeta,
+    pub finished: bool,
+    #[serde(default)]
+    pub repaired: bool,
+    /// Process id of the recorder while the session is open, so startup repair can skip a
+    /// session another running Ringside is still writing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Set when writing a file failed during the call (the message names the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorecard: Option<Scorecard>,
+}
+
+/// The outcome of reading an event log.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    pub events: Vec<SessionEvent>,
+    /// The last line, dropped because it was cut off (no newline and not valid JSON).
+    pub truncated_tail: Option<String>,
+    /// Lines in the middle that did not parse (skipped), with their 1-based line numbers.
+    pub bad_lines: Vec<usize>,
+}
+
+/// Reads `events.jsonl`, tolerating a cut-off last line (a crash mid-write) and skipping (and
+/// reporting) unparseable lines elsewhere.
+pub fn read_events(path: &Path) -> Result<EventLog, SessionError> {
+    let bytes = std::fs::read(path).map_err(|source| SessionError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(parse_events(&bytes))
+}
+
+/// [`read_events`] on bytes.
+pub fn parse_events(bytes: &[u8]) -> EventLog {
+    let text = String::from_utf8_lossy(bytes);
+    let mut log = EventLog::default();
+    let ends_with_newline = text.ends_with('\n');
+    let lines: Vec<&str> = text.split('\n').collect();
+    let n = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        let last = i + 1 == n || (i + 2 == n && !ends_with_newline);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<SessionEvent>(line) {
+            Ok(ev) => log.events.push(ev),
+            Err(_) if last && !ends_with_newline => log.truncated_tail = Some(line.to_string()),
+            Err(_) => log.bad_lines.push(i + 1),
+        }
+    }
+    log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_events() -> Vec<SessionEvent> {
+        vec![
+            SessionEvent::SessionStart {
+                version: 1,
+                id: "x".into(),
+                started_at: "2026-01-01T00:00:00Z".into(),
+                sample_rate: 16000,
+                channels: 2,
+            },
+            SessionEvent::Utterance {
+                id: 0,
+                speaker: Speaker::Me,
+                start: 1.0,
+                end: 2.5,
+                text: "Is now a bad time?".into(),
+                act: Act::NoQuestion,
+                why: "rule".into(),
+                latency_ms: Some(640.0),
+            },
+            SessionEvent::Cue {
+                id: CueId::GoodNoQuestion,
+                severity: Severity::Praise,
+                message: "Good".into(),
+                time: 2.5,
+                utterance_id: Some(0),
+            },
+            SessionEvent::Device {
+                speaker: Speaker::Them,
+                event: DeviceChange::Lost,
+                time: 3.0,
+                detail: "usb".into(),
+            },
+            SessionEvent::Gap {
+                speaker: Speaker::Them,
+                start: 3.0,
+                end: 5.0,
+            },
+            SessionEvent::SessionEnd {
+                duration: 9.0,
+                utterances: 1,
+                cues: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn events_round_trip_and_are_tagged() {
+        for ev in all_events() {
+            let line = serde_json::to_string(&ev).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert!(v["type"].is_string(), "{line}");
+            assert_eq!(serde_json::from_str::<SessionEvent>(&line).unwrap(), ev);
+        }
+        let line = serde_json::to_string(&all_events()[1]).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"utterance","id":0,"speaker":"me","start":1.0,"end":2.5,"text":"Is now a bad time?","act":"no_question","why":"rule","latency_ms":640.0}"#
+        );
+        let dev = serde_json::to_string(&all_events()[3]).unwrap();
+        assert!(dev.contains(r#""type":"device""#) && dev.contains(r#""event":"lost""#));
+        let start = serde_json::to_string(&all_events()[0]).unwrap();
+        assert!(start.starts_with(r#"{"type":"session_start","version":1"#));
+    }
+
+    #[test]
+    fn truncated_last_line_is_dropped_and_reported() {
+        let mut bytes = Vec::new();
+        for ev in all_events() {
+            bytes.extend(serde_json::to_vec(&ev).unwrap());
+            bytes.push(b'\n');
+        }
+        bytes.extend(b"{\"type\":\"utterance\",\"id\":7,\"spea");
+        let log = parse_events(&bytes);
+        assert_eq!(log.events, all_events());
+        assert!(log
+            .truncated_tail
+            .unwrap()
+            .starts_with("{\"type\":\"utterance\""));
+        assert!(log.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn bad_middle_line_is_skipped() {
+        let log = parse_events(
+            b"{\"type\":\"gap\",\"speaker\":\"me\",\"start\":1.0,\"end\":2.0}\nnot json\n",
+        );
+        assert_eq!(log.events.len(), 1);
+        assert_eq!(log.bad_lines, vec![2]);
+        assert!(log.truncated_tail.is_none());
+    }
+}

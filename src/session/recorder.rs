@@ -1,0 +1,521 @@
+//! The session recorder: creates the session directory and writes `audio.wav` and
+//! `events.jsonl` incrementally as the call happens, then the exports and `session.json` at
+//! [`Recorder::finish`]. Owned by the recording sink on the coach/sink thread; every call comes
+//! from that one thread (audio blocks of both channels are forwarded to it).
+//!
+//! Crash safety: events are written line by line (fsync at most once a second), the WAV
+//! header is refreshed at least once per second of audio, and `session.json` says
+//! `finished: false` until the end. Dropping a `Recorder` without `finish` leaves exactly the
+//! state a crash leaves; [`super::repair`] recovers it.
+//!
+//! Write failures (disk full, ...) are returned once as a [`SessionError::Write`] naming the
+//! file; after that the failing file is no longer written (the WAV is cut back to its last
+//! whole frame with a valid header) and the rest of the session carries on.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::align::{Aligner, GapSpan};
+use super::format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
+use super::scorecard::Scorecard;
+use super::time::LocalTime;
+use super::wav::WavWriter;
+use super::{
+    create_private, export, write_atomic, SessionError, AUDIO_FILE, EVENTS_FILE, INFO_FILE,
+    LABELS_FILE, VTT_FILE,
+};
+use crate::event::{samples_to_secs, ClassifiedUtterance, Cue, Speaker, SAMPLE_RATE_HZ};
+
+/// A channel more than this far behind the other is padded with silence (and a gap logged).
+pub const MAX_CHANNEL_LAG_SAMPLES: u64 = 2 * SAMPLE_RATE_HZ as u64;
+/// Holes in one channel's stream shorter than this are zero-filled without a gap event.
+const MIN_REPORTED_GAP_SAMPLES: u64 = SAMPLE_RATE_HZ as u64 / 10;
+const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Writes one session directory.
+#[derive(Debug)]
+pub struct Recorder {
+    dir: PathBuf,
+    info: SessionInfo,
+    wav: WavWriter,
+    aligner: Aligner,
+    events_path: PathBuf,
+    events_file: File,
+    /// Every event written (or that would have been): the scorecard is computed from these.
+    events: Vec<SessionEvent>,
+    last_sync: Instant,
+    audio_error: Option<String>,
+    events_error: Option<String>,
+    scratch: Vec<i16>,
+    gaps: Vec<GapSpan>,
+}
+
+/// The result of [`Recorder::finish`].
+#[derive(Debug, Clone)]
+pub struct FinishedSession {
+    pub dir: PathBuf,
+    pub info: SessionInfo,
+    pub scorecard: Scorecard,
+    /// Files that could not be completed (one line each); the session is still usable.
+    pub warnings: Vec<String>,
+}
+
+fn short_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("{:06x}", h.finish() & 0xff_ffff)
+}
+
+/// Creates `dir` (and parents) with mode 0700.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), SessionError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| SessionError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+impl Recorder {
+    /// Creates `<sessions_dir>/<YYYYmmdd-HHMMSS>-<short id>/` with `audio.wav` (`channels`:
+    /// 2 = me left / them right, 1 = me only), `events.jsonl` (with `session_start`) and
+    /// `session.json` (`finished: false`).
+    pub fn create(
+        sessions_dir: &Path,
+        meta: SessionMeta,
+        channels: u16,
+    ) -> Result<Recorder, SessionError> {
+        let channels = channels.clamp(1, 2);
+        create_private_dir(sessions_dir)?;
+        let now = LocalTime::from_system(SystemTime::now());
+        let (id, dir) = loop {
+            let id = format!("{}-{}", now.stamp(), short_id());
+            let dir = sessions_dir.join(&id);
+            use std::os::unix::fs::DirBuilderExt;
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => break (id, dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(SessionError::Create { path: dir, source }),
+            }
+        };
+        let info = SessionInfo {
+            version: FORMAT_VERSION,
+            id: id.clone(),
+            started_at: now.rfc3339(),
+            duration: 0.0,
+            sample_rate: SAMPLE_RATE_HZ,
+            channels,
+            meta,
+            finished: false,
+            repaired: false,
+            pid: Some(std::process::id()),
+            audio_error: None,
+            scorecard: None,
+        };
+        write_info(&dir, &info)?;
+        let wav = WavWriter::create(&dir.join(AUDIO_FILE), channels)?;
+        let events_path = dir.join(EVENTS_FILE);
+        let events_file = create_private(&events_path)?;
+        let mut rec = Recorder {
+            dir,
+            info,
+            wav,
+            aligner: Aligner::new(channels, MAX_CHANNEL_LAG_SAMPLES, MIN_REPORTED_GAP_SAMPLES),
+            events_path,
+            events_file,
+            events: Vec::new(),
+            last_sync: Instant::now(),
+            audio_error: None,
+            events_error: None,
+            scratch: Vec::new(),
+            gaps: Vec::new(),
+        };
+        rec.event(SessionEvent::SessionStart {
+            version: FORMAT_VERSION,
+            id,
+            started_at: rec.info.started_at.clone(),
+            sample_rate: SAMPLE_RATE_HZ,
+            channels,
+        })?;
+        Ok(rec)
+    }
+
+    /// The session directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The session id (the directory name).
+    pub fn id(&self) -> &str {
+        &self.info.id
+    }
+
+    pub fn channels(&self) -> u16 {
+        self.info.channels
+    }
+
+    /// Frames written to `audio.wav` so far.
+    pub fn frames_written(&self) -> u64 {
+        self.wav.frames()
+    }
+
+    /// Sets how far (in samples) one channel may run ahead of the other before the lagging
+    /// one is padded with silence; default [`MAX_CHANNEL_LAG_SAMPLES`] (2 s) for live capture.
+    /// Offline callers (`analyze`) that push a whole channel before the other should pass
+    /// `u64::MAX` (the audio is then buffered in memory until the other channel arrives).
+    pub fn set_max_channel_lag(&mut self, samples: u64) {
+        self.aligner.set_max_lag(samples);
+    }
+
+    /// Samples that arrived for a stream position already written (after a channel was
+    /// padded for lagging, or overlapping blocks) and were dropped.
+    pub fn late_samples(&self) -> u64 {
+        self.aligner.late_samples
+    }
+
+    /// The first audio write error, if audio recording has stopped.
+    pub fn audio_error(&self) -> Option<&str> {
+        self.audio_error.as_deref()
+    }
+
+    /// The first event-log write error, if the log has stopped.
+    pub fn events_error(&self) -> Option<&str> {
+        self.events_error.as_deref()
+    }
+
+    /// Adds audio of one channel (16 kHz mono f32) starting at `start_sample` of the session.
+    /// Channels are aligned by position (see [`Aligner`]); with one channel, "them" audio is
+    /// ignored. Returns the write error the first time writing fails; afterwards audio is
+    /// dropped silently (check [`Recorder::audio_error`]).
+    pub fn push_audio(
+        &mut self,
+        speaker: Speaker,
+        start_sample: u64,
+        samples: &[f32],
+    ) -> Result<(), SessionError> {
+        if self.wav.failed() {
+            return Ok(());
+        }
+        self.scratch.clear();
+        self.gaps.clear();
+        self.aligner.push(
+            speaker,
+            start_sample,
+            samples,
+            &mut self.scratch,
+            &mut self.gaps,
+        );
+        let res = self.write_scratch();
+        let gaps = std::mem::take(&mut self.gaps);
+        for g in &gaps {
+            let _ = self.event(SessionEvent::Gap {
+                speaker: g.speaker,
+                start: samples_to_secs(g.start_sample),
+                end: samples_to_secs(g.end_sample),
+            });
+        }
+        self.gaps = gaps;
+        self.maybe_sync();
+        res
+    }
+
+    fn write_scratch(&mut self) -> Result<(), SessionError> {
+        match self.wav.write_samples(&self.scratch) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.audio_error.get_or_insert_with(|| e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Records a classified utterance.
+    pub fn utterance(&mut self, cu: &ClassifiedUtterance) -> Result<(), SessionError> {
+        self.event(SessionEvent::from_utterance(cu))
+    }
+
+    /// Records a cue (any severity).
+    pub fn cue(&mut self, c: &Cue) -> Result<(), SessionError> {
+        self.event(SessionEvent::from_cue(c))
+    }
+
+    /// Records a device change of one channel at stream position `at_sample`.
+    pub fn device_event(
+        &mut self,
+        speaker: Speaker,
+        change: DeviceChange,
+        at_sample: u64,
+        detail: &str,
+    ) -> Result<(), SessionError> {
+        self.event(SessionEvent::Device {
+            speaker,
+            event: change,
+            time: samples_to_secs(at_sample),
+            detail: detail.to_string(),
+        })
+    }
+
+    /// Appends one event line (write + flush; fsync at most once a second).
+    pub fn event(&mut self, ev: SessionEvent) -> Result<(), SessionError> {
+        let res = if self.events_error.is_some() {
+            Ok(())
+        } else {
+            let mut line = serde_json::to_vec(&ev).unwrap_or_default();
+            line.push(b'\n');
+            match self
+                .events_file
+                .write_all(&line)
+                .and_then(|()| self.events_file.flush())
+            {
+                Ok(()) => Ok(()),
+                Err(source) => {
+                    let e = SessionError::Write {
+                        path: self.events_path.clone(),
+                        source,
+                    };
+                    self.events_error = Some(e.to_string());
+                    Err(e)
+                }
+            }
+        };
+        self.events.push(ev);
+        self.maybe_sync();
+        res
+    }
+
+    fn maybe_sync(&mut self) {
+        if self.last_sync.elapsed() < SYNC_INTERVAL {
+            return;
+        }
+        self.last_sync = Instant::now();
+        if self.events_error.is_none() {
+            let _ = self.events_file.sync_data();
+        }
+        let _ = self.wav.sync();
+    }
+
+    /// Flushes the remaining audio (the shorter channel padded with silence), appends the
+    /// cue markers to the WAV, writes `session_end`, `transcript.vtt`, `labels.txt` and
+    /// `session.json` (`finished: true`, with the scorecard). Problems with single files are
+    /// returned as warnings; only failing to write `session.json` is an error.
+    pub fn finish(mut self) -> Result<FinishedSession, SessionError> {
+        let mut warnings = Vec::new();
+        if !self.wav.failed() {
+            self.scratch.clear();
+            self.aligner.flush_all(&mut self.scratch);
+            if let Err(e) = self.write_scratch() {
+                warnings.push(e.to_string());
+            }
+        }
+        let frames = self.wav.frames();
+        let duration = samples_to_secs(frames);
+        let utterances = self
+            .events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Utterance { .. }))
+            .count() as u64;
+        let cues = self
+            .events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Cue { .. }))
+            .count() as u64;
+        if let Err(e) = self.event(SessionEvent::SessionEnd {
+            duration,
+            utterances,
+            cues,
+        }) {
+            warnings.push(e.to_string());
+        }
+        let _ = self.events_file.sync_all();
+        let markers = export::markers(&self.events, frames);
+        if let Err(e) = self.wav.finish(&markers) {
+            warnings.push(e.to_string());
+        }
+        warnings.extend(write_exports(&self.dir, &self.info.id, &self.events));
+        let scorecard = Scorecard::compute(&self.events, Some(duration));
+        let mut info = self.info;
+        info.duration = duration;
+        info.finished = true;
+        info.pid = None;
+        info.audio_error = self.audio_error.or(self.events_error);
+        info.scorecard = Some(scorecard.clone());
+        write_info(&self.dir, &info)?;
+        Ok(FinishedSession {
+            dir: self.dir,
+            info,
+            scorecard,
+            warnings,
+        })
+    }
+}
+
+/// Writes `session.json` atomically.
+pub(crate) fn write_info(dir: &Path, info: &SessionInfo) -> Result<(), SessionError> {
+    let mut bytes = serde_json::to_vec_pretty(info).map_err(|e| SessionError::Corrupt {
+        path: dir.join(INFO_FILE),
+        message: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(dir, INFO_FILE, &bytes)
+}
+
+/// Writes `transcript.vtt` and `labels.txt`; returns one warning line per failure.
+pub(crate) fn write_exports(dir: &Path, id: &str, events: &[SessionEvent]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Err(e) = write_atomic(dir, VTT_FILE, export::vtt(id, events).as_bytes()) {
+        warnings.push(e.to_string());
+    }
+    if let Err(e) = write_atomic(dir, LABELS_FILE, export::labels(events).as_bytes()) {
+        warnings.push(e.to_string());
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Act, CueId, Severity, Utterance};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn cu(
+        id: u64,
+        speaker: Speaker,
+        start: u64,
+        end: u64,
+        text: &str,
+        act: Act,
+    ) -> ClassifiedUtterance {
+        ClassifiedUtterance {
+            utterance: Utterance {
+                id,
+                speaker,
+                start_sample: start,
+                end_sample: end,
+                text: text.into(),
+                latency_ms: Some(500.0),
+            },
+            act,
+            why: "test".into(),
+        }
+    }
+
+    #[test]
+    fn records_a_session_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 2).unwrap();
+        let dir = r.dir().to_path_buf();
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let info: SessionInfo =
+            serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
+        assert!(!info.finished);
+        r.push_audio(Speaker::Me, 0, &[0.1; 16_000]).unwrap();
+        r.push_audio(Speaker::Them, 0, &[0.2; 8_000]).unwrap();
+        r.utterance(&cu(
+            0,
+            Speaker::Me,
+            100,
+            8000,
+            "Is now a bad time?",
+            Act::NoQuestion,
+        ))
+        .unwrap();
+        r.cue(&Cue {
+            id: CueId::GoodNoQuestion,
+            severity: Severity::Praise,
+            message: "Good".into(),
+            at_sample: 8000,
+            utterance_id: Some(0),
+        })
+        .unwrap();
+        r.device_event(Speaker::Them, DeviceChange::Lost, 8000, "usb")
+            .unwrap();
+        let f = r.finish().unwrap();
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        assert!(f.info.finished && !f.info.repaired);
+        assert_eq!(f.info.pid, None);
+        assert_eq!(f.info.duration, 1.0);
+        for name in [AUDIO_FILE, EVENTS_FILE, INFO_FILE, VTT_FILE, LABELS_FILE] {
+            let m = std::fs::metadata(dir.join(name)).unwrap();
+            assert_eq!(m.permissions().mode() & 0o777, 0o600, "{name}");
+        }
+        let wav = hound::WavReader::open(dir.join(AUDIO_FILE)).unwrap();
+        assert_eq!(wav.len(), 32_000);
+        let log = super::super::format::read_events(&dir.join(EVENTS_FILE)).unwrap();
+        assert_eq!(log.events.len(), 5);
+        assert!(matches!(
+            log.events[4],
+            SessionEvent::SessionEnd {
+                utterances: 1,
+                cues: 1,
+                ..
+            }
+        ));
+        assert_eq!(f.scorecard.questions.no, 1);
+    }
+
+    #[test]
+    fn event_log_write_failure_is_reported_once_and_the_session_goes_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        // /dev/full: every write fails with ENOSPC.
+        r.events_file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let u = cu(
+            0,
+            Speaker::Them,
+            0,
+            8000,
+            "Book me for Tuesday.",
+            Act::CommitmentYes,
+        );
+        let e = r.utterance(&u).unwrap_err().to_string();
+        assert!(
+            e.contains("events.jsonl") && e.contains("disk is full"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        assert!(r.utterance(&u).is_ok(), "reported once");
+        assert!(r.events_error().is_some());
+        r.push_audio(Speaker::Me, 0, &[0.0; 16_000]).unwrap();
+        let f = r.finish().unwrap();
+        assert_eq!(f.scorecard.commitment_yeses, 2, "events are kept in memory");
+        assert!(f.info.audio_error.unwrap().contains("events.jsonl"));
+        assert_eq!(f.info.duration, 1.0);
+    }
+
+    #[test]
+    fn offline_callers_can_push_one_channel_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 2).unwrap();
+        r.set_max_channel_lag(u64::MAX);
+        r.push_audio(Speaker::Me, 0, &vec![0.5; 80_000]).unwrap();
+        r.push_audio(Speaker::Them, 0, &vec![0.25; 80_000]).unwrap();
+        assert_eq!(r.late_samples(), 0);
+        let dir = r.dir().to_path_buf();
+        r.finish().unwrap();
+        let s: Vec<i16> = hound::WavReader::open(dir.join(AUDIO_FILE))
+            .unwrap()
+            .into_samples::<i16>()
+            .map(|x| x.unwrap())
+            .collect();
+        assert_eq!(s.len(), 160_000);
+        assert!(s.chunks(2).all(|f| f == [16384, 8192]));
+    }
+}
