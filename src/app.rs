@@ -30,6 +30,8 @@ use crate::config::{Config, CounterpartInput};
 use crate::event::{samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Speaker, Utterance, SAMPLE_RATE_HZ};
 use crate::sources::microphone;
 use crate::sources::replay::{Blocks, Replay};
+use crate::session::{FinishedSession, SessionMeta};
+use crate::sinks::recording::RecordingSink;
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
 use crate::transforms::transcribe::{DecodeMode, Transcriber};
@@ -49,23 +51,7 @@ pub enum Input {
     },
 }
 
-/// A change of a capture device during a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceChange {
-    Lost,
-    Restored,
-    Fallback,
-}
-
-impl DeviceChange {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceChange::Lost => "lost",
-            DeviceChange::Restored => "restored",
-            DeviceChange::Fallback => "fallback",
-        }
-    }
-}
+pub use crate::session::DeviceChange;
 
 /// What the session thread hands to sinks.
 #[derive(Debug, Clone)]
@@ -118,6 +104,95 @@ pub struct Summary {
     pub decode_errors: u64,
     pub channels: Vec<Speaker>,
     pub wall_secs: f64,
+}
+
+/// Options of a recorded session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// Where the session directory goes; `None`: not recorded.
+    pub record_dir: Option<PathBuf>,
+    pub meta: SessionMeta,
+    /// Stop after this much stream time.
+    pub limit_secs: Option<f64>,
+}
+
+/// The outcome of [`run_recorded_session`].
+pub struct Outcome {
+    pub summary: Summary,
+    /// The finished recording (directory, scorecard), when recorded.
+    pub recording: Option<FinishedSession>,
+    pub transcriber: Transcriber,
+}
+
+/// Number of channels an input will deliver (1: "me" only, 2: "me" and "them").
+pub fn input_channels(input: &Input) -> Result<u16> {
+    Ok(match input {
+        Input::Replay { path, them, .. } => {
+            if them.is_some() {
+                2
+            } else {
+                let r = hound::WavReader::open(path).map_err(|e| crate::audio::wav::WavError::Format {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                if r.spec().channels >= 2 {
+                    2
+                } else {
+                    1
+                }
+            }
+        }
+        Input::Live { counterpart, .. } => {
+            if *counterpart == CounterpartInput::None {
+                1
+            } else {
+                2
+            }
+        }
+    })
+}
+
+/// Runs a session like [`run_session`] and records it (audio, events, exports, scorecard)
+/// when `opts.record_dir` is set. A recording failure (e.g. a full disk) is reported once as a
+/// warning event and the call goes on; what was recorded is kept.
+pub fn run_recorded_session(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    opts: SessionOptions,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<Outcome> {
+    let mut rec = match &opts.record_dir {
+        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), input_channels(input)?)?),
+        None => None,
+    };
+    let mut forward = |ev: &Event| -> Result<()> {
+        if let Some(r) = rec.as_mut() {
+            let warning = match ev {
+                Event::Audio(b) => r.handle_audio(b),
+                Event::Utterance(cu) => r.handle_utterance(cu),
+                Event::Cue(c) => r.handle_cue(c),
+                Event::Device { speaker, change, at_sample, detail } => {
+                    r.handle_device(*speaker, *change, *at_sample, detail)
+                }
+                Event::Warning(_) => None,
+            };
+            if let Some(w) = warning {
+                on_event(&Event::Warning(format!("recording: {w}")))?;
+            }
+        }
+        on_event(ev)
+    };
+    let result = run_session(cfg, input, transcriber, coach, stop, opts.limit_secs, &mut forward);
+    // Finish the recording whatever happened to the session: what was captured is kept.
+    let recording = match rec {
+        Some(r) => Some(r.finish()?),
+        None => None,
+    };
+    let (summary, transcriber) = result?;
+    Ok(Outcome { summary, recording, transcriber })
 }
 
 /// Runs a session to its end (source exhausted, `stop` set, or the duration limit).

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::Globals;
-use crate::app::{run_session, Event, Input};
+use crate::app::{run_recorded_session, Event, Input, SessionOptions};
+use crate::session::SessionMeta;
 use crate::cli::PracticeArgs;
 use crate::config::CounterpartInput;
 use crate::sinks::terminal::TerminalSink;
@@ -73,10 +74,79 @@ fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
     Ok((Input::Live { mic, counterpart }, desc))
 }
 
+/// Session metadata for `session.json`.
+pub fn session_meta(g: &Globals, input: &Input, model: &std::path::Path) -> SessionMeta {
+    let mut meta = SessionMeta::default();
+    match input {
+        Input::Replay { path, them, .. } => {
+            meta.mic_device = Some(format!("replay:{}", path.display()));
+            meta.counterpart_device = them.as_ref().map(|t| format!("replay:{}", t.display()));
+        }
+        Input::Live { mic, counterpart } => {
+            meta.mic_device = Some(mic.clone().unwrap_or_else(|| "default".into()));
+            meta.counterpart_device = match counterpart {
+                CounterpartInput::None => None,
+                CounterpartInput::RightChannel => Some("right channel of the mic".into()),
+                CounterpartInput::Device(d) => Some(d.clone()),
+            };
+        }
+    }
+    meta.model = crate::model::installed_name(model).or_else(|| Some(model.display().to_string()));
+    meta.model_sha256 = crate::model::recorded_sha(model).ok().flatten();
+    let v = &g.config.vad;
+    for (k, val) in [
+        ("vad.threshold", v.threshold.to_string()),
+        ("vad.hangover_ms", v.hangover_ms.to_string()),
+        ("vad.early_pause_ms", v.early_pause_ms.to_string()),
+        ("vad.max_utterance_ms", v.max_utterance_ms.to_string()),
+        ("coach.rules", g.config.coach.rules.as_ref().map_or("built-in".into(), |p| p.display().to_string())),
+    ] {
+        meta.config.insert(k.to_string(), val);
+    }
+    meta
+}
+
+/// Repairs sessions a crash left unfinished, telling the user what was done.
+pub fn repair_crashed(dir: &std::path::Path) {
+    if let Ok(reports) = crate::session::repair_unfinished(dir) {
+        for r in reports {
+            match r {
+                Ok(rep) => eprintln!("ringside: repaired an unfinished session: {rep}"),
+                Err(crate::session::SessionError::InUse { .. }) => {}
+                Err(e) => eprintln!("ringside: warning: {e}"),
+            }
+        }
+    }
+}
+
+/// Prints events as JSON lines (`--json`).
+pub fn print_json(ev: &Event) -> Result<()> {
+    let v = match ev {
+        Event::Utterance(cu) => serde_json::json!({"type": "utterance", "id": cu.utterance.id,
+            "speaker": cu.utterance.speaker, "start": cu.utterance.start_secs(), "end": cu.utterance.end_secs(),
+            "text": cu.utterance.text, "act": cu.act, "why": cu.why, "latency_ms": cu.utterance.latency_ms}),
+        Event::Cue(c) => serde_json::json!({"type": "cue", "id": c.id, "severity": c.severity,
+            "message": c.message, "time": crate::event::samples_to_secs(c.at_sample), "utterance_id": c.utterance_id}),
+        Event::Device { speaker, change, at_sample, detail } => serde_json::json!({"type": "device",
+            "speaker": speaker, "event": change.as_str(), "time": crate::event::samples_to_secs(*at_sample), "detail": detail}),
+        Event::Warning(w) => serde_json::json!({"type": "warning", "message": w}),
+        Event::Audio(_) => return Ok(()),
+    };
+    let mut o = std::io::stdout().lock();
+    writeln!(o, "{v}")?;
+    o.flush()?;
+    Ok(())
+}
+
 pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
     let (input, desc) = choose_input(g, &a)?;
     let model = super::model_path(g, a.model.as_deref())?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
+    let record = g.config.session.record && !a.no_record;
+    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| g.config.session.dir.clone());
+    if record {
+        repair_crashed(&sessions_dir);
+    }
     eprintln!("ringside: loading {}", model.display());
     let transcriber = Transcriber::new(&model, &g.config.asr)?;
     eprintln!("ringside: {desc}; Ctrl-C ends the session");
@@ -87,33 +157,43 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
     let json = a.json;
     let mut on_event = |ev: &Event| -> Result<()> {
         if json {
-            let v = match ev {
-                Event::Utterance(cu) => serde_json::json!({"type": "utterance", "id": cu.utterance.id,
-                    "speaker": cu.utterance.speaker, "start": cu.utterance.start_secs(), "end": cu.utterance.end_secs(),
-                    "text": cu.utterance.text, "act": cu.act, "why": cu.why, "latency_ms": cu.utterance.latency_ms}),
-                Event::Cue(c) => serde_json::json!({"type": "cue", "id": c.id, "severity": c.severity,
-                    "message": c.message, "time": crate::event::samples_to_secs(c.at_sample), "utterance_id": c.utterance_id}),
-                Event::Device { speaker, change, at_sample, detail } => serde_json::json!({"type": "device",
-                    "speaker": speaker, "event": change.as_str(), "time": crate::event::samples_to_secs(*at_sample), "detail": detail}),
-                Event::Warning(w) => serde_json::json!({"type": "warning", "message": w}),
-                Event::Audio(_) => return Ok(()),
-            };
-            let mut o = std::io::stdout().lock();
-            writeln!(o, "{v}")?;
-            o.flush()?;
+            print_json(ev)
         } else {
-            term.handle(ev)?;
+            Ok(term.handle(ev)?)
         }
-        Ok(())
     };
-    let (summary, _t) = run_session(&g.config, &input, transcriber, &mut coach, stop, a.duration, &mut on_event)?;
+    let opts = SessionOptions {
+        record_dir: record.then(|| sessions_dir.clone()),
+        meta: session_meta(g, &input, &model),
+        limit_secs: a.duration,
+    };
+    let out = run_recorded_session(&g.config, &input, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let s = &out.summary;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"type": "summary", "stream_secs": crate::event::samples_to_secs(s.stream_samples),
+                "utterances": s.utterances.len(), "cues": s.cues.len(), "dropped_samples": s.dropped_samples,
+                "decode_errors": s.decode_errors,
+                "session_dir": out.recording.as_ref().map(|r| r.dir.display().to_string())})
+        );
+    } else if let Some(r) = &out.recording {
+        println!();
+        println!("{}", r.scorecard.render_text());
+    }
     eprintln!(
         "ringside: session over: {:.1} s of audio, {} utterances, {} cues, {} dropped samples",
-        crate::event::samples_to_secs(summary.stream_samples),
-        summary.utterances.len(),
-        summary.cues.len(),
-        summary.dropped_samples
+        crate::event::samples_to_secs(s.stream_samples),
+        s.utterances.len(),
+        s.cues.len(),
+        s.dropped_samples
     );
+    if let Some(r) = &out.recording {
+        for w in &r.warnings {
+            eprintln!("ringside: warning: {w}");
+        }
+        eprintln!("ringside: recorded to {}; review it with `ringside review {}`", r.dir.display(), r.info.id);
+    }
     Ok(())
 }
 

@@ -10,8 +10,69 @@ use super::Globals;
 use crate::cli::{AnalyzeArgs, ReportArgs, ReviewArgs, SessionsArgs, SessionsCommand};
 use crate::session::{self, review, scorecard::mmss};
 
-pub fn analyze(_g: &Globals, _a: AnalyzeArgs) -> Result<()> {
-    bail!("not implemented yet")
+/// `ringside analyze FILE.wav`: the recorded call through the same pipeline, as fast as the
+/// machine allows, into a session directory like a live one. Prints progress on stderr and the
+/// session directory as the last line of stdout.
+pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
+    use crate::app::{run_recorded_session, Event, Input, SessionOptions};
+    use crate::commands::practice::session_meta;
+    use std::io::{IsTerminal, Write};
+    let input = Input::Replay {
+        path: a.file.clone(),
+        them: a.them.clone(),
+        speed: crate::cli::Speed::Max,
+        blocks: crate::sources::replay::Blocks::default(),
+    };
+    // Reject unreadable input before loading the model.
+    let total = crate::audio::wav::read_wav_native(&a.file)
+        .map(|(c, spec)| c.first().map_or(0, |x| x.len()) as f64 / spec.sample_rate as f64)?;
+    if let Some(t) = &a.them {
+        crate::audio::wav::read_wav_native(t)?;
+    }
+    let model = super::model_path(g, a.model.as_deref())?;
+    let mut coach = crate::transforms::coach::Coach::load(g.config.coach.rules.as_deref())?;
+    let transcriber = crate::transforms::transcribe::Transcriber::new(&model, &g.config.asr)?;
+    let dir = sessions_dir(g, a.sessions_dir.clone());
+    let opts = SessionOptions { record_dir: Some(dir), meta: session_meta(g, &input, &model), limit_secs: None };
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut last_shown = 0.0f64;
+    let mut on_event = |ev: &Event| -> Result<()> {
+        if let Event::Audio(b) = ev {
+            let t = crate::event::samples_to_secs(b.start_sample + b.samples.len() as u64);
+            if t - last_shown >= 10.0 || (tty && t - last_shown >= 1.0) {
+                last_shown = t;
+                let pct = if total > 0.0 { 100.0 * t / total } else { 0.0 };
+                let mut e = std::io::stderr().lock();
+                let _ = write!(e, "{}analyze: {:5.1}% ({:.0} of {:.0} s){}", if tty { "\r" } else { "" },
+                    pct.min(100.0), t, total, if tty { "" } else { "\n" });
+                let _ = e.flush();
+            }
+        } else if let Event::Warning(w) = ev {
+            eprintln!("\nanalyze: warning: {w}");
+        }
+        Ok(())
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let out = run_recorded_session(&g.config, &input, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let wall = started.elapsed().as_secs_f64();
+    if tty {
+        eprintln!();
+    }
+    eprintln!(
+        "analyze: {:.1} s of audio in {:.1} s ({:.1}x real time): {} utterances, {} cues",
+        total,
+        wall,
+        if wall > 0.0 { total / wall } else { 0.0 },
+        out.summary.utterances.len(),
+        out.summary.cues.len()
+    );
+    let rec = out.recording.ok_or_else(|| anyhow::anyhow!("the session was not recorded"))?;
+    for w in &rec.warnings {
+        eprintln!("analyze: warning: {w}");
+    }
+    println!("{}", rec.dir.display());
+    Ok(())
 }
 
 fn sessions_dir(g: &Globals, flag: Option<PathBuf>) -> PathBuf {
