@@ -148,7 +148,14 @@ impl Transcriber {
         match mode {
             DecodeMode::Utterance => {
                 p.set_single_segment(true);
-                p.set_no_timestamps(true);
+                // Timestamp tokens stay on: with a shortened audio context and no timestamps,
+                // tiny.en often fails to end a short utterance and repeats it until the token
+                // limit ("No, not at all. No, not at all. ..."); the end-timestamp token stops
+                // it. Seen on 5 of 20 turns of the sample call; 0 with timestamps.
+                p.set_no_timestamps(false);
+                // A ceiling far above any speaking rate (~4 tokens/s), so a runaway loop
+                // cannot cost seconds of decode.
+                p.set_max_tokens((secs * 12.0).ceil() as i32 + 16);
                 // No temperature fallback on the live path: a retry doubles the latency and
                 // mostly produces a different hallucination.
                 p.set_temperature_inc(0.0);
@@ -186,6 +193,11 @@ impl Transcriber {
                 out.dropped.push((text, "no-speech probability"));
                 continue;
             }
+            let text = match collapse_loop(&text) {
+                // A real sentence decoded in a loop: keep one copy.
+                Some(once) if once.split_whitespace().count() >= 3 => once,
+                _ => text,
+            };
             if is_repetitive(&text) {
                 out.dropped.push((text, "repeated tokens"));
                 continue;
@@ -237,6 +249,23 @@ pub fn clean_text(raw: &str) -> String {
 fn low_content(text: &str) -> bool {
     let words = text.split_whitespace().count();
     words <= 4
+}
+
+/// When `text` is one phrase repeated back to back (the last copy possibly cut off), returns
+/// the phrase once.
+pub fn collapse_loop(text: &str) -> Option<String> {
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let norm: Vec<String> = raw
+        .iter()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .collect();
+    let n = norm.len();
+    for period in 1..=n / 2 {
+        if (period..n).all(|i| norm[i] == norm[i - period]) {
+            return Some(raw[..period].join(" "));
+        }
+    }
+    None
 }
 
 /// True when the output is a loop: one word or short phrase repeated many times
@@ -299,6 +328,16 @@ mod tests {
         assert!(!is_repetitive("No, no, it's fine, go ahead."));
         assert!(!is_repetitive("Is now a bad time to talk about your insurance?"));
         assert!(!is_repetitive("yes yes"));
+    }
+
+    #[test]
+    fn a_sentence_decoded_in_a_loop_is_kept_once() {
+        assert_eq!(
+            collapse_loop("No, not at all. No, not at all. No, not at").as_deref(),
+            Some("No, not at all.")
+        );
+        assert_eq!(collapse_loop("Is now a bad time?"), None);
+        assert_eq!(collapse_loop("you you you you").as_deref(), Some("you"));
     }
 
     #[test]
