@@ -84,8 +84,28 @@ pub fn sentences(rules: &TextRules, text: &str, strip_prefaces: bool) -> Vec<Sen
 }
 
 fn push_sentence(rules: &TextRules, out: &mut Vec<Sentence>, raw: &str, qmark: bool, strip: bool) {
+    // "uh huh" and "mm hmm" are answers, not fillers: join them before fillers go.
+    let all: Vec<&str> = raw.split_whitespace().collect();
+    let mut joined: Vec<&str> = Vec::with_capacity(all.len());
+    let mut k = 0;
+    while k < all.len() {
+        match (all[k], all.get(k + 1).copied()) {
+            ("uh", Some("huh")) => {
+                joined.push("uhhuh");
+                k += 2;
+            }
+            ("mm" | "m" | "hm", Some("hmm" | "hm")) => {
+                joined.push("mmhmm");
+                k += 2;
+            }
+            (t, _) => {
+                joined.push(t);
+                k += 1;
+            }
+        }
+    }
     let mut toks: Vec<&str> =
-        raw.split_whitespace().filter(|t| !rules.fillers.iter().any(|f| f == t)).collect();
+        joined.into_iter().filter(|t| !rules.fillers.iter().any(|f| f == t)).collect();
     if strip {
         'outer: loop {
             for p in &rules.prefaces {
@@ -120,6 +140,8 @@ pub struct Classifier {
     rules: ClassifyRules,
     /// Words of "them"'s last utterance, pronouns mapped to their group.
     last_them: HashSet<String>,
+    /// Act of the last utterance of each speaker (me, them), for `after` conditions.
+    last_act: [Option<Act>; 2],
     /// Scratch: which rules fired in the current utterance.
     fired: Vec<bool>,
 }
@@ -127,12 +149,18 @@ pub struct Classifier {
 impl Classifier {
     pub fn new(rules: &CoachRules) -> Classifier {
         let n = rules.classify.me.rules.len().max(rules.classify.them.rules.len());
-        Classifier { rules: rules.classify.clone(), last_them: HashSet::new(), fired: vec![false; n] }
+        Classifier {
+            rules: rules.classify.clone(),
+            last_them: HashSet::new(),
+            last_act: [None, None],
+            fired: vec![false; n],
+        }
     }
 
     /// Forgets the conversation.
     pub fn reset(&mut self) {
         self.last_them.clear();
+        self.last_act = [None, None];
     }
 
     /// Classifies one utterance of `speaker` and remembers it as context. Returns the act and
@@ -143,6 +171,10 @@ impl Classifier {
             Speaker::Me => &self.rules.me,
             Speaker::Them => &self.rules.them,
         };
+        let other_last = self.last_act[match speaker {
+            Speaker::Me => 1,
+            Speaker::Them => 0,
+        }];
         let mut scores = [0f32; 12];
         let mut reasons: Vec<(Act, String, f32)> = Vec::new();
         self.fired.iter_mut().for_each(|f| *f = false);
@@ -159,6 +191,11 @@ impl Classifier {
                     Some(Shape::Question) if !s.question => continue,
                     Some(Shape::Statement) if s.question => continue,
                     _ => {}
+                }
+                if let Some(after) = &rule.after {
+                    if !other_last.is_some_and(|a| after.contains(&a)) {
+                        continue;
+                    }
                 }
                 if rule.unless.as_ref().is_some_and(|u| u.is_match(&s.text)) {
                     continue;
@@ -208,14 +245,20 @@ impl Classifier {
                 }
             }
         }
+        let slot = match speaker {
+            Speaker::Me => 0,
+            Speaker::Them => 1,
+        };
         let Some((act, score)) = best else {
             let why = if sents.is_empty() {
                 "other: no words after removing fillers".to_string()
             } else {
                 "other: no rule matched".to_string()
             };
+            self.last_act[slot] = Some(Act::Other);
             return (Act::Other, why);
         };
+        self.last_act[slot] = Some(act);
         let by: Vec<String> = reasons
             .iter()
             .filter(|(a, _, _)| *a == act)

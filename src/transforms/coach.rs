@@ -88,6 +88,8 @@ struct RawRule {
     unless: Option<Spanned<String>>,
     #[serde(default)]
     requires: Option<Shape>,
+    #[serde(default)]
+    after: Option<Vec<Act>>,
 }
 
 /// A pattern: one regex or a list of alternatives.
@@ -144,6 +146,8 @@ pub struct Rule {
     pub weight: f32,
     pub unless: Option<Regex>,
     pub requires: Option<Shape>,
+    /// Only when the other speaker's previous utterance had one of these acts.
+    pub after: Option<Vec<Act>>,
 }
 
 /// The compiled rules of one speaker: one `RegexSet` over all patterns (one pass per
@@ -413,6 +417,7 @@ impl CoachRules {
                 weight: *r.weight.get_ref(),
                 unless,
                 requires: r.requires,
+                after: r.after.clone(),
             };
             let dst = match r.speaker {
                 Speaker::Me => &mut me,
