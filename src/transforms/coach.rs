@@ -675,9 +675,9 @@ mod tests {
 
     #[test]
     fn bad_regex_names_rule_key_pattern_and_line() {
-        let src = with_replaced("name = \"closed_start\"", "name = \"closed_start\"\nunless = '(unclosed'");
+        let src = with_replaced("name = \"negative_question\"", "name = \"negative_question\"\nunless = '(unclosed'");
         let e = CoachRules::parse(&src, "x.toml").unwrap_err().to_string();
-        assert!(e.contains("closed_start"), "{e}");
+        assert!(e.contains("negative_question"), "{e}");
         assert!(e.contains("unless"), "{e}");
         assert!(e.contains("(unclosed"), "{e}");
         assert!(e.starts_with("x.toml:"), "{e}");
@@ -712,7 +712,7 @@ mod tests {
 
     #[test]
     fn unknown_lexicon_is_an_error() {
-        let src = with_replaced("name = \"closed_start\"", "name = \"closed_start\"\nunless = '{nosuchlex}'");
+        let src = with_replaced("name = \"negative_question\"", "name = \"negative_question\"\nunless = '{nosuchlex}'");
         let e = CoachRules::parse(&src, "x.toml").unwrap_err().to_string();
         assert!(e.contains("unknown lexicon {nosuchlex}"), "{e}");
     }
