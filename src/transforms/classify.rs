@@ -42,6 +42,8 @@ pub struct Sentence {
     /// Lowercase words joined by single spaces, no punctuation, no apostrophes.
     pub text: String,
     pub question: bool,
+    /// Began with a filler ("uh, sure"): hesitation is a sign of a counterfeit yes.
+    pub hesitant: bool,
 }
 
 /// Normalises `text` into sentences. `strip_prefaces` removes leading discourse markers.
@@ -104,6 +106,7 @@ fn push_sentence(rules: &TextRules, out: &mut Vec<Sentence>, raw: &str, qmark: b
             }
         }
     }
+    let hesitant = joined.first().is_some_and(|t| rules.fillers.iter().any(|f| f == t));
     let mut toks: Vec<&str> =
         joined.into_iter().filter(|t| !rules.fillers.iter().any(|f| f == t)).collect();
     if strip {
@@ -131,7 +134,7 @@ fn push_sentence(rules: &TextRules, out: &mut Vec<Sentence>, raw: &str, qmark: b
         && rules.question_tags.iter().any(|tag| {
             toks.len() > tag.len() && toks[toks.len() - tag.len()..].iter().zip(tag).all(|(a, b)| a == b)
         });
-    out.push(Sentence { text: toks.join(" "), question: qmark || starts || tagged });
+    out.push(Sentence { text: toks.join(" "), question: qmark || starts || tagged, hesitant });
 }
 
 /// The act classifier. Keeps the conversation context it needs (the counterpart's previous
@@ -190,6 +193,7 @@ impl Classifier {
                 match rule.requires {
                     Some(Shape::Question) if !s.question => continue,
                     Some(Shape::Statement) if s.question => continue,
+                    Some(Shape::Hesitant) if !s.hesitant => continue,
                     _ => {}
                 }
                 if let Some(after) = &rule.after {

@@ -135,6 +135,8 @@ pub enum Shape {
     Question,
     /// Anything that is not a question.
     Statement,
+    /// Began with a filler ("uh, sure").
+    Hesitant,
 }
 
 /// One scored rule: if `pattern` matches a sentence of an utterance of `speaker` (and `unless`
