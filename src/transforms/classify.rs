@@ -48,7 +48,7 @@ pub struct Sentence {
 
 /// Normalises `text` into sentences. `strip_prefaces` removes leading discourse markers.
 pub fn sentences(rules: &TextRules, text: &str, strip_prefaces: bool) -> Vec<Sentence> {
-    let lower = text.to_lowercase();
+    let lower = expand_ambiguous_contractions(&text.to_lowercase());
     let chars: Vec<char> = lower.chars().collect();
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -82,6 +82,42 @@ pub fn sentences(rules: &TextRules, text: &str, strip_prefaces: bool) -> Vec<Sen
         i += 1;
     }
     push_sentence(rules, &mut out, &cur, false, strip_prefaces);
+    out
+}
+
+/// "we'll" and "we're" would become "well" and "were" once apostrophes go, words with another
+/// meaning ("well, I don't know" is no promise): spell them out while the apostrophe is there.
+fn expand_ambiguous_contractions(lower: &str) -> String {
+    let mut out = String::with_capacity(lower.len() + 8);
+    let mut rest = lower;
+    let mut prev: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        let at_word_start = !prev.is_some_and(char::is_alphanumeric);
+        let mut replaced = false;
+        if at_word_start && c == 'w' {
+            for (from, to) in [
+                ("we'll", "we will"),
+                ("we\u{2019}ll", "we will"),
+                ("we're", "we are"),
+                ("we\u{2019}re", "we are"),
+            ] {
+                if let Some(after) = rest.strip_prefix(from) {
+                    if !after.chars().next().is_some_and(char::is_alphanumeric) {
+                        out.push_str(to);
+                        rest = after;
+                        prev = Some('x');
+                        replaced = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !replaced {
+            out.push(c);
+            prev = Some(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
     out
 }
 
@@ -334,6 +370,16 @@ mod tests {
         let s = sentences(&r.classify.text, "uh is now a bad time to talk", true);
         assert_eq!(s[0].text, "is now a bad time to talk");
         assert!(s[0].question, "question by its first word, no question mark");
+    }
+
+    #[test]
+    fn well_is_not_we_will() {
+        let r = CoachRules::builtin().unwrap();
+        let s = sentences(&r.classify.text, "Well, we'll see. We're in!", false);
+        let t: Vec<&str> = s.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(t, vec!["well we will see", "we are in"]);
+        let mut c = c();
+        assert_eq!(them(&mut c, "um well i dont know"), Act::Other);
     }
 
     #[test]
