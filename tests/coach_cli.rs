@@ -1,6 +1,9 @@
 //! Integration tests of the coaching CLI commands: `ringside classify` (JSON lines through
 //! stdin/stdout) and `ringside eval acts` on the held-out labelled set.
 
+// The helpers below are test code too; `allow-unwrap-in-tests` only covers `#[test]` fns.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -20,18 +23,32 @@ fn classify(input: &str) -> (Vec<serde_json::Value>, String, bool) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let lines = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    (lines, String::from_utf8(out.stderr).unwrap(), out.status.success())
+    (
+        lines,
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
 }
 
 fn cue_ids(v: &serde_json::Value) -> Vec<String> {
-    v["cues"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+    v["cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -78,7 +95,11 @@ fn classify_resets_state_when_conv_changes() {
     // New conversation: no previous "them" utterance to mirror...
     assert_ne!(out[2]["act"], "mirror");
     // ... and the first question of conv b gets opening_yes again.
-    let first_q = out.iter().skip(2).find(|o| o["act"] == "yes_question").unwrap();
+    let first_q = out
+        .iter()
+        .skip(2)
+        .find(|o| o["act"] == "yes_question")
+        .unwrap();
     assert!(cue_ids(first_q).contains(&"opening_yes".to_string()));
 }
 
@@ -101,14 +122,25 @@ fn classify_timed_cues_need_timings() {
     assert_eq!(out[7]["start"], 70.0);
     let (out, _, _) = classify(&untimed);
     let all: Vec<String> = out.iter().flat_map(cue_ids).collect();
-    assert!(!all.iter().any(|c| c == "talk_ratio" || c == "long_monologue"), "{all:?}");
+    assert!(
+        !all.iter()
+            .any(|c| c == "talk_ratio" || c == "long_monologue"),
+        "{all:?}"
+    );
 }
 
 #[test]
 fn eval_acts_on_held_out_set_meets_targets() {
-    let out = ringside().args(["eval", "acts", "tests/fixtures/acts/test.jsonl"]).output().unwrap();
+    let out = ringside()
+        .args(["eval", "acts", "tests/fixtures/acts/test.jsonl"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let last = stdout.lines().last().unwrap();
     let mut macro_f1 = None;
     let mut cue_f1 = None;
@@ -139,8 +171,15 @@ fn eval_acts_reports_a_bad_file_line() {
 #[test]
 fn bench_classify_prints_key_values() {
     let out = ringside().args(["bench", "classify"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let last = stdout.lines().last().unwrap();
-    assert!(last.contains("classify_us_p50=") && last.contains("classify_us_p99="), "{last}");
+    assert!(
+        last.contains("classify_us_p50=") && last.contains("classify_us_p99="),
+        "{last}"
+    );
 }

@@ -105,7 +105,14 @@ pub fn run(g: &Globals) -> Result<()> {
             start: input.start,
             end: input.end,
             act: cu.act,
-            cues: cues.iter().map(|c| OutCue { id: c.id, severity: c.severity, message: &c.message }).collect(),
+            cues: cues
+                .iter()
+                .map(|c| OutCue {
+                    id: c.id,
+                    severity: c.severity,
+                    message: &c.message,
+                })
+                .collect(),
             why: &cu.why,
         };
         serde_json::to_writer(&mut out, &o).context("writing stdout")?;

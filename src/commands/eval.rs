@@ -37,7 +37,8 @@ struct Row {
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let EvalCommand::Acts { file } = c;
-    let src = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let src =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut rows = Vec::new();
     for (i, line) in src.lines().enumerate() {
         if line.trim().is_empty() {
@@ -46,7 +47,13 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
         let r: Row = serde_json::from_str(line)
             .with_context(|| format!("{}:{}: not a labelled utterance", file.display(), i + 1))?;
         if !Act::for_speaker(r.speaker).contains(&r.act) {
-            bail!("{}:{}: act `{}` is not an act of {}", file.display(), i + 1, r.act, r.speaker);
+            bail!(
+                "{}:{}: act `{}` is not an act of {}",
+                file.display(),
+                i + 1,
+                r.act,
+                r.speaker
+            );
         }
         rows.push(r);
     }
@@ -56,7 +63,10 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let rules = CoachRules::load(g.config.coach.rules.as_deref()).context("loading coach rules")?;
     let report = evaluate(&rules, &rows);
     print!("{}", report.text);
-    println!("macro_f1={:.3} cue_f1={:.3}", report.macro_f1, report.cue_f1);
+    println!(
+        "macro_f1={:.3} cue_f1={:.3}",
+        report.macro_f1, report.cue_f1
+    );
     Ok(())
 }
 
@@ -67,9 +77,21 @@ struct Report {
 }
 
 fn f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
-    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     (p, r, f)
 }
 
@@ -100,10 +122,27 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
             (Some(s), Some(e)) if e > s => (secs_to_samples(s), secs_to_samples(e)),
             _ => (0, 0),
         };
-        let u = Utterance { id: idx, speaker: r.speaker, start_sample: s, end_sample: e, text: r.text.clone(), latency_ms: None };
-        for (engine, a, set) in [(&mut gold_cues, r.act, &mut gold_set), (&mut pred_cues, act, &mut pred_set)] {
+        let u = Utterance {
+            id: idx,
+            speaker: r.speaker,
+            start_sample: s,
+            end_sample: e,
+            text: r.text.clone(),
+            latency_ms: None,
+        };
+        for (engine, a, set) in [
+            (&mut gold_cues, r.act, &mut gold_set),
+            (&mut pred_cues, act, &mut pred_set),
+        ] {
             buf.clear();
-            engine.on_utterance(&ClassifiedUtterance { utterance: u.clone(), act: a, why: String::new() }, &mut buf);
+            engine.on_utterance(
+                &ClassifiedUtterance {
+                    utterance: u.clone(),
+                    act: a,
+                    why: String::new(),
+                },
+                &mut buf,
+            );
             set.extend(buf.iter().map(|c| (conv_no, idx, c.id)));
         }
         preds.push((act, why));
@@ -122,23 +161,52 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
             *confusions.entry((r.speaker, r.act, *p)).or_default() += 1;
         }
     }
-    let correct = rows.iter().zip(&preds).filter(|(r, (p, _))| r.act == *p).count();
-    let _ = writeln!(text, "{} utterances, {} conversations, accuracy {:.3}", rows.len(), conv_no, correct as f64 / rows.len() as f64);
+    let correct = rows
+        .iter()
+        .zip(&preds)
+        .filter(|(r, (p, _))| r.act == *p)
+        .count();
+    let _ = writeln!(
+        text,
+        "{} utterances, {} conversations, accuracy {:.3}",
+        rows.len(),
+        conv_no,
+        correct as f64 / rows.len() as f64
+    );
     let mut all_f = Vec::new();
     for sp in [Speaker::Me, Speaker::Them] {
-        let _ = writeln!(text, "\n{sp}: {:<20} {:>6} {:>6} {:>6} {:>5}", "act", "prec", "recall", "f1", "n");
+        let _ = writeln!(
+            text,
+            "\n{sp}: {:<20} {:>6} {:>6} {:>6} {:>5}",
+            "act", "prec", "recall", "f1", "n"
+        );
         let mut fs = Vec::new();
         for a in Act::for_speaker(sp) {
-            let Some(&(tp, fp, fn_)) = counts.get(&(sp, *a)) else { continue };
+            let Some(&(tp, fp, fn_)) = counts.get(&(sp, *a)) else {
+                continue;
+            };
             let (p, r, f) = f1(tp, fp, fn_);
-            let _ = writeln!(text, "{sp}: {:<20} {p:>6.3} {r:>6.3} {f:>6.3} {:>5}", a.as_str(), tp + fn_);
+            let _ = writeln!(
+                text,
+                "{sp}: {:<20} {p:>6.3} {r:>6.3} {f:>6.3} {:>5}",
+                a.as_str(),
+                tp + fn_
+            );
             fs.push(f);
         }
-        let m = if fs.is_empty() { 0.0 } else { fs.iter().sum::<f64>() / fs.len() as f64 };
+        let m = if fs.is_empty() {
+            0.0
+        } else {
+            fs.iter().sum::<f64>() / fs.len() as f64
+        };
         let _ = writeln!(text, "{sp}: macro_f1 {m:.3}");
         all_f.extend(fs);
     }
-    let macro_f1 = if all_f.is_empty() { 0.0 } else { all_f.iter().sum::<f64>() / all_f.len() as f64 };
+    let macro_f1 = if all_f.is_empty() {
+        0.0
+    } else {
+        all_f.iter().sum::<f64>() / all_f.len() as f64
+    };
 
     let mut pairs: Vec<_> = confusions.iter().collect();
     pairs.sort_by(|a, b| b.1.cmp(a.1));
@@ -163,17 +231,37 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
 
     let tp = gold_set.intersection(&pred_set).count();
     let (cp, cr, cf) = f1(tp, pred_set.len() - tp, gold_set.len() - tp);
-    let cue_f1 = if gold_set.is_empty() && pred_set.is_empty() { 1.0 } else { cf };
-    let _ = writeln!(text, "\ncues: gold {} predicted {} matched {tp}: precision {cp:.3} recall {cr:.3}", gold_set.len(), pred_set.len());
+    let cue_f1 = if gold_set.is_empty() && pred_set.is_empty() {
+        1.0
+    } else {
+        cf
+    };
+    let _ = writeln!(
+        text,
+        "\ncues: gold {} predicted {} matched {tp}: precision {cp:.3} recall {cr:.3}",
+        gold_set.len(),
+        pred_set.len()
+    );
     for id in CueId::ALL {
         let g = gold_set.iter().filter(|c| c.2 == id).count();
         let p = pred_set.iter().filter(|c| c.2 == id).count();
-        let m = gold_set.iter().filter(|c| c.2 == id && pred_set.contains(c)).count();
+        let m = gold_set
+            .iter()
+            .filter(|c| c.2 == id && pred_set.contains(c))
+            .count();
         if g + p > 0 {
-            let _ = writeln!(text, "  {:<18} gold {g:>4} predicted {p:>4} matched {m:>4}", id.as_str());
+            let _ = writeln!(
+                text,
+                "  {:<18} gold {g:>4} predicted {p:>4} matched {m:>4}",
+                id.as_str()
+            );
         }
     }
-    Report { text, macro_f1, cue_f1 }
+    Report {
+        text,
+        macro_f1,
+        cue_f1,
+    }
 }
 
 #[cfg(test)]

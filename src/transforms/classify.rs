@@ -33,7 +33,10 @@ const ALL_ACTS: [Act; 12] = [
 ];
 
 fn act_index(a: Act) -> usize {
-    ALL_ACTS.iter().position(|x| *x == a).unwrap_or(ALL_ACTS.len() - 1)
+    ALL_ACTS
+        .iter()
+        .position(|x| *x == a)
+        .unwrap_or(ALL_ACTS.len() - 1)
 }
 
 /// One sentence of an utterance after normalisation.
@@ -68,7 +71,10 @@ pub fn sentences(rules: &TextRules, text: &str, strip_prefaces: bool) -> Vec<Sen
                     .next_back()
                     .unwrap_or("")
                     .to_string();
-                let abbrev = matches!(prev_word.as_str(), "mr" | "mrs" | "ms" | "dr" | "st" | "vs" | "jr" | "sr");
+                let abbrev = matches!(
+                    prev_word.as_str(),
+                    "mr" | "mrs" | "ms" | "dr" | "st" | "vs" | "jr" | "sr"
+                );
                 if next_digit || abbrev {
                     cur.push(' ');
                 } else {
@@ -142,9 +148,13 @@ fn push_sentence(rules: &TextRules, out: &mut Vec<Sentence>, raw: &str, qmark: b
             }
         }
     }
-    let hesitant = joined.first().is_some_and(|t| rules.fillers.iter().any(|f| f == t));
-    let mut toks: Vec<&str> =
-        joined.into_iter().filter(|t| !rules.fillers.iter().any(|f| f == t)).collect();
+    let hesitant = joined
+        .first()
+        .is_some_and(|t| rules.fillers.iter().any(|f| f == t));
+    let mut toks: Vec<&str> = joined
+        .into_iter()
+        .filter(|t| !rules.fillers.iter().any(|f| f == t))
+        .collect();
     if strip {
         'outer: loop {
             for p in &rules.prefaces {
@@ -165,12 +175,22 @@ fn push_sentence(rules: &TextRules, out: &mut Vec<Sentence>, raw: &str, qmark: b
         }
         return;
     }
-    let starts = toks.first().is_some_and(|t| rules.question_starts.iter().any(|q| q == t));
+    let starts = toks
+        .first()
+        .is_some_and(|t| rules.question_starts.iter().any(|q| q == t));
     let tagged = toks.len() >= 3
         && rules.question_tags.iter().any(|tag| {
-            toks.len() > tag.len() && toks[toks.len() - tag.len()..].iter().zip(tag).all(|(a, b)| a == b)
+            toks.len() > tag.len()
+                && toks[toks.len() - tag.len()..]
+                    .iter()
+                    .zip(tag)
+                    .all(|(a, b)| a == b)
         });
-    out.push(Sentence { text: toks.join(" "), question: qmark || starts || tagged, hesitant });
+    out.push(Sentence {
+        text: toks.join(" "),
+        question: qmark || starts || tagged,
+        hesitant,
+    });
 }
 
 /// The act classifier. Keeps the conversation context it needs (the counterpart's previous
@@ -187,7 +207,12 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(rules: &CoachRules) -> Classifier {
-        let n = rules.classify.me.rules.len().max(rules.classify.them.rules.len());
+        let n = rules
+            .classify
+            .me
+            .rules
+            .len()
+            .max(rules.classify.them.rules.len());
         Classifier {
             rules: rules.classify.clone(),
             last_them: HashSet::new(),
@@ -222,7 +247,9 @@ impl Classifier {
         }
         for s in &sents {
             for idx in sr.set.matches(&s.text).iter() {
-                let Some(rule) = sr.rules.get(idx) else { continue };
+                let Some(rule) = sr.rules.get(idx) else {
+                    continue;
+                };
                 if self.fired[idx] {
                     continue;
                 }
@@ -338,7 +365,10 @@ impl Classifier {
             .count();
         let share = shared as f32 / words.len() as f32;
         if key >= 1 && share >= m.min_overlap {
-            Some(format!("mirror[{shared}/{} words of their last utterance]", words.len()))
+            Some(format!(
+                "mirror[{shared}/{} words of their last utterance]",
+                words.len()
+            ))
         } else {
             None
         }
@@ -363,13 +393,20 @@ mod tests {
     #[test]
     fn sentences_normalise_asr_text() {
         let r = CoachRules::builtin().unwrap();
-        let s = sentences(&r.classify.text, "Um, so, DON'T you think Mr. Ross is right? okay.", true);
+        let s = sentences(
+            &r.classify.text,
+            "Um, so, DON'T you think Mr. Ross is right? okay.",
+            true,
+        );
         assert_eq!(s.len(), 1, "{s:?}");
         assert_eq!(s[0].text, "dont you think mr ross is right");
         assert!(s[0].question);
         let s = sentences(&r.classify.text, "uh is now a bad time to talk", true);
         assert_eq!(s[0].text, "is now a bad time to talk");
-        assert!(s[0].question, "question by its first word, no question mark");
+        assert!(
+            s[0].question,
+            "question by its first word, no question mark"
+        );
     }
 
     #[test]
@@ -385,20 +422,44 @@ mod tests {
     #[test]
     fn questions_without_punctuation() {
         let mut c = c();
-        assert_eq!(me(&mut c, "um do you have a couple of minutes"), Act::YesQuestion);
+        assert_eq!(
+            me(&mut c, "um do you have a couple of minutes"),
+            Act::YesQuestion
+        );
         assert_eq!(me(&mut c, "is now a bad time to talk"), Act::NoQuestion);
-        assert_eq!(me(&mut c, "so what is the biggest challenge for your team right now"), Act::CalibratedQuestion);
+        assert_eq!(
+            me(
+                &mut c,
+                "so what is the biggest challenge for your team right now"
+            ),
+            Act::CalibratedQuestion
+        );
         assert_eq!(me(&mut c, "you want to save money right"), Act::YesQuestion);
     }
 
     #[test]
     fn closed_question_by_the_answer_wanted() {
         let mut c = c();
-        assert_eq!(me(&mut c, "Are you against a short trial?"), Act::NoQuestion);
-        assert_eq!(me(&mut c, "would it be ridiculous to start with one team"), Act::NoQuestion);
-        assert_eq!(me(&mut c, "Have you given up on finding a cheaper rate?"), Act::NoQuestion);
-        assert_eq!(me(&mut c, "Don't you agree that's a fair price?"), Act::YesQuestion);
-        assert_eq!(me(&mut c, "Isn't it true that your team is overloaded?"), Act::YesQuestion);
+        assert_eq!(
+            me(&mut c, "Are you against a short trial?"),
+            Act::NoQuestion
+        );
+        assert_eq!(
+            me(&mut c, "would it be ridiculous to start with one team"),
+            Act::NoQuestion
+        );
+        assert_eq!(
+            me(&mut c, "Have you given up on finding a cheaper rate?"),
+            Act::NoQuestion
+        );
+        assert_eq!(
+            me(&mut c, "Don't you agree that's a fair price?"),
+            Act::YesQuestion
+        );
+        assert_eq!(
+            me(&mut c, "Isn't it true that your team is overloaded?"),
+            Act::YesQuestion
+        );
         assert_eq!(me(&mut c, "Is now a good time?"), Act::YesQuestion);
     }
 
@@ -406,7 +467,10 @@ mod tests {
     fn fillers_and_case_do_not_matter() {
         let mut c = c();
         assert_eq!(me(&mut c, "UM, UH, IT SOUNDS LIKE YOU'RE BUSY"), Act::Label);
-        assert_eq!(me(&mut c, "uh it seems like this is the wrong time"), Act::Label);
+        assert_eq!(
+            me(&mut c, "uh it seems like this is the wrong time"),
+            Act::Label
+        );
         assert_eq!(them(&mut c, "uhm i think so"), Act::CounterfeitYes);
     }
 
@@ -415,7 +479,10 @@ mod tests {
         let mut c = c();
         assert_eq!(them(&mut c, "We already have a provider."), Act::Other);
         assert_eq!(me(&mut c, "Already have a provider?"), Act::Mirror);
-        assert_eq!(them(&mut c, "we dont have budget for this right now"), Act::Other);
+        assert_eq!(
+            them(&mut c, "we dont have budget for this right now"),
+            Act::Other
+        );
         assert_eq!(me(&mut c, "don't have budget"), Act::Mirror);
         // Same words without the context are a plain question.
         c.reset();
@@ -432,8 +499,17 @@ mod tests {
     #[test]
     fn commitment_beats_no() {
         let mut c = c();
-        assert_eq!(them(&mut c, "No, let's do it, set it up for Monday."), Act::CommitmentYes);
-        assert_eq!(them(&mut c, "no put a meeting on my calendar for the first week of october"), Act::CommitmentYes);
+        assert_eq!(
+            them(&mut c, "No, let's do it, set it up for Monday."),
+            Act::CommitmentYes
+        );
+        assert_eq!(
+            them(
+                &mut c,
+                "no put a meeting on my calendar for the first week of october"
+            ),
+            Act::CommitmentYes
+        );
         assert_eq!(them(&mut c, "No, it's fine, go ahead."), Act::No);
         assert_eq!(them(&mut c, "not yet"), Act::No);
     }
@@ -451,9 +527,18 @@ mod tests {
     #[test]
     fn counterfeit_and_commitment_by_the_action() {
         let mut c = c();
-        assert_eq!(them(&mut c, "Sure, just send me an email."), Act::CounterfeitYes);
-        assert_eq!(them(&mut c, "okay send the contract and ill sign today"), Act::CommitmentYes);
-        assert_eq!(them(&mut c, "book me for tuesday at ten"), Act::CommitmentYes);
+        assert_eq!(
+            them(&mut c, "Sure, just send me an email."),
+            Act::CounterfeitYes
+        );
+        assert_eq!(
+            them(&mut c, "okay send the contract and ill sign today"),
+            Act::CommitmentYes
+        );
+        assert_eq!(
+            them(&mut c, "book me for tuesday at ten"),
+            Act::CommitmentYes
+        );
     }
 
     #[test]

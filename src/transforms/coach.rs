@@ -38,7 +38,12 @@ pub enum RulesError {
     Toml { file: String, message: String },
     /// A semantically invalid value (bad regex, act not valid for the speaker, ...).
     #[error("{file}:{line}: {key}: {message}")]
-    Invalid { file: String, line: usize, key: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,8 +337,10 @@ impl CoachRules {
         match path {
             None => CoachRules::builtin(),
             Some(p) => {
-                let src = std::fs::read_to_string(p)
-                    .map_err(|source| RulesError::Read { path: p.to_path_buf(), source })?;
+                let src = std::fs::read_to_string(p).map_err(|source| RulesError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
                 CoachRules::parse(&src, &p.display().to_string())
             }
         }
@@ -341,14 +348,20 @@ impl CoachRules {
 
     /// Parses and validates rules text; `file` names it in errors.
     pub fn parse(src: &str, file: &str) -> Result<CoachRules, RulesError> {
-        let raw: RawRules = toml::from_str(src)
-            .map_err(|e| RulesError::Toml { file: file.to_string(), message: e.to_string() })?;
+        let raw: RawRules = toml::from_str(src).map_err(|e| RulesError::Toml {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
         let line_of = |span: std::ops::Range<usize>| -> usize {
             src.get(..span.start).map_or(0, |s| s.matches('\n').count()) + 1
         };
-        let invalid = |span: std::ops::Range<usize>, key: String, message: String| {
-            RulesError::Invalid { file: file.to_string(), line: line_of(span), key, message }
-        };
+        let invalid =
+            |span: std::ops::Range<usize>, key: String, message: String| RulesError::Invalid {
+                file: file.to_string(),
+                line: line_of(span),
+                key,
+                message,
+            };
         if raw.version != 1 {
             return Err(RulesError::Invalid {
                 file: file.to_string(),
@@ -381,14 +394,22 @@ impl CoachRules {
                 ));
             }
             if !r.weight.get_ref().is_finite() {
-                return Err(invalid(r.weight.span(), key("weight"), "must be finite".into()));
+                return Err(invalid(
+                    r.weight.span(),
+                    key("weight"),
+                    "must be finite".into(),
+                ));
             }
             let alts: Vec<&String> = match r.pattern.get_ref() {
                 PatternSrc::One(p) => vec![p],
                 PatternSrc::Many(v) => v.iter().collect(),
             };
             if alts.is_empty() {
-                return Err(invalid(r.pattern.span(), key("pattern"), "empty list".into()));
+                return Err(invalid(
+                    r.pattern.span(),
+                    key("pattern"),
+                    "empty list".into(),
+                ));
             }
             let mut parts = Vec::with_capacity(alts.len());
             for (j, a) in alts.iter().enumerate() {
@@ -409,7 +430,11 @@ impl CoachRules {
                 Some(u) => {
                     let p = expand(u.get_ref()).map_err(|m| invalid(u.span(), key("unless"), m))?;
                     Some(Regex::new(&p).map_err(|e| {
-                        invalid(u.span(), key("unless"), format!("bad regex {:?}: {e}", u.get_ref()))
+                        invalid(
+                            u.span(),
+                            key("unless"),
+                            format!("bad regex {:?}: {e}", u.get_ref()),
+                        )
                     })?)
                 }
             };
@@ -428,23 +453,32 @@ impl CoachRules {
             dst.0.push(pat);
             dst.1.push(rule);
         }
-        let check_order = |sp: &Spanned<Vec<Act>>, speaker: Speaker| -> Result<Vec<Act>, RulesError> {
-            let key = format!("tie_break.{speaker}");
-            for a in sp.get_ref() {
-                if !Act::for_speaker(speaker).contains(a) {
-                    return Err(invalid(sp.span(), key, format!("`{a}` is not an act of {speaker}")));
+        let check_order =
+            |sp: &Spanned<Vec<Act>>, speaker: Speaker| -> Result<Vec<Act>, RulesError> {
+                let key = format!("tie_break.{speaker}");
+                for a in sp.get_ref() {
+                    if !Act::for_speaker(speaker).contains(a) {
+                        return Err(invalid(
+                            sp.span(),
+                            key,
+                            format!("`{a}` is not an act of {speaker}"),
+                        ));
+                    }
                 }
-            }
-            for a in Act::for_speaker(speaker) {
-                if !sp.get_ref().contains(a) {
-                    return Err(invalid(sp.span(), key, format!("missing act `{a}`")));
+                for a in Act::for_speaker(speaker) {
+                    if !sp.get_ref().contains(a) {
+                        return Err(invalid(sp.span(), key, format!("missing act `{a}`")));
+                    }
                 }
-            }
-            Ok(sp.get_ref().clone())
-        };
+                Ok(sp.get_ref().clone())
+            };
         let build = |(pats, rules): (Vec<String>, Vec<Rule>), order: Vec<Act>| {
             RegexSet::new(&pats)
-                .map(|set| SpeakerRules { set, rules, tie_break: order })
+                .map(|set| SpeakerRules {
+                    set,
+                    rules,
+                    tie_break: order,
+                })
                 .map_err(|e| RulesError::Invalid {
                     file: file.to_string(),
                     line: 1,
@@ -455,11 +489,16 @@ impl CoachRules {
         let me = build(me, check_order(&raw.tie_break.me, Speaker::Me)?)?;
         let them = build(them, check_order(&raw.tie_break.them, Speaker::Them)?)?;
 
-        let words = |v: &[String]| -> Vec<String> { v.iter().map(|s| s.trim().to_lowercase()).collect() };
+        let words =
+            |v: &[String]| -> Vec<String> { v.iter().map(|s| s.trim().to_lowercase()).collect() };
         let phrases = |v: &[String]| -> Vec<Vec<String>> {
             let mut p: Vec<Vec<String>> = v
                 .iter()
-                .map(|s| s.split_whitespace().map(|w| w.to_lowercase()).collect::<Vec<_>>())
+                .map(|s| {
+                    s.split_whitespace()
+                        .map(|w| w.to_lowercase())
+                        .collect::<Vec<_>>()
+                })
                 .filter(|p: &Vec<String>| !p.is_empty())
                 .collect();
             p.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -511,13 +550,22 @@ impl CoachRules {
             talk_ratio: c.talk_ratio,
             long_monologue: c.long_monologue,
         };
-        Ok(CoachRules { classify: ClassifyRules { text, mirror, me, them }, cues })
+        Ok(CoachRules {
+            classify: ClassifyRules {
+                text,
+                mirror,
+                me,
+                them,
+            },
+            cues,
+        })
     }
 }
 
 /// Line of the first occurrence of `needle` (1 if absent), for errors of keys without a span.
 fn find_line(src: &str, needle: &str) -> usize {
-    src.find(needle).map_or(1, |i| src[..i].matches('\n').count() + 1)
+    src.find(needle)
+        .map_or(1, |i| src[..i].matches('\n').count() + 1)
 }
 
 /// Replaces `{name}` with the lexicon alternation. `{3}`, `{2,4}` (regex repetitions) are left
@@ -529,9 +577,16 @@ fn expand_lexicons(pat: &str, lex: &HashMap<String, String>) -> Result<String, S
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         match after.find('}') {
-            Some(j) if after[..j].chars().next().is_some_and(|c| c.is_ascii_alphabetic()) => {
+            Some(j)
+                if after[..j]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic()) =>
+            {
                 let name = &after[..j];
-                let alt = lex.get(name).ok_or_else(|| format!("unknown lexicon {{{name}}}"))?;
+                let alt = lex
+                    .get(name)
+                    .ok_or_else(|| format!("unknown lexicon {{{name}}}"))?;
                 out.push_str(alt);
                 rest = &after[j + 1..];
             }
@@ -553,7 +608,10 @@ pub struct Coach {
 
 impl Coach {
     pub fn new(rules: &CoachRules) -> Coach {
-        Coach { classifier: Classifier::new(rules), cues: CueEngine::new(&rules.cues) }
+        Coach {
+            classifier: Classifier::new(rules),
+            cues: CueEngine::new(&rules.cues),
+        }
     }
 
     /// Loads a rules file, or the built-in rules when `None`.
@@ -564,7 +622,11 @@ impl Coach {
     /// Classifies `u` and appends the cues it triggers to `out_cues`.
     pub fn process(&mut self, u: Utterance, out_cues: &mut Vec<Cue>) -> ClassifiedUtterance {
         let (act, why) = self.classifier.classify(u.speaker, &u.text);
-        let cu = ClassifiedUtterance { utterance: u, act, why };
+        let cu = ClassifiedUtterance {
+            utterance: u,
+            act,
+            why,
+        };
         self.cues.on_utterance(&cu, out_cues);
         cu
     }
@@ -587,7 +649,10 @@ pub fn bench_classify() -> anyhow::Result<()> {
     use anyhow::Context;
     let rules = CoachRules::builtin().context("built-in rules")?;
     let mut lines: Vec<(Option<String>, Speaker, String)> = Vec::new();
-    for f in ["tests/fixtures/acts/train.jsonl", "tests/fixtures/acts/test.jsonl"] {
+    for f in [
+        "tests/fixtures/acts/train.jsonl",
+        "tests/fixtures/acts/test.jsonl",
+    ] {
         if let Ok(src) = std::fs::read_to_string(f) {
             for l in src.lines().filter(|l| !l.trim().is_empty()) {
                 #[derive(Deserialize)]
@@ -635,9 +700,22 @@ pub fn bench_classify() -> anyhow::Result<()> {
     let n = times_ns.len().max(1);
     let us = |ns: u128| ns as f64 / 1000.0;
     let mean = us(times_ns.iter().sum::<u128>()) / n as f64;
-    let pct = |p: f64| us(times_ns.get(((n - 1) as f64 * p).round() as usize).copied().unwrap_or(0));
-    println!("classified {} utterances x 20 passes from {source}", lines.len());
-    println!("mean {mean:.2} us, p50 {:.2} us, p99 {:.2} us, max {:.2} us", pct(0.5), pct(0.99), pct(1.0));
+    let pct = |p: f64| {
+        us(times_ns
+            .get(((n - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0))
+    };
+    println!(
+        "classified {} utterances x 20 passes from {source}",
+        lines.len()
+    );
+    println!(
+        "mean {mean:.2} us, p50 {:.2} us, p99 {:.2} us, max {:.2} us",
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
     println!(
         "classify_us_mean={mean:.2} classify_us_p50={:.2} classify_us_p99={:.2} classify_us_max={:.2} n={}",
         pct(0.5),
@@ -671,13 +749,19 @@ mod tests {
     }
 
     fn with_replaced(from: &str, to: &str) -> String {
-        assert!(BUILTIN_RULES.contains(from), "fixture text not found: {from}");
+        assert!(
+            BUILTIN_RULES.contains(from),
+            "fixture text not found: {from}"
+        );
         BUILTIN_RULES.replacen(from, to, 1)
     }
 
     #[test]
     fn bad_regex_names_rule_key_pattern_and_line() {
-        let src = with_replaced("name = \"negative_question\"", "name = \"negative_question\"\nunless = '(unclosed'");
+        let src = with_replaced(
+            "name = \"negative_question\"",
+            "name = \"negative_question\"\nunless = '(unclosed'",
+        );
         let e = CoachRules::parse(&src, "x.toml").unwrap_err().to_string();
         assert!(e.contains("negative_question"), "{e}");
         assert!(e.contains("unless"), "{e}");
@@ -714,7 +798,10 @@ mod tests {
 
     #[test]
     fn unknown_lexicon_is_an_error() {
-        let src = with_replaced("name = \"negative_question\"", "name = \"negative_question\"\nunless = '{nosuchlex}'");
+        let src = with_replaced(
+            "name = \"negative_question\"",
+            "name = \"negative_question\"\nunless = '{nosuchlex}'",
+        );
         let e = CoachRules::parse(&src, "x.toml").unwrap_err().to_string();
         assert!(e.contains("unknown lexicon {nosuchlex}"), "{e}");
     }
@@ -723,7 +810,10 @@ mod tests {
     fn lexicon_expansion_leaves_repetitions() {
         let mut lex = HashMap::new();
         lex.insert("day".to_string(), "(?:mon|tue)".to_string());
-        assert_eq!(expand_lexicons(r"a{2,3} {day}\b", &lex).unwrap(), r"a{2,3} (?:mon|tue)\b");
+        assert_eq!(
+            expand_lexicons(r"a{2,3} {day}\b", &lex).unwrap(),
+            r"a{2,3} (?:mon|tue)\b"
+        );
     }
 
     #[test]

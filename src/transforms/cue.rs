@@ -66,7 +66,13 @@ impl CueEngine {
     fn emit(&self, id: CueId, at_sample: u64, utterance_id: Option<u64>, out: &mut Vec<Cue>) {
         let (severity, message, enabled) = self.rules.text(id);
         if enabled {
-            out.push(Cue { id, severity, message: message.to_string(), at_sample, utterance_id });
+            out.push(Cue {
+                id,
+                severity,
+                message: message.to_string(),
+                at_sample,
+                utterance_id,
+            });
         }
     }
 
@@ -122,7 +128,11 @@ impl CueEngine {
                 }
             }
             Speaker::Them => {
-                self.them_words += u.text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() as u64;
+                self.them_words += u
+                    .text
+                    .split_whitespace()
+                    .filter(|w| w.chars().any(char::is_alphanumeric))
+                    .count() as u64;
                 match act {
                     Act::CounterfeitYes => self.emit(CueId::CounterfeitYes, at, uid, out),
                     Act::No => self.emit(CueId::NoHeard, at, uid, out),
@@ -137,7 +147,8 @@ impl CueEngine {
         }
 
         if u.end_sample > u.start_sample {
-            self.speech.push_back((u.speaker, u.start_sample, u.end_sample));
+            self.speech
+                .push_back((u.speaker, u.start_sample, u.end_sample));
             self.now = self.now.max(u.end_sample);
             if u.speaker == Speaker::Me {
                 let start = *self.monologue_start.get_or_insert(u.start_sample);
@@ -169,7 +180,10 @@ impl CueEngine {
         if now < secs_to_samples(r.min_call_secs) {
             return;
         }
-        if self.last_talk_ratio.is_some_and(|t| now.saturating_sub(t) < secs_to_samples(r.every_secs)) {
+        if self
+            .last_talk_ratio
+            .is_some_and(|t| now.saturating_sub(t) < secs_to_samples(r.every_secs))
+        {
             return;
         }
         let (mut me, mut them) = (0u64, 0u64);
@@ -201,7 +215,10 @@ mod tests {
 
     impl T {
         fn new() -> T {
-            T { e: CueEngine::new(&CoachRules::builtin().unwrap().cues), id: 0 }
+            T {
+                e: CueEngine::new(&CoachRules::builtin().unwrap().cues),
+                id: 0,
+            }
         }
         fn timed(&mut self, sp: Speaker, act: Act, text: &str, start: f64, end: f64) -> Vec<CueId> {
             let u = Utterance {
@@ -214,7 +231,14 @@ mod tests {
             };
             self.id += 1;
             let mut out = Vec::new();
-            self.e.on_utterance(&ClassifiedUtterance { utterance: u, act, why: String::new() }, &mut out);
+            self.e.on_utterance(
+                &ClassifiedUtterance {
+                    utterance: u,
+                    act,
+                    why: String::new(),
+                },
+                &mut out,
+            );
             out.iter().map(|c| c.id).collect()
         }
         fn me(&mut self, act: Act) -> Vec<CueId> {
@@ -250,7 +274,10 @@ mod tests {
         t.me(Other);
         assert!(t.me(YesQuestion).contains(&CueId::YesLadder));
         t.them(ConfirmationYes, "yes");
-        assert!(t.me(YesQuestion).contains(&CueId::YesLadder), "every further one fires");
+        assert!(
+            t.me(YesQuestion).contains(&CueId::YesLadder),
+            "every further one fires"
+        );
         // Any other "me" act breaks it.
         t.me(Label);
         assert!(!t.me(YesQuestion).contains(&CueId::YesLadder));
@@ -276,7 +303,10 @@ mod tests {
     fn question_barrage_not_when_them_talked_enough() {
         let mut t = T::new();
         t.me(CalibratedQuestion);
-        t.them(Other, "one two three four five six seven eight nine ten eleven twelve");
+        t.them(
+            Other,
+            "one two three four five six seven eight nine ten eleven twelve",
+        );
         t.me(CalibratedQuestion);
         assert!(!t.me(CalibratedQuestion).contains(&CueId::QuestionBarrage));
         // The window slides: the last three questions had no answer.
@@ -292,7 +322,10 @@ mod tests {
         assert!(!t.me(CalibratedQuestion).contains(&CueId::QuestionBarrage));
         t.me(CalibratedQuestion);
         t.me(Mirror);
-        assert!(!t.me(CalibratedQuestion).contains(&CueId::QuestionBarrage), "a mirror is not a question act");
+        assert!(
+            !t.me(CalibratedQuestion).contains(&CueId::QuestionBarrage),
+            "a mirror is not a question act"
+        );
     }
 
     #[test]
@@ -302,7 +335,10 @@ mod tests {
         assert!(t.me(Pitch).contains(&CueId::PitchEarly));
         t.me(YesQuestion);
         t.me(NoQuestion);
-        assert!(t.me(Pitch).contains(&CueId::PitchEarly), "yes/no questions are not discovery");
+        assert!(
+            t.me(Pitch).contains(&CueId::PitchEarly),
+            "yes/no questions are not discovery"
+        );
         t.me(Mirror);
         assert!(!t.me(Pitch).contains(&CueId::PitchEarly));
         for a in [Label, CalibratedQuestion] {
@@ -315,7 +351,10 @@ mod tests {
     #[test]
     fn them_act_cues() {
         let mut t = T::new();
-        assert_eq!(t.them(CounterfeitYes, "i guess"), vec![CueId::CounterfeitYes]);
+        assert_eq!(
+            t.them(CounterfeitYes, "i guess"),
+            vec![CueId::CounterfeitYes]
+        );
         assert_eq!(t.them(No, "no"), vec![CueId::NoHeard]);
         assert_eq!(t.them(ThatsRight, "thats right"), vec![CueId::ThatsRight]);
         assert_eq!(t.them(CommitmentYes, "book it"), vec![CueId::Commitment]);
@@ -339,17 +378,26 @@ mod tests {
     fn talk_ratio_fires_after_a_minute_and_at_most_once_a_minute() {
         let mut t = T::new();
         // 0-50 s me talks: too early.
-        assert!(!t.timed(Speaker::Me, Other, "x", 0.0, 50.0).contains(&CueId::TalkRatio));
+        assert!(!t
+            .timed(Speaker::Me, Other, "x", 0.0, 50.0)
+            .contains(&CueId::TalkRatio));
         t.timed(Speaker::Them, Other, "x", 50.0, 55.0);
         // At 70 s: me 60 s of 65 s speaking > 65%.
-        assert!(t.timed(Speaker::Me, Other, "x", 60.0, 70.0).contains(&CueId::TalkRatio));
+        assert!(t
+            .timed(Speaker::Me, Other, "x", 60.0, 70.0)
+            .contains(&CueId::TalkRatio));
         // 20 s later: still dominating but within the minute.
-        assert!(!t.timed(Speaker::Me, Other, "x", 75.0, 90.0).contains(&CueId::TalkRatio));
+        assert!(!t
+            .timed(Speaker::Me, Other, "x", 75.0, 90.0)
+            .contains(&CueId::TalkRatio));
         let mut out = Vec::new();
         t.e.on_time(secs_to_samples(129.0), &mut out);
         assert!(out.is_empty());
         t.e.on_time(secs_to_samples(131.0), &mut out);
-        assert_eq!(out.iter().map(|c| c.id).collect::<Vec<_>>(), vec![CueId::TalkRatio]);
+        assert_eq!(
+            out.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![CueId::TalkRatio]
+        );
         assert_eq!(out[0].utterance_id, None);
     }
 
@@ -358,8 +406,12 @@ mod tests {
         let mut t = T::new();
         let mut s = 0.0;
         while s < 200.0 {
-            assert!(!t.timed(Speaker::Me, Other, "x", s, s + 10.0).contains(&CueId::TalkRatio));
-            assert!(!t.timed(Speaker::Them, Other, "x", s + 10.0, s + 20.0).contains(&CueId::TalkRatio));
+            assert!(!t
+                .timed(Speaker::Me, Other, "x", s, s + 10.0)
+                .contains(&CueId::TalkRatio));
+            assert!(!t
+                .timed(Speaker::Them, Other, "x", s + 10.0, s + 20.0)
+                .contains(&CueId::TalkRatio));
             s += 20.0;
         }
     }
@@ -369,21 +421,37 @@ mod tests {
         let mut t = T::new();
         // A long "them" stretch early, then "me" dominating the last 120 s.
         t.timed(Speaker::Them, Other, "x", 0.0, 100.0);
-        assert!(!t.timed(Speaker::Me, Other, "x", 100.0, 160.0).contains(&CueId::TalkRatio));
+        assert!(!t
+            .timed(Speaker::Me, Other, "x", 100.0, 160.0)
+            .contains(&CueId::TalkRatio));
         // At 250 s the window is 130..250: me 30 + 50 s, them 0 (the "them" stretch is out).
-        assert!(t.timed(Speaker::Me, Other, "x", 200.0, 250.0).contains(&CueId::TalkRatio));
+        assert!(t
+            .timed(Speaker::Me, Other, "x", 200.0, 250.0)
+            .contains(&CueId::TalkRatio));
     }
 
     #[test]
     fn long_monologue_once_until_them_speaks() {
         let mut t = T::new();
-        assert!(!t.timed(Speaker::Me, Pitch, "x", 0.0, 30.0).contains(&CueId::LongMonologue));
-        assert!(!t.timed(Speaker::Me, Pitch, "x", 31.0, 60.0).contains(&CueId::LongMonologue));
-        assert!(t.timed(Speaker::Me, Pitch, "x", 60.5, 61.0).contains(&CueId::LongMonologue));
-        assert!(!t.timed(Speaker::Me, Pitch, "x", 62.0, 90.0).contains(&CueId::LongMonologue));
+        assert!(!t
+            .timed(Speaker::Me, Pitch, "x", 0.0, 30.0)
+            .contains(&CueId::LongMonologue));
+        assert!(!t
+            .timed(Speaker::Me, Pitch, "x", 31.0, 60.0)
+            .contains(&CueId::LongMonologue));
+        assert!(t
+            .timed(Speaker::Me, Pitch, "x", 60.5, 61.0)
+            .contains(&CueId::LongMonologue));
+        assert!(!t
+            .timed(Speaker::Me, Pitch, "x", 62.0, 90.0)
+            .contains(&CueId::LongMonologue));
         t.timed(Speaker::Them, Other, "hm", 90.0, 91.0);
-        assert!(!t.timed(Speaker::Me, Pitch, "x", 92.0, 150.0).contains(&CueId::LongMonologue));
-        assert!(t.timed(Speaker::Me, Pitch, "x", 150.0, 153.0).contains(&CueId::LongMonologue));
+        assert!(!t
+            .timed(Speaker::Me, Pitch, "x", 92.0, 150.0)
+            .contains(&CueId::LongMonologue));
+        assert!(t
+            .timed(Speaker::Me, Pitch, "x", 150.0, 153.0)
+            .contains(&CueId::LongMonologue));
     }
 
     #[test]
