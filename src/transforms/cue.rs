@@ -7,6 +7,8 @@
 //!   rules but the timed rules ignore it (so `ringside classify` without timings never fires
 //!   them).
 //! - "The call" starts at sample 0 of the stream.
+//! - "Question" means a question act (`yes_question`, `no_question`, `calibrated_question`);
+//!   a mirror or a label is not one, for opening_yes as for question_barrage.
 //! - question_barrage: questions are consecutive while "me" says nothing but questions
 //!   (`is_question` acts; "them" utterances in between do not break the run). When the run
 //!   holds three questions and "them" said fewer than 12 words since the first of the last
