@@ -280,7 +280,11 @@ impl Classifier {
             .collect();
         match speaker {
             Speaker::Me => {
-                if let Some(detail) = self.mirror_of_last_them(&words) {
+                let vetoed = self.rules.mirror.unless.as_ref().is_some_and(|u| {
+                    sents.iter().any(|s| u.is_match(&s.text))
+                });
+                let mirror = if vetoed { None } else { self.mirror_of_last_them(&words) };
+                if let Some(detail) = mirror {
                     scores[act_index(Act::Mirror)] += self.rules.mirror.weight;
                     reasons.push((Act::Mirror, detail, self.rules.mirror.weight));
                 }
@@ -487,6 +491,15 @@ mod tests {
         // Same words without the context are a plain question.
         c.reset();
         assert_ne!(me(&mut c, "don't have budget?"), Act::Mirror);
+    }
+
+    #[test]
+    fn a_label_reusing_their_words_is_a_label() {
+        let mut c = c();
+        them(&mut c, "The budget is tight this year.");
+        assert_eq!(me(&mut c, "Sounds like the budget is tight."), Act::Label);
+        them(&mut c, "Thanks for calling.");
+        assert_eq!(me(&mut c, "Thanks."), Act::Other);
     }
 
     #[test]

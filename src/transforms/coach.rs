@@ -79,6 +79,8 @@ struct RawMirror {
     min_overlap: f32,
     stopwords: Vec<String>,
     pronoun_groups: Vec<Vec<String>>,
+    #[serde(default)]
+    unless: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +181,8 @@ pub struct MirrorRules {
     pub stopwords: Vec<String>,
     /// Words treated as one when comparing ("we" said by them is "you" when mirrored).
     pub pronoun_groups: Vec<Vec<String>>,
+    /// Not a mirror when this matches the normalised utterance (a label that reuses words).
+    pub unless: Option<Regex>,
 }
 
 /// Text normalisation lists.
@@ -519,7 +523,17 @@ impl CoachRules {
                 message: "must be between 0 and 1".into(),
             });
         }
+        let mirror_unless = match &m.unless {
+            None => None,
+            Some(u) => {
+                let p = expand(u.get_ref()).map_err(|msg| invalid(u.span(), "mirror.unless".into(), msg))?;
+                Some(Regex::new(&p).map_err(|e| {
+                    invalid(u.span(), "mirror.unless".into(), format!("bad regex {:?}: {e}", u.get_ref()))
+                })?)
+            }
+        };
         let mirror = MirrorRules {
+            unless: mirror_unless,
             weight: m.weight,
             max_words: m.max_words,
             min_overlap: m.min_overlap,
