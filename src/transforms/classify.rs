@@ -322,7 +322,7 @@ impl Classifier {
         };
         let Some((act, score)) = best else {
             let why = if sents.is_empty() {
-                "other: no words after removing fillers".to_string()
+                "other: nothing left after fillers and discourse markers".to_string()
             } else {
                 "other: no rule matched".to_string()
             };
