@@ -183,3 +183,48 @@ fn bench_classify_prints_key_values() {
         "{last}"
     );
 }
+
+#[test]
+fn classify_reports_a_bad_rules_file_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/coach.toml")).unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        builtin.replacen(
+            "name = \"negative_question\"",
+            "name = \"negative_question\"\nunless = 'x(('",
+            1,
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("ringside.toml");
+    std::fs::write(
+        &config,
+        format!("[coach]\nrules = {:?}\n", rules.display().to_string()),
+    )
+    .unwrap();
+    let mut child = ringside()
+        .arg("--config")
+        .arg(&config)
+        .arg("classify")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"speaker\": \"me\", \"text\": \"hi\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("negative_question") && err.contains("unless") && err.contains("x(("),
+        "{err}"
+    );
+}

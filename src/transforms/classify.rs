@@ -280,10 +280,17 @@ impl Classifier {
             .collect();
         match speaker {
             Speaker::Me => {
-                let vetoed = self.rules.mirror.unless.as_ref().is_some_and(|u| {
-                    sents.iter().any(|s| u.is_match(&s.text))
-                });
-                let mirror = if vetoed { None } else { self.mirror_of_last_them(&words) };
+                let vetoed = self
+                    .rules
+                    .mirror
+                    .unless
+                    .as_ref()
+                    .is_some_and(|u| sents.iter().any(|s| u.is_match(&s.text)));
+                let mirror = if vetoed {
+                    None
+                } else {
+                    self.mirror_of_last_them(&words)
+                };
                 if let Some(detail) = mirror {
                     scores[act_index(Act::Mirror)] += self.rules.mirror.weight;
                     reasons.push((Act::Mirror, detail, self.rules.mirror.weight));

@@ -526,9 +526,14 @@ impl CoachRules {
         let mirror_unless = match &m.unless {
             None => None,
             Some(u) => {
-                let p = expand(u.get_ref()).map_err(|msg| invalid(u.span(), "mirror.unless".into(), msg))?;
+                let p = expand(u.get_ref())
+                    .map_err(|msg| invalid(u.span(), "mirror.unless".into(), msg))?;
                 Some(Regex::new(&p).map_err(|e| {
-                    invalid(u.span(), "mirror.unless".into(), format!("bad regex {:?}: {e}", u.get_ref()))
+                    invalid(
+                        u.span(),
+                        "mirror.unless".into(),
+                        format!("bad regex {:?}: {e}", u.get_ref()),
+                    )
                 })?)
             }
         };
