@@ -562,6 +562,30 @@ mod tests {
     }
 
     #[test]
+    fn can_i_ask_is_not_eaten_as_a_preface() {
+        let mut c = c();
+        assert_eq!(me(&mut c, "can i ask you a question"), Act::YesQuestion);
+    }
+
+    #[test]
+    fn im_in_a_meeting_is_not_a_commitment() {
+        let mut c = c();
+        assert_eq!(them(&mut c, "I'm in a meeting."), Act::Other);
+        assert_eq!(them(&mut c, "Count me in."), Act::CommitmentYes);
+    }
+
+    #[test]
+    fn answers_depend_on_the_question() {
+        let mut c = c();
+        me(&mut c, "Would it be crazy to think about selling this spring?");
+        assert_eq!(them(&mut c, "Yes, it would, we just renovated."), Act::No);
+        me(&mut c, "It sounds like you haven't been sleeping well.");
+        assert_eq!(them(&mut c, "No, I haven't."), Act::ConfirmationYes);
+        me(&mut c, "Do you want to see a demo?");
+        assert_eq!(them(&mut c, "No, I haven't got time."), Act::No);
+    }
+
+    #[test]
     fn why_names_the_rule() {
         let mut c = c();
         let (a, why) = c.classify(Speaker::Me, "Are you against a short trial?");
