@@ -88,6 +88,8 @@ enum Msg {
 /// Counters visible in status and at the end of a session.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Stream position reached (samples at 16 kHz), for status.
+    pub stream_samples: AtomicU64,
     pub dropped_samples: AtomicU64,
     pub decode_errors: AtomicU64,
     pub segments_decoded: AtomicU64,
@@ -114,6 +116,8 @@ pub struct SessionOptions {
     pub meta: SessionMeta,
     /// Stop after this much stream time.
     pub limit_secs: Option<f64>,
+    /// Live counters (dropped samples, decodes), readable while the session runs.
+    pub stats: Arc<Stats>,
 }
 
 /// The outcome of [`run_recorded_session`].
@@ -185,7 +189,7 @@ pub fn run_recorded_session(
         }
         on_event(ev)
     };
-    let result = run_session(cfg, input, transcriber, coach, stop, opts.limit_secs, &mut forward);
+    let result = run_session(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), &mut forward);
     // Finish the recording whatever happened to the session: what was captured is kept.
     let recording = match rec {
         Some(r) => Some(r.finish()?),
@@ -205,10 +209,10 @@ pub fn run_session(
     coach: &mut Coach,
     stop: Arc<AtomicBool>,
     limit_secs: Option<f64>,
+    stats: Arc<Stats>,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<(Summary, Transcriber)> {
     let started = Instant::now();
-    let stats = Arc::new(Stats::default());
     let (msg_tx, msg_rx) = bounded::<Msg>(4096);
     let (seg_tx, seg_rx) = bounded::<SegmentEvent>(256);
     let limit = limit_secs.map(|s| (s * SAMPLE_RATE_HZ as f64) as u64);
@@ -320,6 +324,7 @@ pub fn run_session(
                 let end = block.start_sample + block.samples.len() as u64;
                 if end > summary.stream_samples {
                     summary.stream_samples = end;
+                    stats.stream_samples.store(end, Ordering::Relaxed);
                     coach.on_time(end, &mut cues);
                 }
                 emit(&Event::Audio(block), &mut sink_error);

@@ -22,7 +22,7 @@ fn replay(path: &Path, speed: Speed, blocks: Blocks) -> Summary {
     let input = Input::Replay { path: path.to_path_buf(), them: None, speed, blocks };
     let mut sink = |_: &Event| Ok(());
     let (summary, _) =
-        run_session(&cfg, &input, t, &mut coach, Arc::new(AtomicBool::new(false)), None, &mut sink).unwrap();
+        run_session(&cfg, &input, t, &mut coach, Arc::new(AtomicBool::new(false)), None, Default::default(), &mut sink).unwrap();
     summary
 }
 

@@ -166,6 +166,7 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
         record_dir: record.then(|| sessions_dir.clone()),
         meta: session_meta(g, &input, &model),
         limit_secs: a.duration,
+        stats: Default::default(),
     };
     let out = run_recorded_session(&g.config, &input, transcriber, &mut coach, stop, opts, &mut on_event)?;
     let s = &out.summary;

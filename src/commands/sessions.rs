@@ -33,7 +33,7 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
     let mut coach = crate::transforms::coach::Coach::load(g.config.coach.rules.as_deref())?;
     let transcriber = crate::transforms::transcribe::Transcriber::new(&model, &g.config.asr)?;
     let dir = sessions_dir(g, a.sessions_dir.clone());
-    let opts = SessionOptions { record_dir: Some(dir), meta: session_meta(g, &input, &model), limit_secs: None };
+    let opts = SessionOptions { record_dir: Some(dir), meta: session_meta(g, &input, &model), limit_secs: None, stats: Default::default() };
     let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut last_shown = 0.0f64;
