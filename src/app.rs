@@ -94,6 +94,8 @@ pub struct Stats {
     pub decode_errors: AtomicU64,
     pub segments_decoded: AtomicU64,
     pub segments_reused: AtomicU64,
+    /// Time spent in Whisper decodes, microseconds (for the real-time factor).
+    pub decode_micros: AtomicU64,
 }
 
 /// The outcome of a session.
@@ -460,7 +462,13 @@ impl LiveSource {
                         let _ = self.msg_tx.send(Msg::Fatal(e.to_string()));
                         break;
                     }
-                    if !use_default && self.device.is_some() && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE) {
+                    // Only the practitioner's mic falls back to the default input: the default
+                    // input is the mic, so a counterpart falling back to it would hear "me" twice.
+                    if !use_default
+                        && self.device.is_some()
+                        && self.speaker0() == Speaker::Me
+                        && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE)
+                    {
                         use_default = true;
                         let at = self.pos();
                         let _ = self.msg_tx.send(Msg::Device {
@@ -602,7 +610,10 @@ fn transcribe_loop(
     // Per speaker: (start, end, text) of the last tentative decode.
     let mut pending: HashMap<Speaker, (u64, u64, String)> = HashMap::new();
     let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<String> {
-        match t.transcribe(samples, DecodeMode::Utterance) {
+        let started = Instant::now();
+        let result = t.transcribe(samples, DecodeMode::Utterance);
+        stats.decode_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        match result {
             Ok(tr) => {
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
                 Some(tr.text())

@@ -1,8 +1,23 @@
-//! `ringside bench ...`: benchmarks that print figures, last line `key=value` pairs.
-use anyhow::Result;
+//! `ringside bench ...`: benchmarks that print figures, with a peer (faster-whisper on the same
+//! CTranslate2 weights, via scripts/peer_asr.py) run side by side on the same input. The last
+//! line of each is `key=value` pairs for scripts.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
 
 use super::Globals;
-use crate::cli::BenchCommand;
+use crate::app::{run_session, Event, Input, Stats};
+use crate::audio::wav::read_wav;
+use crate::cli::{BenchCommand, Speed};
+use crate::event::{samples_to_secs, Speaker, SAMPLE_RATE_HZ};
+use crate::sources::replay::Blocks;
+use crate::transforms::coach::Coach;
+use crate::transforms::transcribe::{DecodeMode, Transcriber};
 
 pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
     match c {
@@ -12,14 +27,338 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
     }
 }
 
-fn bench_asr(_g: &Globals, _clips: Vec<std::path::PathBuf>) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+fn repo_root() -> PathBuf {
+    // The bench scripts live in the source tree; run benches from the repository.
+    PathBuf::from(".")
 }
 
-fn bench_latency(
-    _g: &Globals,
-    _call: Option<std::path::PathBuf>,
-    _speed: crate::cli::Speed,
-) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+fn median(v: &[f64]) -> f64 {
+    percentile(v, 50.0)
+}
+
+fn percentile(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let rank = (p / 100.0 * (s.len() - 1) as f64).round() as usize;
+    s[rank.min(s.len() - 1)]
+}
+
+/// Lowercased words without punctuation, for WER.
+fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .replace(['-', '—'], " ")
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>())
+        .map(|w| w.trim_matches('\'').to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// (word edits, reference words).
+fn edits(reference: &str, hyp: &str) -> (usize, usize) {
+    let (r, h) = (words(reference), words(hyp));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut cur = vec![i; h.len() + 1];
+        for j in 1..=h.len() {
+            cur[j] = (prev[j - 1] + usize::from(r[i - 1] != h[j - 1])).min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    (prev[h.len()], r.len())
+}
+
+/// The CTranslate2 directory of the default model (the peer loads it directly).
+fn ct2_dir(g: &Globals) -> Result<PathBuf> {
+    let name = &g.config.models.default;
+    let known = crate::model::fetch::known(name)
+        .with_context(|| format!("bench needs a known model name, not {name:?}"))?;
+    Ok(crate::model::fetch::ct2_dir(known, &g.config.models.dir, true)?)
+}
+
+/// Runs scripts/peer_asr.py; returns its JSON lines.
+fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
+    let script = repo_root().join("scripts/peer_asr.py");
+    if !script.is_file() {
+        bail!("{} not found: run benchmarks from the repository root", script.display());
+    }
+    eprintln!("bench: running the peer (faster-whisper int8, beam 1); the first run installs it into .venv/peer");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run python3 for the peer")?;
+    if !out.status.success() {
+        bail!("the peer (scripts/peer_asr.py) failed with {}", out.status);
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim_start().starts_with('{'))
+        .map(|l| serde_json::from_str(l).context("peer output is not JSON"))
+        .collect()
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// `ringside bench asr`: WER and decode time per clip, Ringside vs the peer.
+fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
+    let clips = if clips.is_empty() {
+        let dir = repo_root().join("tests/fixtures/asr");
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        clips
+    };
+    if clips.is_empty() {
+        bail!("no clips given");
+    }
+    let mut refs = Vec::new();
+    for c in &clips {
+        let t = c.with_extension("txt");
+        refs.push(std::fs::read_to_string(&t).with_context(|| format!("{} needs its known text in {}", c.display(), t.display()))?);
+    }
+    let model = super::model_path(g, None)?;
+    let mut t = Transcriber::new(&model, &g.config.asr)?;
+    let audio: Vec<Vec<f32>> = clips.iter().map(|c| read_wav(c).map(|a| a.mono())).collect::<Result<_, _>>()?;
+    // Warm-up, untimed, like the peer.
+    t.transcribe(&audio[0], DecodeMode::Utterance)?;
+    let mut ours = Vec::new();
+    for a in &audio {
+        let s = Instant::now();
+        let tr = t.transcribe(a, DecodeMode::Utterance)?;
+        ours.push((tr.text(), s.elapsed().as_secs_f64()));
+    }
+    let mut args = vec!["--model-dir".to_string(), ct2_dir(g)?.display().to_string()];
+    args.extend(clips.iter().map(|c| c.display().to_string()));
+    let peer = run_peer(&args)?;
+    if peer.len() != clips.len() {
+        bail!("the peer returned {} results for {} clips", peer.len(), clips.len());
+    }
+    println!("{:<28} {:>6} {:>9} {:>9} {:>7} {:>7}", "clip", "secs", "ours_s", "peer_s", "wer", "peer_wer");
+    let (mut e_ours, mut e_peer, mut n) = (0, 0, 0);
+    let mut ratios = Vec::new();
+    for (i, c) in clips.iter().enumerate() {
+        let (text, secs) = &ours[i];
+        let ptext = peer[i]["text"].as_str().unwrap_or("");
+        let psecs = peer[i]["decode_s"].as_f64().unwrap_or(f64::NAN);
+        let (eo, k) = edits(&refs[i], text);
+        let (ep, _) = edits(&refs[i], ptext);
+        e_ours += eo;
+        e_peer += ep;
+        n += k;
+        ratios.push(secs / psecs);
+        let name = c.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        println!(
+            "{:<28} {:>6.2} {:>9.3} {:>9.3} {:>7.3} {:>7.3}",
+            name,
+            audio[i].len() as f64 / SAMPLE_RATE_HZ as f64,
+            secs,
+            psecs,
+            eo as f64 / k.max(1) as f64,
+            ep as f64 / k.max(1) as f64
+        );
+        println!("    ref:  {}", refs[i].trim());
+        println!("    ours: {text}");
+        println!("    peer: {ptext}");
+    }
+    let ours_med = median(&ours.iter().map(|x| x.1).collect::<Vec<_>>());
+    let peer_med = median(&peer.iter().filter_map(|p| p["decode_s"].as_f64()).collect::<Vec<_>>());
+    println!(
+        "clips={} wer_ringside={:.3} wer_peer={:.3} decode_s_ringside_p50={:.3} decode_s_peer_p50={:.3} decode_ratio={:.2}",
+        clips.len(),
+        e_ours as f64 / n.max(1) as f64,
+        e_peer as f64 / n.max(1) as f64,
+        ours_med,
+        peer_med,
+        median(&ratios)
+    );
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+struct Turn {
+    speaker: Speaker,
+    start: f64,
+    end: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct Truth {
+    turns: Vec<Turn>,
+}
+
+/// The default benchmark call: five minutes of TTS turns, generated once into target/calls.
+fn default_call() -> Result<PathBuf> {
+    let out = repo_root().join("target/calls");
+    let wav = out.join("long.wav");
+    if wav.is_file() && wav.with_extension("truth.json").is_file() {
+        return Ok(wav);
+    }
+    eprintln!("bench: generating a 5-minute TTS call (once) into {}", out.display());
+    let st = Command::new("python3")
+        .arg(repo_root().join("scripts/tts_call.py"))
+        .arg(repo_root().join("tests/fixtures/calls/long.txt"))
+        .args(["--min-secs", "300", "--name", "long", "--out"])
+        .arg(&out)
+        .status()
+        .context("cannot run scripts/tts_call.py (python3)")?;
+    if !st.success() {
+        bail!("scripts/tts_call.py failed; run scripts/setup.sh --test for the TTS voices");
+    }
+    Ok(wav)
+}
+
+/// `ringside bench latency`: a long call replayed in real time through the full pipeline.
+fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()> {
+    let call = match call {
+        Some(c) => c,
+        None => default_call()?,
+    };
+    let truth_path = call.with_extension("truth.json");
+    let truth: Truth = serde_json::from_str(
+        &std::fs::read_to_string(&truth_path).with_context(|| format!("cannot read {}", truth_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a truth file", truth_path.display()))?;
+    let model = super::model_path(g, None)?;
+    let transcriber = Transcriber::new(&model, &g.config.asr)?;
+    let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
+    let input = Input::Replay { path: call.clone(), them: None, speed, blocks: Blocks::default() };
+    let stats = Arc::new(Stats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let duration = truth.turns.iter().map(|t| t.end).fold(0.0, f64::max);
+    eprintln!("bench: replaying {} ({:.0} s) at {:?} pace", call.display(), duration, speed);
+    let t0 = Instant::now();
+    // (speaker, start, end, ready at seconds since t0)
+    let mut ready: Vec<(Speaker, f64, f64, f64)> = Vec::new();
+    let mut last_report = 0.0;
+    let mut on_event = |ev: &Event| -> Result<()> {
+        match ev {
+            Event::Utterance(cu) => {
+                let u = &cu.utterance;
+                ready.push((u.speaker, u.start_secs(), u.end_secs(), t0.elapsed().as_secs_f64()));
+            }
+            Event::Audio(b) => {
+                let t = samples_to_secs(b.start_sample);
+                if t - last_report >= 30.0 {
+                    last_report = t;
+                    eprintln!("bench: {t:.0} s of {duration:.0} s, {} utterances", ready.len());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    };
+    let (summary, mut transcriber) =
+        run_session(&g.config, &input, transcriber, &mut coach, stop.clone(), None, stats.clone(), &mut on_event)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let _ = stop.load(Ordering::Relaxed);
+    // Match each utterance to the turn it overlaps most (same speaker).
+    let mut lat = Vec::new();
+    let mut matched = vec![false; truth.turns.len()];
+    let mut spans = Vec::new();
+    for (sp, s, e, r) in &ready {
+        let best = truth
+            .turns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.speaker == *sp)
+            .map(|(i, t)| (i, (e.min(t.end) - s.max(t.start)).max(0.0)))
+            .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        if let Some((i, ov)) = best {
+            if ov > 0.0 && !matched[i] {
+                matched[i] = true;
+                // At real-time pace, stream second x is delivered at wall second x.
+                lat.push((r - truth.turns[i].end) * 1000.0);
+                spans.push((*sp, *s, *e));
+            }
+        }
+    }
+    let rss = peak_rss_mb();
+    let stream_secs = samples_to_secs(summary.stream_samples);
+    let decode_secs = stats.decode_micros.load(Ordering::Relaxed) as f64 / 1e6;
+    let rtf = decode_secs / stream_secs.max(1e-9);
+    // Side by side: re-decode the same utterance audio (with the model loaded) in-process and
+    // with the peer, and compare per utterance.
+    let audio = read_wav(&call)?;
+    let pre = g.config.vad.pre_roll_ms as f64 / 1000.0;
+    let post = g.config.vad.post_roll_ms as f64 / 1000.0;
+    let mut ours = Vec::new();
+    let mut segs = Vec::new();
+    for (sp, s, e) in &spans {
+        let ch = if *sp == Speaker::Me { 0 } else { 1 };
+        let a = ((s - pre).max(0.0) * SAMPLE_RATE_HZ as f64) as usize;
+        let b = (((e + post) * SAMPLE_RATE_HZ as f64) as usize).min(audio.channels[ch].len());
+        let started = Instant::now();
+        transcriber.transcribe(&audio.channels[ch][a..b], DecodeMode::Utterance)?;
+        ours.push(started.elapsed().as_secs_f64());
+        segs.push(serde_json::json!({"wav": std::fs::canonicalize(&call)?.display().to_string(),
+            "start": a as f64 / SAMPLE_RATE_HZ as f64, "end": b as f64 / SAMPLE_RATE_HZ as f64,
+            "channel": if ch == 0 { "left" } else { "right" }}));
+    }
+    let seg_file = repo_root().join("target/calls/latency_segments.json");
+    if let Some(p) = seg_file.parent() {
+        std::fs::create_dir_all(p)?;
+    }
+    std::fs::write(&seg_file, serde_json::to_string(&segs)?)?;
+    let peer = run_peer(&[
+        "--model-dir".into(),
+        ct2_dir(g)?.display().to_string(),
+        "--segments".into(),
+        seg_file.display().to_string(),
+    ])?;
+    let peer_s: Vec<f64> = peer.iter().filter_map(|p| p["decode_s"].as_f64()).collect();
+    let ratios: Vec<f64> = ours.iter().zip(&peer_s).map(|(o, p)| o / p).collect();
+    println!("call                {}", call.display());
+    println!("turns / utterances  {} / {} ({} matched)", truth.turns.len(), ready.len(), lat.len());
+    println!("stream / wall       {stream_secs:.1} s / {wall:.1} s");
+    println!("latency (end of speech -> utterance ready): p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        percentile(&lat, 50.0), percentile(&lat, 95.0), percentile(&lat, 100.0));
+    println!("whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}");
+    println!("decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",
+        median(&ours), median(&peer_s), median(&ratios));
+    println!("peak RSS            {rss:.0} MB");
+    println!("dropped samples     {}", summary.dropped_samples);
+    println!(
+        "latency_p50_ms={:.0} latency_p95_ms={:.0} rtf={:.3} rss_mb={:.0} dropped={} decode_ratio={:.2} utterances={} turns={}",
+        percentile(&lat, 50.0),
+        percentile(&lat, 95.0),
+        rtf,
+        rss,
+        summary.dropped_samples,
+        median(&ratios),
+        lat.len(),
+        truth.turns.len()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_edits() {
+        let v = [1.0, 2.0, 3.0, 4.0, 100.0];
+        assert_eq!(median(&v), 3.0);
+        assert_eq!(percentile(&v, 100.0), 100.0);
+        assert_eq!(edits("is now a bad time", "is now bad time"), (1, 5));
+    }
 }
