@@ -310,6 +310,7 @@ pub fn run_session(
         ..Summary::default()
     };
     let mut next_id = 0u64;
+    let mut coach_clock = 0u64;
     let mut cues = Vec::new();
     let mut fatal = None;
     let mut sink_error: Option<anyhow::Error> = None;
@@ -327,13 +328,17 @@ pub fn run_session(
                 if end > summary.stream_samples {
                     summary.stream_samples = end;
                     stats.stream_samples.store(end, Ordering::Relaxed);
-                    coach.on_time(end, &mut cues);
                 }
                 emit(&Event::Audio(block), &mut sink_error);
             }
             Msg::Utterance(mut u) => {
                 u.id = next_id;
                 next_id += 1;
+                // Timed cues advance with the utterances (the cue engine checks them on each
+                // one), not with the audio: at replay speed the audio runs far ahead of
+                // Whisper, and the cues must not depend on that race. Live, an utterance ends
+                // at least every `vad.max_utterance_ms`.
+                coach_clock = coach_clock.max(u.end_sample);
                 let cu = coach.process(u, &mut cues);
                 emit(&Event::Utterance(cu.clone()), &mut sink_error);
                 summary.utterances.push(cu);
@@ -359,6 +364,13 @@ pub fn run_session(
     }
     for t in source_threads {
         let _ = t.join();
+    }
+    if summary.stream_samples > coach_clock {
+        coach.on_time(summary.stream_samples, &mut cues);
+        for c in cues.drain(..) {
+            emit(&Event::Cue(c.clone()), &mut sink_error);
+            summary.cues.push(c);
+        }
     }
     let transcriber = transcriber_thread
         .join()

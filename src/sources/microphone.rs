@@ -155,7 +155,23 @@ pub fn open(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) -> R
         other => return Err(open_err(format!("unsupported sample format {other:?}"))),
     }
     .map_err(|e| open_err(e.to_string()))?;
-    stream.play().map_err(|e| open_err(e.to_string()))?;
+    // On the PulseAudio host `play()` blocks until the first audio arrives, so a silent or
+    // suspended source would hang the capture thread (and with it the end of the session).
+    // Play on a helper thread and give up after the start timeout; a late start then just
+    // drops the stream.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("ringside-stream-start".into())
+        .spawn(move || {
+            let r = stream.play();
+            let _ = tx.send((stream, r));
+        })
+        .map_err(|e| open_err(e.to_string()))?;
+    let stream = match rx.recv_timeout(start_timeout) {
+        Ok((stream, Ok(()))) => stream,
+        Ok((_, Err(e))) => return Err(open_err(e.to_string())),
+        Err(_) => return Err(OpenError::Silent { name, secs: start_timeout.as_secs_f64() }),
+    };
     Ok(Capture {
         _stream: stream,
         consumer,
