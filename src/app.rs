@@ -201,6 +201,7 @@ pub fn run_recorded_session(
     Ok(Outcome { summary, recording, transcriber })
 }
 
+#[allow(clippy::too_many_arguments)] // the pipeline's parts, each owned by the caller
 /// Runs a session to its end (source exhausted, `stop` set, or the duration limit).
 /// `transcriber` is moved to its thread and handed back with the summary, so a daemon keeps
 /// the model loaded between sessions. `on_event` runs on the calling thread.

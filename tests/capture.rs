@@ -2,6 +2,9 @@
 //! (virtual microphone, see scripts/virtmic.sh) while a two-voice TTS call with known text and
 //! turn times plays into it. `scripts/test.sh` starts the daemon and exports its environment.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

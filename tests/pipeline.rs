@@ -2,6 +2,9 @@
 //! sample call (known text and turn times), block-size independence, and no hallucinated
 //! utterances on silence or low noise.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;

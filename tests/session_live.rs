@@ -3,6 +3,9 @@
 //!
 //! Regenerate the golden files with `RINGSIDE_REGEN=1 cargo test --test session_live`.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,8 @@
 //! `ringside transcribe` on real TTS speech with the real model, and its errors on bad input.
 
+// Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::process::Command;

@@ -35,7 +35,7 @@ pub enum SegmentEvent {
 }
 
 fn ms_to_frames(ms: u32) -> usize {
-    ((ms as usize * SAMPLE_RATE_HZ as usize / 1000) + FRAME - 1) / FRAME
+    (ms as usize * SAMPLE_RATE_HZ as usize / 1000).div_ceil(FRAME)
 }
 
 struct Active {
@@ -212,8 +212,8 @@ impl Segmenter {
                     out.push(SegmentEvent::Tentative(seg));
                 } else if a.samples.len() >= self.max_samples {
                     // Split a very long utterance; the next part starts right here.
-                    let seg = segment_of(self.speaker, a, self.post_roll.min(0), frame_end);
-                    let mut seg = seg;
+                    // No post-roll: the next part starts right at the split.
+                    let mut seg = segment_of(self.speaker, a, 0, frame_end);
                     seg.end_sample = frame_end;
                     seg.samples = std::mem::take(&mut a.samples);
                     if a.tentative_sent {

@@ -1,4 +1,7 @@
 //! Shared helpers for the integration tests: ground truth of TTS calls, word error rate, paths.
+
+// Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
