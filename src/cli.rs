@@ -36,6 +36,13 @@ pub enum Command {
     #[command(subcommand)]
     Model(ModelCommand),
     /// Classify utterances read as JSON lines on stdin; write acts and cues as JSON lines.
+    ///
+    /// Input, one object per line: {"speaker": "me"|"them", "text": "...", "conv"?: "...",
+    /// "start"?: secs, "end"?: secs}. Output, one line per input in order: {"speaker", "text",
+    /// "act", "cues": [{"id", "severity", "message"}], "why"}. A change of "conv" starts a new
+    /// conversation. Without start/end the timed cues (talk ratio, monologue) do not fire.
+    /// A bad line is reported on stderr with its line number and the rest still flow; the exit
+    /// code is 1 if any line was bad.
     Classify,
     /// Evaluate the act classifier and cue rules against a labelled JSONL file.
     #[command(subcommand)]

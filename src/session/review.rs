@@ -276,30 +276,6 @@ fn read_key(timeout: Duration) -> Option<u8> {
     }
 }
 
-/// Runs `f` with file descriptor 2 pointed at /dev/null: the C audio libraries (ALSA) print
-/// pages of diagnostics while probing a machine without sound cards; we report one line.
-fn with_stderr_silenced<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: dup/open/dup2/close on descriptors we own; fd 2 is restored before returning.
-    unsafe {
-        let saved = libc::dup(2);
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-        if saved < 0 || null < 0 {
-            if saved >= 0 {
-                libc::close(saved);
-            }
-            if null >= 0 {
-                libc::close(null);
-            }
-            return f();
-        }
-        libc::dup2(null, 2);
-        libc::close(null);
-        let r = f();
-        libc::dup2(saved, 2);
-        libc::close(saved);
-        r
-    }
-}
 
 fn open_output(
     frames: Arc<Vec<[f32; 2]>>,
@@ -341,7 +317,7 @@ pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewEr
         paused: AtomicBool::new(false),
         done: AtomicBool::new(false),
     });
-    let stream = with_stderr_silenced(|| open_output(frames.clone(), head.clone()))?;
+    let stream = crate::audio::with_stderr_silenced(|| open_output(frames.clone(), head.clone()))?;
 
     let items = timeline(&session.events);
     let cue_times: Vec<f64> = items.iter().filter(|i| i.is_cue).map(|i| i.time).collect();

@@ -68,6 +68,10 @@ fn device_name(d: &cpal::Device) -> String {
 
 /// Lists input and output devices of the default host.
 pub fn list_devices() -> Result<(String, Vec<DeviceInfo>), String> {
+    crate::audio::with_stderr_silenced(list_devices_inner)
+}
+
+fn list_devices_inner() -> Result<(String, Vec<DeviceInfo>), String> {
     let host = cpal::default_host();
     let host_name = host.id().name().to_string();
     let id_of = |d: cpal::Device| d.id().map(|i| i.to_string()).ok();
@@ -99,6 +103,10 @@ pub fn list_devices() -> Result<(String, Vec<DeviceInfo>), String> {
 
 /// Finds an input device by exact name, then by case-insensitive substring; `None` = default.
 pub fn find_input(name: Option<&str>) -> Result<cpal::Device, OpenError> {
+    crate::audio::with_stderr_silenced(|| find_input_inner(name))
+}
+
+fn find_input_inner(name: Option<&str>) -> Result<cpal::Device, OpenError> {
     let host = cpal::default_host();
     match name {
         None => host.default_input_device().ok_or_else(|| OpenError::NoDefaultInput {
@@ -135,6 +143,10 @@ pub fn find_input(name: Option<&str>) -> Result<cpal::Device, OpenError> {
 
 /// Opens `device` for capture with its default config and a ring of `ring_secs`.
 pub fn open(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) -> Result<Capture, OpenError> {
+    crate::audio::with_stderr_silenced(|| open_inner(device, ring_secs, start_timeout))
+}
+
+fn open_inner(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) -> Result<Capture, OpenError> {
     let name = device_name(device);
     let open_err = |message: String| OpenError::Open { name: name.clone(), message };
     let cfg = device.default_input_config().map_err(|e| open_err(e.to_string()))?;
