@@ -15,6 +15,7 @@ use super::server::Shared;
 const INDEX_HTML: &str = include_str!("../../web/index.html");
 const APP_JS: &str = include_str!("../../web/app.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
+const FAVICON_SVG: &str = include_str!("../../web/favicon.svg");
 
 /// Same-origin only: no inline script, no third-party anything; `no-referrer` keeps the token
 /// in the page URL from leaking to links.
@@ -39,4 +40,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
         .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }))
+        .route("/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON_SVG) }))
+        // Browsers ask for this whatever the page says; answer with the same icon, not a 404.
+        .route("/favicon.ico", get(|| async { asset("image/svg+xml", FAVICON_SVG) }))
 }
