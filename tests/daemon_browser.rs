@@ -33,7 +33,7 @@ fn run_node(node: &Path, chromium: &Path, script: &str, args: &[&str]) -> serde_
         .args(args)
         .env("RINGSIDE_CHROMIUM", chromium)
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", node.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{script} failed ({}):\n{stdout}\n{stderr}", out.status);

@@ -262,10 +262,14 @@ async fn detail(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>)
     .await
 }
 
+/// A `Range` that selects no byte of the file (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A single byte range of a `len`-byte file: `Ok(Some((first, last)))` inclusive,
 /// `Ok(None)` to serve the whole file (no header, several ranges, or a form we ignore as RFC
-/// 9110 allows), `Err(())` when unsatisfiable (416).
-pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
+/// 9110 allows), `Err(Unsatisfiable)` for a 416.
+pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(spec) = h.trim().strip_prefix("bytes=") else { return Ok(None) };
     if spec.contains(',') {
         return Ok(None);
@@ -275,7 +279,7 @@ pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
     if a.is_empty() {
         let Ok(n) = b.parse::<u64>() else { return Ok(None) };
         if n == 0 || len == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         return Ok(Some((len - n.min(len), len - 1)));
     }
@@ -289,7 +293,7 @@ pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
         }
     };
     if first >= len {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some((first, last)))
 }
@@ -304,7 +308,7 @@ async fn audio(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, 
     let len = file.metadata().await.map_err(internal)?.len();
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|h| parse_range(h, len));
     let (status, first, last) = match range {
-        Some(Err(())) => {
+        Some(Err(Unsatisfiable)) => {
             let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("range outside the {len}-byte file")).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
@@ -356,8 +360,8 @@ mod tests {
         assert_eq!(parse_range("bytes=-100", 1000), Ok(Some((900, 999))));
         assert_eq!(parse_range("bytes=-5000", 1000), Ok(Some((0, 999))));
         assert_eq!(parse_range("bytes=990-5000", 1000), Ok(Some((990, 999))));
-        assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
-        assert_eq!(parse_range("bytes=-0", 1000), Err(()));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=-0", 1000), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ok(None));
         assert_eq!(parse_range("items=0-1", 1000), Ok(None));
         assert_eq!(parse_range("bytes=5-1", 1000), Ok(None));

@@ -80,8 +80,9 @@ pub enum LiveEvent {
         duration: f64,
         utterances: usize,
         cues: usize,
+        /// Boxed: the scorecard is large and the other variants are small.
         #[serde(skip_serializing_if = "Option::is_none")]
-        scorecard: Option<Scorecard>,
+        scorecard: Option<Box<Scorecard>>,
     },
     /// This client fell behind and `missed` events were dropped for it (the channel keeps the
     /// newest; the session never waits for a slow client).

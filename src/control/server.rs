@@ -233,7 +233,7 @@ impl Shared {
                         duration,
                         utterances: out.summary.utterances.len(),
                         cues: out.summary.cues.len(),
-                        scorecard: rec.map(|r| r.scorecard),
+                        scorecard: rec.map(|r| Box::new(r.scorecard)),
                     },
                     LastSession { id, error: None, duration },
                 )

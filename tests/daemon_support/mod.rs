@@ -1,6 +1,8 @@
 //! Helpers for the daemon tests: start `ringside daemon --port 0` with private data and
 //! runtime directories and the real model, read its address, talk HTTP and SSE to it.
 #![allow(dead_code)]
+// Helpers of tests: a failed set-up step should panic with its error, as in a #[test].
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
