@@ -126,6 +126,14 @@ fn sigterm_mid_session_finishes_and_indexes_the_recording() {
     let id = v["id"].as_str().unwrap().to_string();
     // Mid-session: after the first utterance, long before the 68 s call ends.
     wait_event(&events, Duration::from_secs(120), &mut seen, |v| v["type"] == "utterance");
+    // The CLI finds the daemon through the runtime files and shows the running session.
+    let out = cli(tmp.path(), &["status"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&id) && text.contains(&format!("?token={}", d.token)), "{text}");
+    let out = cli(tmp.path(), &["start", "--sample"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already running"), "{out:?}");
     d.sigterm();
     // The stream delivers the end of the session before it closes.
     let ended = wait_event(&events, Duration::from_secs(120), &mut seen, |v| v["type"] == "session_ended");
@@ -151,4 +159,40 @@ fn sigterm_mid_session_finishes_and_indexes_the_recording() {
     let row = rows.iter().find(|r| r["id"] == id.as_str()).unwrap_or_else(|| panic!("{id} not in {list}"));
     assert_eq!(row["finished"], true);
     assert!(!d2.log().contains("repaired"), "no repair needed: {}", d2.log());
+    let out = cli(tmp.path(), &["stop"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no session is running"), "{out:?}");
+    drop(d2);
+    // No daemon: a clear message, exit 1.
+    let out = cli(tmp.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no ringside daemon is running; start one with `ringside daemon`"), "{err}");
+}
+
+/// Runs the CLI with the test's private directories.
+fn cli(root: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(args)
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_RUNTIME_DIR", root.join("run"))
+        .env_remove("RINGSIDE_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_non_loopback_bind_is_refused_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(["daemon", "--port", "0", "--bind", "0.0.0.0"])
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
+        .env("XDG_RUNTIME_DIR", tmp.path().join("run"))
+        .env_remove("RINGSIDE_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("refusing to listen on 0.0.0.0") && err.contains("allow_remote"), "{err}");
 }
