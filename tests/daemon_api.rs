@@ -59,6 +59,14 @@ fn session_over_the_api_streams_events_and_lands_in_the_history() {
     assert_eq!(status["state"], "running");
     assert_eq!(status["session_id"], id.as_str());
 
+    // The API answers promptly while Whisper works flat out on its own threads.
+    for _ in 0..10 {
+        let t0 = std::time::Instant::now();
+        let (st, _) = d.json("GET", "/api/status", None);
+        assert_eq!(st, 200);
+        assert!(t0.elapsed() < Duration::from_millis(1000), "status took {:?} during a session", t0.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let started = wait_event(&events, Duration::from_secs(30), &mut seen, |v| v["type"] == "session_started");
     assert_eq!(started["id"], id.as_str());
     wait_event(&events, Duration::from_secs(300), &mut seen, |v| v["type"] == "utterance");

@@ -158,7 +158,11 @@ function live() {
   }
   function handle(type, d) {
     switch (type) {
-      case "hello": break;
+      case "hello":
+        // Also after a reconnect: catch up with whatever happened while disconnected.
+        if (d.session_id && !running) init();
+        if (!d.session_id && running) setRunning(false);
+        break;
       case "session_started":
         clearSession();
         resetCue("Listening…");
@@ -436,9 +440,17 @@ function chart(title, rows, get, opts = {}) {
     svg.append(e);
     return e;
   };
-  if (opts.ref != null) add("line", { class: "ref", x1: P, x2: W - P, y1: y(opts.ref), y2: y(opts.ref) });
+  if (opts.ref != null) {
+    add("line", { class: "ref", x1: P, x2: W - P, y1: y(opts.ref), y2: y(opts.ref) });
+    add("text", { class: "axis", x: W - P, y: y(opts.ref) + 11, "text-anchor": "end" }, (opts.refLabel || ""));
+  }
   add("text", { class: "axis", x: 2, y: P - 4 }, opts.fmt ? opts.fmt(max) : String(max));
-  add("text", { class: "axis", x: 2, y: H - 4 }, "0");
+  add("text", { class: "axis", x: 2, y: H - P + 3 }, "0");
+  if (rows.length) {
+    const day = (r) => (r.started_at || "").slice(5, 10);
+    add("text", { class: "axis", x: P, y: H - 1 }, day(rows[0]));
+    if (rows.length > 1) add("text", { class: "axis", x: W - P, y: H - 1, "text-anchor": "end" }, day(rows[rows.length - 1]));
+  }
   if (pts.length > 1) add("polyline", { class: "line", points: pts.map(([i, v]) => x(i) + "," + y(v)).join(" ") });
   for (const [i, v] of pts) {
     const c = add("circle", { class: "dot", cx: x(i), cy: y(v), r: 3 });
@@ -458,7 +470,7 @@ function historyPage() {
     const rows = data.sessions;
     const charts = $("charts");
     charts.replaceChildren(
-      chart("Talk share (me)", rows, (r) => r.talk_share_me, { max: 1, ref: 0.43, fmt: (v) => Math.round(v * 100) + "%" }),
+      chart("Talk share (me)", rows, (r) => r.talk_share_me, { max: 1, ref: 0.43, refLabel: "43%: winning calls", fmt: (v) => Math.round(v * 100) + "%" }),
       chart("Yes-ladders", rows, (r) => r.yes_ladders),
       chart("No-questions", rows, (r) => r.no_questions),
       chart("Commitments", rows, (r) => r.commitments),

@@ -449,7 +449,7 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> anyhow::Result<()>
         // A daemon that answers on its address is alive; a stale file is from a killed one.
         if let Ok(addr) = old.http.parse::<SocketAddr>() {
             if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() && old.pid != std::process::id() {
-                anyhow::bail!("a ringside daemon is already running (pid {}, http://{}); stop it with `ringside stop` or SIGTERM", old.pid, old.http);
+                anyhow::bail!("a ringside daemon is already running (pid {}, http://{}); stop it first (SIGTERM: `kill {}`)", old.pid, old.http, old.pid);
             }
         }
     }
