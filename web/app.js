@@ -176,6 +176,7 @@ function live() {
       case "lagged": notice("This page fell behind and missed " + d.missed + " events."); break;
       case "session_ended":
         setRunning(false, d.error ? "session failed: " + d.error : "");
+        $("cue").classList.add("stale");
         level("me", null); level("them", null);
         if (d.id) {
           const a = el("a", null, "Review this call");
