@@ -186,7 +186,7 @@ fn cli(root: &std::path::Path, args: &[&str]) -> std::process::Output {
         .env("XDG_RUNTIME_DIR", root.join("run"))
         .env_remove("RINGSIDE_CONFIG")
         .output()
-        .unwrap()
+        .unwrap_or_else(|e| panic!("cannot run ringside: {e}"))
 }
 
 #[test]

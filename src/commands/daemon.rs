@@ -27,6 +27,8 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     let bind = a.bind.unwrap_or(cfg.daemon.bind);
     // Before the model loads: a refused address should fail in milliseconds.
     server::check_bind(bind, cfg.daemon.allow_remote)?;
+    let token_file = token::token_path(cfg);
+    server::check_not_running(&token_file)?;
     let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| cfg.session.dir.clone());
     let model = super::model_path(g, a.model.as_deref())?;
     super::practice::repair_crashed(&sessions_dir);
@@ -39,7 +41,6 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     eprintln!("ringside: loading {}", model.display());
     // Loaded once; each session hands it back for the next (see Outcome::transcriber).
     let transcriber = Transcriber::new(&model, &cfg.asr)?;
-    let token_file = token::token_path(cfg);
     let socket = (!a.no_socket).then(|| token_file.parent().unwrap_or(Path::new(".")).join(token::SOCKET_FILE));
     let shared = Arc::new(Shared::new(cfg.clone(), token::generate()?, model.clone(), sessions_dir.clone(), store, transcriber));
     let opts = DaemonOptions {
@@ -58,7 +59,7 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(server::run(shared, opts))
+    Ok(rt.block_on(server::run(shared, opts))?)
 }
 
 /// The error message of an API answer.

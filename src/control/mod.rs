@@ -56,6 +56,14 @@ pub enum ControlError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("a ringside daemon is already running (pid {pid}, http://{http}); stop it first (SIGTERM: `kill {pid}`)")]
+    AlreadyRunning { pid: u32, http: String },
+    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot print the address on stdout: {0}")]
+    Stdout(std::io::Error),
+    #[error("{signal} again: quit without waiting for the recording (the next start repairs it)")]
+    Interrupted { signal: &'static str },
     #[error("no ringside daemon is running; start one with `ringside daemon`")]
     NotRunning,
     #[error("talking to the daemon at {endpoint}: {message}")]

@@ -273,6 +273,8 @@ impl Shared {
         id: &mut Option<String>,
         id_tx: &mut Option<oneshot::Sender<Result<String, String>>>,
     ) -> anyhow::Result<crate::app::Outcome> {
+        // anyhow here only because run_recorded_session (app wiring) speaks it; the error is
+        // flattened to a message for the client right away.
         let transcriber = match lock(&self.transcriber).take() {
             Some(t) => t,
             None => Transcriber::new(&self.model_path, &self.config.asr)?,
@@ -430,6 +432,19 @@ fn new_session_id(sessions_dir: &Path, before: &HashSet<PathBuf>) -> Option<Stri
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
 }
 
+/// Fails when a daemon with these runtime files answers on its address (a stale file left
+/// by a killed daemon is fine: it is overwritten).
+pub fn check_not_running(token_file: &Path) -> Result<(), ControlError> {
+    if let Ok(old) = token::read_info(&token::info_path(token_file)) {
+        if let Ok(addr) = old.http.parse::<SocketAddr>() {
+            if old.pid != std::process::id() && std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() {
+                return Err(ControlError::AlreadyRunning { pid: old.pid, http: old.http });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a non-loopback address unless allowed.
 pub fn check_bind(addr: IpAddr, allow_remote: bool) -> Result<(), ControlError> {
     if addr.is_loopback() || allow_remote {
@@ -441,19 +456,11 @@ pub fn check_bind(addr: IpAddr, allow_remote: bool) -> Result<(), ControlError> 
 
 /// Runs the daemon until SIGINT/SIGTERM: binds, writes the runtime files, prints the address
 /// (first line of stdout) and the page URL with the token, serves, shuts down in order.
-pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> anyhow::Result<()> {
-    use anyhow::Context;
+pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), ControlError> {
     check_bind(opts.bind, opts.allow_remote)?;
     let info_path = token::info_path(&opts.token_file);
-    if let Ok(old) = token::read_info(&info_path) {
-        // A daemon that answers on its address is alive; a stale file is from a killed one.
-        if let Ok(addr) = old.http.parse::<SocketAddr>() {
-            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() && old.pid != std::process::id() {
-                anyhow::bail!("a ringside daemon is already running (pid {}, http://{}); stop it first (SIGTERM: `kill {}`)", old.pid, old.http, old.pid);
-            }
-        }
-    }
-    let mut signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    check_not_running(&opts.token_file)?;
+    let mut signals = Signals::install().map_err(ControlError::Signals)?;
     let addr = SocketAddr::new(opts.bind, opts.port);
     let tcp = tokio::net::TcpListener::bind(addr).await.map_err(|source| ControlError::Bind { addr, source })?;
     let local = tcp.local_addr().map_err(|source| ControlError::Bind { addr, source })?;
@@ -475,7 +482,8 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> anyhow::Result<()>
     };
     token::write_private(&opts.token_file, &shared.token)?;
     let info = DaemonInfo { version: 1, pid: std::process::id(), http: local.to_string(), socket: opts.socket.clone() };
-    token::write_private(&info_path, &serde_json::to_string(&info)?)?;
+    let info_json = serde_json::to_string(&info).unwrap_or_default();
+    token::write_private(&info_path, &info_json)?;
 
     let app = super::api::router(shared.clone());
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -492,9 +500,10 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> anyhow::Result<()>
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         // The first line is the contract with scripts and tests: they read the address here.
-        writeln!(out, "listening on http://{local}")?;
-        writeln!(out, "open http://{local}/?token={}", shared.token)?;
-        out.flush()?;
+        writeln!(out, "listening on http://{local}")
+            .and_then(|_| writeln!(out, "open http://{local}/?token={}", shared.token))
+            .and_then(|_| out.flush())
+            .map_err(ControlError::Stdout)?;
     }
     if let Some(p) = &opts.socket {
         eprintln!("ringside: API also on the Unix socket {}", p.display());
@@ -514,7 +523,7 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> anyhow::Result<()>
             _ = wait_idle => {}
             s = signals.recv() => {
                 cleanup(&opts, &info_path);
-                anyhow::bail!("{s} again: quitting without waiting for the recording (the next start repairs it)");
+                return Err(ControlError::Interrupted { signal: s });
             }
         }
     }
