@@ -58,6 +58,59 @@ pub enum Command {
     /// Benchmarks that print figures (ASR against faster-whisper, live latency, classifier).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run the local daemon: control API, live coaching page, review and history pages.
+    Daemon(DaemonArgs),
+    /// Start a session in the running daemon.
+    Start(StartArgs),
+    /// Stop the daemon's session (the recording is finished and indexed).
+    Stop,
+    /// Show the daemon's state, levels and counters, and the web page's URL.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DaemonArgs {
+    /// TCP port (overrides `daemon.port`; 0: any free port, printed on the first line).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on (overrides `daemon.bind`; non-loopback needs `daemon.allow_remote`).
+    #[arg(long, value_name = "IP")]
+    pub bind: Option<std::net::IpAddr>,
+    /// Whisper model name (tiny.en, base, small) or path to a ggml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Where session directories go (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+    /// Do not listen on the Unix socket (TCP only).
+    #[arg(long)]
+    pub no_socket: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct StartArgs {
+    /// Replay a WAV file instead of capturing (stereo: left = me, right = them).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Replay the built-in sample call.
+    #[arg(long, conflicts_with = "replay")]
+    pub sample: bool,
+    /// Replay pace.
+    #[arg(long, value_enum, default_value_t = Speed::Realtime)]
+    pub speed: Speed,
+    /// Input device for "me" (live).
+    #[arg(long, value_name = "NAME")]
+    pub mic: Option<String>,
+    /// Input for "them" (live): a device name, "right" or "none".
+    #[arg(long, value_name = "NAME")]
+    pub counterpart: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct StatusArgs {
+    /// Print the status document as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -186,6 +239,8 @@ pub enum SessionsCommand {
         /// Only this session (id or path).
         session: Option<String>,
     },
+    /// Rebuild the call-history index (SQLite) from the session directories.
+    Reindex,
 }
 
 #[derive(Debug, Args)]

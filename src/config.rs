@@ -35,6 +35,7 @@ struct RawConfig {
     asr: RawAsr,
     session: RawSession,
     coach: RawCoach,
+    daemon: RawDaemon,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -87,6 +88,16 @@ struct RawSession {
 struct RawCoach {
     rules: Option<String>,
     show_praise: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawDaemon {
+    port: Option<u16>,
+    bind: Option<String>,
+    allow_remote: Option<bool>,
+    token_file: Option<String>,
+    db: Option<String>,
 }
 
 /// Where "them" comes from.
@@ -147,6 +158,19 @@ pub struct CoachConfig {
     pub show_praise: bool,
 }
 
+/// `[daemon]`: where the control API listens and keeps its files.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub port: u16,
+    pub bind: std::net::IpAddr,
+    /// Allow a non-loopback `bind` (checked when the daemon binds, so the error names the flag).
+    pub allow_remote: bool,
+    /// `None`: the runtime directory's `token` (see `control::token`).
+    pub token_file: Option<PathBuf>,
+    /// `None`: `history.sqlite` beside the sessions directory.
+    pub db: Option<PathBuf>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -156,6 +180,7 @@ pub struct Config {
     pub asr: AsrConfig,
     pub session: SessionConfig,
     pub coach: CoachConfig,
+    pub daemon: DaemonConfig,
 }
 
 impl Default for Config {
@@ -299,6 +324,18 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         rules: if rules.is_empty() { None } else { Some(PathBuf::from(rules)) },
         show_praise: pick!(coach.show_praise),
     };
+    let bind: String = pick!(daemon.bind);
+    let bind = bind
+        .parse::<std::net::IpAddr>()
+        .map_err(|e| invalid("daemon.bind", format!("must be an IP address such as 127.0.0.1, got {bind:?}: {e}")))?;
+    let path_or_none = |s: String| if s.is_empty() { None } else { Some(PathBuf::from(s)) };
+    let daemon = DaemonConfig {
+        port: pick!(daemon.port),
+        bind,
+        allow_remote: pick!(daemon.allow_remote),
+        token_file: path_or_none(pick!(daemon.token_file)),
+        db: path_or_none(pick!(daemon.db)),
+    };
     Ok(Config {
         models: ModelsConfig {
             dir: pick!(models.dir),
@@ -314,6 +351,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         asr,
         session,
         coach,
+        daemon,
     })
 }
 
@@ -367,6 +405,14 @@ mod tests {
     fn out_of_range_value_is_rejected() {
         let e = Config::from_toml_str("[vad]\nthreshold = 1.5\n", Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("vad.threshold"));
+    }
+
+    #[test]
+    fn daemon_defaults_to_loopback() {
+        let c = Config::default();
+        assert!(c.daemon.bind.is_loopback() && !c.daemon.allow_remote);
+        let e = Config::from_toml_str("[daemon]\nbind = \"localhost\"\n", Path::new("c")).unwrap_err();
+        assert!(e.to_string().contains("daemon.bind"), "{e}");
     }
 
     #[test]

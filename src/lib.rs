@@ -19,13 +19,15 @@
 //!
 //! Modules: [`event`] (what flows), [`config`], [`audio`], [`sources`], [`transforms`],
 //! [`sinks`], [`session`] (on-disk sessions, scorecard, repair), [`model`] (model files),
-//! [`commands`] (one function per CLI command), [`app`] (wiring).
+//! [`commands`] (one function per CLI command), [`app`] (wiring), [`control`] (the daemon:
+//! HTTP API, live event stream, web pages, call history; its session runs on its own thread).
 
 pub mod app;
 pub mod audio;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod event;
 pub mod model;
 pub mod session;

@@ -8,6 +8,7 @@ use crate::config::Config;
 
 pub mod bench;
 pub mod classify;
+pub mod daemon;
 pub mod eval;
 pub mod model;
 pub mod practice;
@@ -44,5 +45,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => sessions::report(&g, a),
         Command::Review(a) => sessions::review(&g, a),
         Command::Bench(c) => bench::run(&g, c),
+        Command::Daemon(a) => daemon::daemon(&g, a),
+        Command::Start(a) => daemon::start(&g, a),
+        Command::Stop => daemon::stop(&g),
+        Command::Status(a) => daemon::status(&g, a),
     }
 }

@@ -89,6 +89,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<()> {
     let dir = sessions_dir(g, a.sessions_dir);
     match a.command.unwrap_or(SessionsCommand::List) {
         SessionsCommand::List => list(&dir),
+        SessionsCommand::Reindex => super::daemon::reindex(g, &dir),
         SessionsCommand::Repair { session: Some(q) } => {
             let d = session::resolve_session(&dir, &q)?;
             let rep = session::repair(&d)?;

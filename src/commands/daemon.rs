@@ -1,0 +1,177 @@
+//! `ringside daemon` (the local control API and web pages), and the commands that talk to it:
+//! `start`, `stop`, `status`; plus `sessions reindex` (rebuild the call-history index).
+//! `daemon` loads the model on the main thread, then blocks on a small tokio runtime (see
+//! [`crate::control`] for which thread runs what); the others are one HTTP call each.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+use super::Globals;
+use crate::cli::{DaemonArgs, Speed, StartArgs, StatusArgs};
+use crate::control::client::Daemon;
+use crate::control::server::{self, DaemonOptions, Shared};
+use crate::control::store::{default_db_path, Store};
+use crate::control::token;
+use crate::transforms::transcribe::Transcriber;
+
+fn db_path(g: &Globals, sessions_dir: &Path) -> std::path::PathBuf {
+    g.config.daemon.db.clone().unwrap_or_else(|| default_db_path(sessions_dir))
+}
+
+pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
+    let cfg = &g.config;
+    let bind = a.bind.unwrap_or(cfg.daemon.bind);
+    // Before the model loads: a refused address should fail in milliseconds.
+    server::check_bind(bind, cfg.daemon.allow_remote)?;
+    let token_file = token::token_path(cfg);
+    server::check_not_running(&token_file)?;
+    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| cfg.session.dir.clone());
+    let model = super::model_path(g, a.model.as_deref())?;
+    super::practice::repair_crashed(&sessions_dir);
+    let db = db_path(g, &sessions_dir);
+    let store = Store::open(&db)?;
+    let added = store.index_missing(&sessions_dir)?;
+    if added > 0 {
+        eprintln!("ringside: indexed {added} session(s) recorded while no daemon ran");
+    }
+    eprintln!("ringside: loading {}", model.display());
+    // Loaded once; each session hands it back for the next (see Outcome::transcriber).
+    let transcriber = Transcriber::new(&model, &cfg.asr)?;
+    let socket = (!a.no_socket).then(|| token_file.parent().unwrap_or(Path::new(".")).join(token::SOCKET_FILE));
+    let shared = Arc::new(Shared::new(cfg.clone(), token::generate()?, model.clone(), sessions_dir.clone(), store, transcriber));
+    let opts = DaemonOptions {
+        bind,
+        port: a.port.unwrap_or(cfg.daemon.port),
+        allow_remote: cfg.daemon.allow_remote,
+        sessions_dir,
+        model_path: model,
+        token_file,
+        socket,
+    };
+    // Two workers are plenty for a handful of local clients; the heavy work has its own threads.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ringside-tokio")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(server::run(shared, opts))?)
+}
+
+/// The error message of an API answer.
+fn api_error(v: &Value, status: u16) -> String {
+    v.get("error").and_then(Value::as_str).map_or_else(|| format!("the daemon answered {status}"), str::to_string)
+}
+
+pub fn start(g: &Globals, a: StartArgs) -> Result<()> {
+    let d = Daemon::locate(&g.config)?;
+    let mut body = json!({ "speed": match a.speed { Speed::Realtime => "realtime", Speed::Max => "max" } });
+    if let Some(p) = &a.replay {
+        // The daemon runs elsewhere: send an absolute path.
+        let abs = std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?;
+        body["replay"] = json!(abs);
+    }
+    if a.sample {
+        body["sample"] = json!(true);
+    }
+    if let Some(m) = &a.mic {
+        body["mic"] = json!(m);
+    }
+    if let Some(c) = &a.counterpart {
+        body["counterpart"] = json!(c);
+    }
+    let (status, v) = d.call("POST", "/api/sessions/start", Some(&body))?;
+    match status {
+        200..=299 => {
+            let id = v.get("id").and_then(Value::as_str).unwrap_or("(starting)");
+            println!("started session {id}: {}", v.get("input").and_then(Value::as_str).unwrap_or(""));
+            println!("live page: {}#/live", d.page_url());
+            Ok(())
+        }
+        _ => bail!("{}", api_error(&v, status)),
+    }
+}
+
+pub fn stop(g: &Globals) -> Result<()> {
+    let d = Daemon::locate(&g.config)?;
+    let (status, v) = d.call("POST", "/api/sessions/stop", None)?;
+    if status == 409 {
+        println!("no session is running");
+        return Ok(());
+    }
+    if !(200..300).contains(&status) {
+        bail!("{}", api_error(&v, status));
+    }
+    // Wait for the recording to be finished and indexed, so the next command sees it.
+    let t0 = Instant::now();
+    loop {
+        let (_, s) = d.call("GET", "/api/status", None)?;
+        if s.get("state").and_then(Value::as_str) != Some("running") {
+            let last = s.get("last_session").cloned().unwrap_or(Value::Null);
+            match last.get("id").and_then(Value::as_str) {
+                Some(id) => println!("stopped; session {id} recorded (review: {}#/review/{id})", d.page_url()),
+                None => println!("stopped"),
+            }
+            return Ok(());
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            bail!("the session did not stop within 60 s; `ringside status` shows what it is doing");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn status(g: &Globals, a: StatusArgs) -> Result<()> {
+    let d = Daemon::locate(&g.config)?;
+    let (code, v) = d.call("GET", "/api/status", None)?;
+    if code != 200 {
+        bail!("{}", api_error(&v, code));
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let s = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+    let f = |x: Value| x.as_f64().unwrap_or(0.0);
+    println!("ringside daemon (pid {}) on http://{} and {}", d.info.pid, d.http, d.endpoint);
+    println!("  page:    {}", d.page_url());
+    println!("  model:   {}   uptime {:.0} s", s("model").as_str().unwrap_or("?"), f(s("uptime_secs")));
+    match s("state").as_str() {
+        Some("running") => {
+            let lv = s("levels");
+            let db = |k: &str| lv.get(k).and_then(Value::as_f64).map_or("-".to_string(), |x| format!("{x:.0} dBFS"));
+            println!(
+                "  session: {} ({})",
+                s("session_id").as_str().unwrap_or("starting"),
+                s("input").as_str().unwrap_or("")
+            );
+            println!(
+                "  stream:  {:.1} s   levels me {} / them {}   dropped samples {}   decode errors {}",
+                f(s("stream_secs")),
+                db("me_dbfs"),
+                db("them_dbfs"),
+                s("dropped_samples"),
+                s("decode_errors")
+            );
+        }
+        _ => println!("  session: none (idle); `ringside start --sample` replays the sample call"),
+    }
+    println!("  live clients: {}   lagged events: {}", s("sse_clients"), s("lagged_events"));
+    Ok(())
+}
+
+/// `ringside sessions reindex`.
+pub fn reindex(g: &Globals, sessions_dir: &Path) -> Result<()> {
+    let db = db_path(g, sessions_dir);
+    let mut store = Store::open(&db)?;
+    let rep = store.reindex(sessions_dir)?;
+    for s in &rep.skipped {
+        eprintln!("ringside: warning: skipped {s}");
+    }
+    println!("indexed {} session(s) from {} into {}", rep.indexed, sessions_dir.display(), db.display());
+    Ok(())
+}

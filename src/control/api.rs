@@ -1,0 +1,380 @@
+//! The control API's routes, token check, JSON errors and audio byte ranges. Handlers run on
+//! the tokio runtime; anything that touches the disk or SQLite goes through `spawn_blocking`,
+//! and the session itself runs on its own thread ([`Shared::start_session`]).
+//!
+//! Every route but the web page's static files needs the token: `Authorization: Bearer T`,
+//! or `?token=T` for clients that cannot set headers (EventSource, `<audio src>`). Errors are
+//! JSON `{"error": "...", "status": N}`: 400 bad body, 401 token, 404 unknown route or
+//! session, 405 wrong method, 409 busy/idle, 416 bad range, 500 internal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::server::{SessionSpec, Shared, StartError};
+use super::token::same_token;
+use crate::app::Input;
+use crate::cli::Speed;
+use crate::config::CounterpartInput;
+use crate::sources::replay::Blocks;
+
+/// How long `start` waits for the session to exist before answering 202 "starting".
+const START_WAIT: Duration = Duration::from_secs(15);
+
+/// An error answer: status and a one-line message, sent as JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(json!({"error": self.message, "status": self.status.as_u16()}))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// Runs blocking work (disk, SQLite) off the runtime's workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)?
+}
+
+/// The whole application: web pages, the API behind the token check, JSON fallbacks.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/api/status", get(status))
+        .route("/api/sessions", get(list))
+        .route("/api/sessions/start", post(start))
+        .route("/api/sessions/stop", post(stop))
+        .route("/api/sessions/{id}", get(detail))
+        .route("/api/sessions/{id}/audio", get(audio))
+        .route("/api/events", get(super::sse::events))
+        // route_layer: only matched routes are checked, so unknown paths still answer 404.
+        .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
+    Router::new()
+        .merge(super::web::routes())
+        .merge(api)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route; the API lives under /api (see README)") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route") })
+        .with_state(shared)
+}
+
+/// The token from the `Authorization: Bearer` header or the `token` query parameter.
+fn given_token(req: &Request) -> Option<&str> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    header.or_else(|| req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))))
+}
+
+async fn auth(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    match given_token(&req) {
+        Some(t) if same_token(&shared.token, t) => next.run(req).await,
+        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "wrong token; `ringside status` prints the current one (it changes at every daemon start)").into_response(),
+        None => ApiError::new(StatusCode::UNAUTHORIZED, "missing token: send `Authorization: Bearer TOKEN` or `?token=TOKEN` (the daemon prints it; it is in the token file)").into_response(),
+    }
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Json<super::server::Status> {
+    Json(shared.status())
+}
+
+async fn list(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    let rows = blocking(move || super::server::lock_store(&shared).list().map_err(internal)).await?;
+    Ok(Json(json!({ "sessions": rows })))
+}
+
+/// Replay pace in requests.
+#[derive(Debug, Clone, Copy, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+enum SpeedReq {
+    #[default]
+    Realtime,
+    Max,
+}
+
+/// `POST /api/sessions/start` body. All fields optional; an empty body starts a live session
+/// with the configured devices.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartRequest {
+    /// A WAV file to replay (a path on the daemon's machine; stereo: left = me, right = them).
+    replay: Option<PathBuf>,
+    /// Replay the built-in sample call.
+    #[serde(default)]
+    sample: bool,
+    #[serde(default)]
+    speed: SpeedReq,
+    /// Live: the "me" device (default: `audio.mic`).
+    mic: Option<String>,
+    /// Live: "none", "right" or a device name (default: `audio.counterpart`).
+    counterpart: Option<String>,
+}
+
+/// Turns a request into a session spec, checking a replay file opens (so a typo is a 400
+/// now, not a failed session later). Blocking (reads the WAV header).
+fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let speed = match req.speed {
+        SpeedReq::Realtime => Speed::Realtime,
+        SpeedReq::Max => Speed::Max,
+    };
+    if (req.replay.is_some() || req.sample) && (req.mic.is_some() || req.counterpart.is_some()) {
+        return Err(bad("give either replay/sample or mic/counterpart, not both".into()));
+    }
+    if req.replay.is_some() && req.sample {
+        return Err(bad("give either replay or sample, not both".into()));
+    }
+    let replay = |path: PathBuf, description: String| -> Result<SessionSpec, ApiError> {
+        hound::WavReader::open(&path).map_err(|e| bad(format!("cannot replay {}: {e}", path.display())))?;
+        Ok(SessionSpec {
+            input: Input::Replay { path: path.clone(), them: None, speed, blocks: Blocks::default() },
+            description,
+            mic: Some(format!("replay:{}", path.display())),
+            counterpart: None,
+        })
+    };
+    if let Some(p) = req.replay {
+        if !p.is_absolute() {
+            return Err(bad(format!("replay path {} must be absolute (the daemon's directory is not yours)", p.display())));
+        }
+        let d = format!("replaying {}", p.display());
+        return replay(p, d);
+    }
+    if req.sample {
+        let p = crate::commands::practice::sample_call_path().map_err(internal)?;
+        return replay(p, "replaying the built-in sample call".into());
+    }
+    let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
+    let counterpart = match req.counterpart.as_deref() {
+        None => shared.config.audio.counterpart.clone(),
+        Some("none") | Some("") => CounterpartInput::None,
+        Some("right") => CounterpartInput::RightChannel,
+        Some(name) => CounterpartInput::Device(name.to_string()),
+    };
+    let cp_desc = match &counterpart {
+        CounterpartInput::None => None,
+        CounterpartInput::RightChannel => Some("right channel of the mic".to_string()),
+        CounterpartInput::Device(d) => Some(d.clone()),
+    };
+    Ok(SessionSpec {
+        description: format!(
+            "live: me = {}, them = {}",
+            mic.as_deref().unwrap_or("default input"),
+            cp_desc.as_deref().unwrap_or("none")
+        ),
+        input: Input::Live { mic: mic.clone(), counterpart },
+        mic: Some(mic.unwrap_or_else(|| "default".into())),
+        counterpart: cp_desc,
+    })
+}
+
+/// Parses a JSON body strictly (unknown fields are errors); an empty body is the default.
+fn parse_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+async fn start(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: StartRequest = parse_body(&body)?;
+    let s2 = shared.clone();
+    let spec = blocking(move || resolve(&s2, req)).await?;
+    let input = spec.description.clone();
+    let rx = shared.start_session(spec).map_err(|e| match e {
+        StartError::Busy(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        StartError::Closing => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        StartError::Spawn(_) => internal(e),
+    })?;
+    match tokio::time::timeout(START_WAIT, rx).await {
+        Ok(Ok(Ok(id))) => Ok((StatusCode::CREATED, Json(json!({"id": id, "state": "running", "input": input})))),
+        // The session failed before it got going (e.g. the microphone does not open).
+        Ok(Ok(Err(e))) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the session could not start: {e}"))),
+        Ok(Err(_)) => Err(internal("the session ended before it started")),
+        Err(_) => Ok((StatusCode::ACCEPTED, Json(json!({"id": null, "state": "starting", "input": input})))),
+    }
+}
+
+async fn stop(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+    match shared.stop_session() {
+        Some(id) => Ok(Json(json!({"state": "stopping", "id": id}))),
+        None => Err(ApiError::new(StatusCode::CONFLICT, "no session is running")),
+    }
+}
+
+/// Session ids are directory names: refuse anything that could walk out of the sessions dir.
+fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
+    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no session {id:?}")));
+    }
+    let indexed = super::server::lock_store(shared).get(id).map_err(internal)?.map(|r| r.dir);
+    let dir = indexed.unwrap_or_else(|| shared.sessions_dir.join(id));
+    if !crate::session::store::is_session_dir(&dir) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no session {id:?}; GET /api/sessions lists them")));
+    }
+    Ok(dir)
+}
+
+async fn detail(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let dir = session_dir(&shared, &id)?;
+        let s = crate::session::load_session(&dir).map_err(internal)?;
+        let running = shared.running_id().as_deref() == Some(id.as_str());
+        Ok(Json(json!({
+            "id": s.info.id,
+            "info": s.info,
+            "scorecard": s.scorecard,
+            "events": s.events,
+            "log_issues": s.log_issues,
+            "recording": running,
+            "audio": format!("/api/sessions/{id}/audio"),
+        })))
+    })
+    .await
+}
+
+/// A `Range` that selects no byte of the file (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
+/// A single byte range of a `len`-byte file: `Ok(Some((first, last)))` inclusive,
+/// `Ok(None)` to serve the whole file (no header, several ranges, or a form we ignore as RFC
+/// 9110 allows), `Err(Unsatisfiable)` for a 416.
+pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
+    let Some(spec) = h.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        if n == 0 || len == 0 {
+            return Err(Unsatisfiable);
+        }
+        return Ok(Some((len - n.min(len), len - 1)));
+    }
+    let Ok(first) = a.parse::<u64>() else { return Ok(None) };
+    let last = if b.is_empty() {
+        len.saturating_sub(1)
+    } else {
+        match b.parse::<u64>() {
+            Ok(l) if l >= first => l.min(len.saturating_sub(1)),
+            _ => return Ok(None),
+        }
+    };
+    if first >= len {
+        return Err(Unsatisfiable);
+    }
+    Ok(Some((first, last)))
+}
+
+async fn audio(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let dir = blocking(move || session_dir(&shared, &id)).await?;
+    let path = dir.join(crate::session::AUDIO_FILE);
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, format!("no audio for this session: {e}")))?;
+    let len = file.metadata().await.map_err(internal)?.len();
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|h| parse_range(h, len));
+    let (status, first, last) = match range {
+        Some(Err(Unsatisfiable)) => {
+            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("range outside the {len}-byte file")).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+        Some(Ok(Some((a, b)))) => (StatusCode::PARTIAL_CONTENT, a, b),
+        _ => (StatusCode::OK, 0, len.saturating_sub(1)),
+    };
+    let count = if len == 0 { 0 } else { last - first + 1 };
+    file.seek(std::io::SeekFrom::Start(first)).await.map_err(internal)?;
+    // Streamed in 64 KiB reads: an hour of stereo audio is 230 MB, not something to buffer.
+    let reader = Some(file.take(count));
+    let stream = futures_util::stream::unfold(reader, |r| async move {
+        let mut r = r?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match r.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), Some(r)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {first}-{last}/{len}")) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Ok(Some((0, 99))));
+        assert_eq!(parse_range("bytes=900-", 1000), Ok(Some((900, 999))));
+        assert_eq!(parse_range("bytes=-100", 1000), Ok(Some((900, 999))));
+        assert_eq!(parse_range("bytes=-5000", 1000), Ok(Some((0, 999))));
+        assert_eq!(parse_range("bytes=990-5000", 1000), Ok(Some((990, 999))));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=-0", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ok(None));
+        assert_eq!(parse_range("items=0-1", 1000), Ok(None));
+        assert_eq!(parse_range("bytes=5-1", 1000), Ok(None));
+    }
+
+    #[test]
+    fn start_request_rejects_unknown_fields_and_accepts_empty() {
+        let e = parse_body::<StartRequest>(&Bytes::from_static(b"{\"replay\":\"/x.wav\",\"sped\":\"max\"}")).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("sped"), "{}", e.message);
+        let r = parse_body::<StartRequest>(&Bytes::from_static(b"  ")).unwrap();
+        assert!(r.replay.is_none() && !r.sample);
+        let r = parse_body::<StartRequest>(&Bytes::from_static(b"{\"sample\":true,\"speed\":\"max\"}")).unwrap();
+        assert!(r.sample && matches!(r.speed, SpeedReq::Max));
+    }
+}

@@ -1,0 +1,505 @@
+// Ringside web pages (live coaching, review, history), served by `ringside daemon`.
+// No libraries: plain DOM, EventSource for live events, Web Audio decodeAudioData for the
+// review waveform, inline SVG for charts. The token comes from the page URL (?token=...),
+// printed by `ringside daemon` / `ringside status`; it is kept in sessionStorage and removed
+// from the address bar so it does not end up in screenshots or history.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "ringside-token";
+const token = (() => {
+  const q = new URLSearchParams(location.search).get("token");
+  if (q) {
+    sessionStorage.setItem(TOKEN_KEY, q);
+    history.replaceState(null, "", location.pathname + location.hash);
+  }
+  return q || sessionStorage.getItem(TOKEN_KEY) || "";
+})();
+
+function notice(msg) {
+  const n = $("notice");
+  n.textContent = msg || "";
+  n.hidden = !msg;
+}
+
+async function api(path, opts = {}) {
+  const r = await fetch(path, {
+    ...opts,
+    headers: { Authorization: "Bearer " + token, ...(opts.body ? { "Content-Type": "application/json" } : {}) },
+  });
+  let body = null;
+  try { body = await r.json(); } catch (_) { /* not JSON */ }
+  if (!r.ok) {
+    const msg = (body && body.error) || r.status + " " + r.statusText;
+    if (r.status === 401) notice("The daemon did not accept the token: open the URL printed by `ringside status`.");
+    throw new Error(msg);
+  }
+  return body;
+}
+
+const fmtTime = (s) => {
+  if (s == null || !isFinite(s)) return "–";
+  s = Math.max(0, s);
+  const m = Math.floor(s / 60), sec = Math.floor(s % 60);
+  return m + ":" + String(sec).padStart(2, "0");
+};
+const pct = (x) => (x == null ? "–" : Math.round(x * 100) + "%");
+const actLabel = (a) => (a || "").replace(/_/g, " ");
+const cueLabel = (c) => (c || "").replace(/_/g, " ");
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+function utteranceLine(u) {
+  const li = el("li", "utt " + u.speaker);
+  li.append(el("span", "t", fmtTime(u.start)), el("span", "sp " + u.speaker, u.speaker), el("span", "text", u.text),
+    el("span", "act " + u.act, actLabel(u.act)));
+  li.title = u.why || "";
+  li.dataset.start = u.start;
+  li.dataset.end = u.end;
+  return li;
+}
+function cueLine(c) {
+  const li = el("li", "cue-line " + c.severity);
+  li.append(el("span", "t", fmtTime(c.time)), el("span", "msg", c.message));
+  li.dataset.start = c.time;
+  return li;
+}
+
+// ---------------------------------------------------------------- routing
+const pages = ["live", "review", "history"];
+let leave = null;
+function route() {
+  if (leave) { leave(); leave = null; }
+  const [, page, arg] = (location.hash || "#/live").split("/");
+  const name = pages.includes(page) ? page : "live";
+  for (const p of pages) $("page-" + p).hidden = p !== name;
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === name));
+  if (!token) {
+    notice("No token: open the URL printed by `ringside daemon` (or `ringside status`), which ends in ?token=…");
+    return;
+  }
+  notice("");
+  if (name === "live") leave = live();
+  else if (name === "review") leave = review(decodeURIComponent(arg || ""));
+  else leave = historyPage();
+}
+window.addEventListener("hashchange", route);
+
+function setState(state) {
+  const s = $("state");
+  s.textContent = state;
+  s.className = "pill " + state;
+}
+
+// ---------------------------------------------------------------- live page
+function live() {
+  let es = null;
+  let cueTimer = null;
+  let talk = { me: 0, them: 0 };
+  let running = false;
+  const list = $("live-transcript");
+
+  function showCue(c) {
+    const box = $("cue");
+    box.className = "cue " + c.severity;
+    box.dataset.severity = c.severity;
+    box.dataset.cue = c.id;
+    $("cue-msg").textContent = c.message;
+    $("cue-meta").textContent = c.severity + " · " + cueLabel(c.id) + " · " + fmtTime(c.time);
+    clearTimeout(cueTimer);
+    // One cue at a time; an old one fades so a glance tells it is not news.
+    cueTimer = setTimeout(() => box.classList.add("stale"), 12000);
+  }
+  function resetCue(msg) {
+    const box = $("cue");
+    box.className = "cue none";
+    box.dataset.severity = "none";
+    delete box.dataset.cue;
+    $("cue-msg").textContent = msg;
+    $("cue-meta").textContent = "";
+  }
+  function addLine(li) {
+    const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
+    list.append(li);
+    while (list.children.length > 400) list.firstChild.remove();
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+  function addUtterance(u) {
+    talk[u.speaker] += Math.max(0, u.end - u.start);
+    const total = talk.me + talk.them;
+    if (total > 0) {
+      $("ratio-me").style.width = (100 * talk.me / total).toFixed(1) + "%";
+      $("ratio-val").textContent = "me " + pct(talk.me / total) + " · them " + pct(talk.them / total);
+    }
+    addLine(utteranceLine(u));
+  }
+  function level(id, db) {
+    const w = db == null ? 0 : Math.max(0, Math.min(100, (db + 60) / 60 * 100));
+    $("lvl-" + id).style.width = w.toFixed(0) + "%";
+    $("lvl-" + id + "-val").textContent = db == null ? "–" : Math.round(db) + " dBFS";
+  }
+  function setRunning(r, info) {
+    running = r;
+    setState(r ? "running" : "idle");
+    $("btn-stop").disabled = !r;
+    $("btn-sample").disabled = r;
+    $("btn-live").disabled = r;
+    $("session-info").textContent = info || "";
+  }
+  function clearSession() {
+    list.replaceChildren();
+    talk = { me: 0, them: 0 };
+    $("ratio-me").style.width = "50%";
+    $("ratio-val").textContent = "–";
+  }
+  function handle(type, d) {
+    switch (type) {
+      case "hello":
+        // Also after a reconnect: catch up with whatever happened while disconnected.
+        if (d.session_id && !running) init();
+        if (!d.session_id && running) setRunning(false);
+        break;
+      case "session_started":
+        clearSession();
+        resetCue("Listening…");
+        setRunning(true, d.input + " · " + d.id);
+        break;
+      case "utterance": addUtterance(d); break;
+      case "cue": showCue(d); addLine(cueLine(d)); break;
+      case "level": level("me", d.me_dbfs); level("them", d.them_dbfs); break;
+      case "device": addLine(cueLine({ time: d.time, severity: "alert", message: d.speaker + " input " + d.event + ": " + d.detail })); break;
+      case "warning": notice(d.message); break;
+      case "lagged": notice("This page fell behind and missed " + d.missed + " events."); break;
+      case "session_ended":
+        setRunning(false, d.error ? "session failed: " + d.error : "");
+        $("cue").classList.add("stale");
+        level("me", null); level("them", null);
+        if (d.id) {
+          const a = el("a", null, "Review this call");
+          a.href = "#/review/" + encodeURIComponent(d.id);
+          $("session-info").replaceChildren(a);
+        }
+        break;
+    }
+  }
+  const types = ["hello", "session_started", "utterance", "cue", "level", "device", "warning", "lagged", "session_ended"];
+  function connect() {
+    es = new EventSource("/api/events?token=" + encodeURIComponent(token));
+    for (const t of types) es.addEventListener(t, (e) => handle(t, JSON.parse(e.data)));
+    es.onerror = () => setState("offline");
+    es.onopen = () => setState(running ? "running" : "idle");
+  }
+  async function init() {
+    try {
+      const s = await api("/api/status");
+      if (s.state === "running") {
+        setRunning(true, (s.input || "") + (s.session_id ? " · " + s.session_id : ""));
+        resetCue("Listening…");
+        if (s.session_id) {
+          const det = await api("/api/sessions/" + encodeURIComponent(s.session_id));
+          let last = null;
+          for (const e of det.events) {
+            if (e.type === "utterance") addUtterance(e);
+            if (e.type === "cue") { addLine(cueLine(e)); last = e; }
+          }
+          if (last) showCue(last);
+        }
+      } else {
+        setRunning(false);
+        resetCue("No call running. Start one below.");
+      }
+    } catch (e) { notice(String(e.message || e)); }
+  }
+  async function start(body) {
+    notice("");
+    try {
+      body.speed = $("speed").value;
+      await api("/api/sessions/start", { method: "POST", body: JSON.stringify(body) });
+    } catch (e) { notice("Could not start: " + e.message); }
+  }
+  const onSample = () => start({ sample: true });
+  const onLive = () => start({});
+  const onStop = async () => { try { await api("/api/sessions/stop", { method: "POST" }); } catch (e) { notice(e.message); } };
+  $("btn-sample").onclick = onSample;
+  $("btn-live").onclick = onLive;
+  $("btn-stop").onclick = onStop;
+  connect();
+  init();
+  return () => { if (es) es.close(); clearTimeout(cueTimer); };
+}
+
+// ---------------------------------------------------------------- review page
+function review(id) {
+  const player = $("player");
+  const canvas = $("wave");
+  const wrap = $("wave-wrap");
+  const list = $("rv-transcript");
+  let duration = 0;
+  let lines = [];
+  let active = -1;
+  let peaks = null;
+  let raf = 0;
+  let stopped = false;
+
+  list.replaceChildren();
+  $("markers").replaceChildren();
+  $("scorecard").replaceChildren();
+  $("wave-status").textContent = "loading audio…";
+  $("wave-status").hidden = false;
+  $("rv-title").textContent = "Session " + id;
+  const audioUrl = "/api/sessions/" + encodeURIComponent(id) + "/audio?token=" + encodeURIComponent(token);
+  player.src = audioUrl;
+
+  function seek(t) {
+    player.currentTime = Math.max(0, Math.min(t, duration || t));
+    paint();
+  }
+  function draw() {
+    const w = canvas.clientWidth, h = canvas.height;
+    canvas.width = w;
+    const g = canvas.getContext("2d");
+    g.clearRect(0, 0, w, h);
+    if (!peaks) return;
+    const mid = h / 2;
+    const cols = peaks.length;
+    for (let x = 0; x < w; x++) {
+      const i = Math.floor(x / w * cols);
+      const [me, them] = peaks[i] || [0, 0];
+      g.fillStyle = "#5aa9ff";
+      g.fillRect(x, mid - me * (mid - 4), 1, me * (mid - 4));
+      g.fillStyle = "#f0a35e";
+      g.fillRect(x, mid, 1, them * (mid - 4));
+    }
+  }
+  function placeMarkers(cues) {
+    const box = $("markers");
+    box.replaceChildren();
+    if (!duration) return;
+    for (const c of cues) {
+      const left = (100 * c.time / duration) + "%";
+      const line = el("div", "marker-line " + c.severity);
+      line.style.left = left;
+      const m = el("button", "marker " + c.severity);
+      m.style.left = left;
+      m.dataset.time = c.time;
+      m.title = fmtTime(c.time) + " · " + cueLabel(c.id) + ": " + c.message;
+      m.setAttribute("aria-label", m.title);
+      m.onclick = (e) => { e.stopPropagation(); seek(c.time); };
+      box.append(line, m);
+    }
+  }
+  function paint() {
+    const t = player.currentTime || 0;
+    if (duration) $("playhead").style.left = (100 * t / duration) + "%";
+    // The line being spoken: the last one that started at or before t.
+    let idx = -1;
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].start <= t + 0.05) idx = i; else break;
+    }
+    if (idx !== active) {
+      if (active >= 0) lines[active].li.classList.remove("active");
+      active = idx;
+      if (idx >= 0) {
+        lines[idx].li.classList.add("active");
+        lines[idx].li.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      }
+    }
+  }
+  function loop() {
+    if (stopped) return;
+    paint();
+    raf = requestAnimationFrame(loop);
+  }
+  wrap.onclick = (e) => {
+    const r = wrap.getBoundingClientRect();
+    if (duration) seek((e.clientX - r.left) / r.width * duration);
+  };
+  const onResize = () => draw();
+  window.addEventListener("resize", onResize);
+
+  function renderScorecard(sc, info) {
+    const box = $("scorecard");
+    const section = (title, rows) => {
+      box.append(el("h2", null, title));
+      const dl = el("dl");
+      for (const [k, v, cls] of rows) dl.append(el("dt", null, k), el("dd", cls || "", v));
+      box.append(dl);
+    };
+    const share = sc.me.share;
+    section("Talk", [
+      ["My talk share", pct(share), share == null ? "" : share <= 0.5 ? "good" : "bad"],
+      ["Longest monologue (me)", fmtTime(sc.me.longest_monologue)],
+      ["Longest monologue (them)", fmtTime(sc.them.longest_monologue)],
+      ["Pause before answering", sc.avg_pause_before_me == null ? "–" : sc.avg_pause_before_me.toFixed(1) + " s"],
+      ["Fillers (me)", String(sc.me.fillers)],
+    ]);
+    section("Questions", [
+      ["Questions", String(sc.questions.total)],
+      ["No-oriented", String(sc.questions.no), sc.questions.no > 0 ? "good" : ""],
+      ["Calibrated (how/what)", String(sc.questions.calibrated), sc.questions.calibrated > 0 ? "good" : ""],
+      ["Yes-questions", String(sc.questions.yes), sc.questions.yes > 2 ? "bad" : ""],
+      ["Yes-ladders", String(sc.yes_ladders), sc.yes_ladders > 0 ? "bad" : "good"],
+      ["Labels", String(sc.labels)],
+    ]);
+    section("Them", [
+      ["No's heard", String(sc.nos_heard)],
+      ["Counterfeit yeses", String(sc.counterfeit_yeses)],
+      ["\u201cThat's right\u201d", String(sc.thats_rights)],
+      ["Commitments", String(sc.commitment_yeses), sc.commitment_yeses > 0 ? "good" : ""],
+      ["Commitment reached", sc.commitment_reached ? "yes" : "no", sc.commitment_reached ? "good" : "bad"],
+    ]);
+    $("rv-sub").textContent = (info.started_at || "").replace("T", " ").slice(0, 16) + " · " + fmtTime(info.duration) +
+      (info.finished ? "" : " · unfinished");
+  }
+
+  async function load() {
+    let det;
+    try { det = await api("/api/sessions/" + encodeURIComponent(id)); } catch (e) { notice(e.message); return; }
+    duration = det.info.duration || 0;
+    renderScorecard(det.scorecard, det.info);
+    const cues = [];
+    const items = [];
+    for (const e of det.events) {
+      if (e.type === "utterance") items.push({ start: e.start, li: utteranceLine(e) });
+      if (e.type === "cue") { cues.push(e); items.push({ start: e.time, li: cueLine(e), cue: true }); }
+    }
+    items.sort((a, b) => a.start - b.start || (a.cue ? 1 : -1));
+    for (const it of items) {
+      it.li.onclick = () => { seek(it.start); player.play().catch(() => {}); };
+      list.append(it.li);
+    }
+    lines = items.filter((it) => !it.cue);
+    placeMarkers(cues);
+    paint();
+    // Waveform: the WAV decoded in the browser (left = me above the axis, right = them below).
+    try {
+      const r = await fetch(audioUrl);
+      const buf = await r.arrayBuffer();
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const audio = await ctx.decodeAudioData(buf);
+      ctx.close();
+      duration = audio.duration || duration;
+      const cols = 2000;
+      const chans = [audio.getChannelData(0), audio.numberOfChannels > 1 ? audio.getChannelData(1) : null];
+      const per = Math.max(1, Math.floor(audio.length / cols));
+      peaks = [];
+      for (let c = 0; c < cols; c++) {
+        const pk = [0, 0];
+        for (let k = 0; k < 2; k++) {
+          const ch = chans[k];
+          if (!ch) continue;
+          let m = 0;
+          for (let i = c * per, end = Math.min(ch.length, (c + 1) * per); i < end; i += 4) {
+            const v = Math.abs(ch[i]);
+            if (v > m) m = v;
+          }
+          pk[k] = Math.min(1, m * 1.6);
+        }
+        peaks.push(pk);
+      }
+      $("wave-status").hidden = true;
+      draw();
+      placeMarkers(cues);
+    } catch (e) {
+      $("wave-status").textContent = "waveform unavailable: " + (e.message || e);
+    }
+  }
+  player.onloadedmetadata = () => { if (isFinite(player.duration) && player.duration > 0 && !peaks) duration = player.duration; };
+  load();
+  loop();
+  return () => {
+    stopped = true;
+    cancelAnimationFrame(raf);
+    window.removeEventListener("resize", onResize);
+    player.pause();
+    player.removeAttribute("src");
+    player.load();
+  };
+}
+
+// ---------------------------------------------------------------- history page
+function chart(title, rows, get, opts = {}) {
+  const W = 300, H = 110, P = 18;
+  const pts = rows.map((r, i) => [i, get(r)]).filter(([, v]) => v != null);
+  const box = el("div", "chart");
+  box.append(el("h3", null, title));
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  const max = Math.max(opts.max || 0, ...pts.map(([, v]) => v), 1);
+  const x = (i) => P + (rows.length > 1 ? i / (rows.length - 1) : 0.5) * (W - 2 * P);
+  const y = (v) => H - P - (v / max) * (H - 2 * P);
+  const add = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text != null) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  if (opts.ref != null) {
+    add("line", { class: "ref", x1: P, x2: W - P, y1: y(opts.ref), y2: y(opts.ref) });
+    add("text", { class: "axis", x: W - P, y: y(opts.ref) + 11, "text-anchor": "end" }, (opts.refLabel || ""));
+  }
+  add("text", { class: "axis", x: 2, y: P - 4 }, opts.fmt ? opts.fmt(max) : String(max));
+  add("text", { class: "axis", x: 2, y: H - P + 3 }, "0");
+  if (rows.length) {
+    const day = (r) => (r.started_at || "").slice(5, 10);
+    add("text", { class: "axis", x: P, y: H - 1 }, day(rows[0]));
+    if (rows.length > 1) add("text", { class: "axis", x: W - P, y: H - 1, "text-anchor": "end" }, day(rows[rows.length - 1]));
+  }
+  if (pts.length > 1) add("polyline", { class: "line", points: pts.map(([i, v]) => x(i) + "," + y(v)).join(" ") });
+  for (const [i, v] of pts) {
+    const c = add("circle", { class: "dot", cx: x(i), cy: y(v), r: 3 });
+    const t = document.createElementNS(NS, "title");
+    t.textContent = (rows[i].started_at || "").slice(0, 16).replace("T", " ") + ": " + (opts.fmt ? opts.fmt(v) : v);
+    c.append(t);
+  }
+  if (!pts.length) add("text", { class: "axis", x: W / 2 - 30, y: H / 2 }, "no data yet");
+  box.append(svg);
+  return box;
+}
+
+function historyPage() {
+  (async () => {
+    let data;
+    try { data = await api("/api/sessions"); } catch (e) { notice(e.message); return; }
+    const rows = data.sessions;
+    const charts = $("charts");
+    charts.replaceChildren(
+      chart("Talk share (me)", rows, (r) => r.talk_share_me, { max: 1, ref: 0.43, refLabel: "43%: winning calls", fmt: (v) => Math.round(v * 100) + "%" }),
+      chart("Yes-ladders", rows, (r) => r.yes_ladders),
+      chart("No-questions", rows, (r) => r.no_questions),
+      chart("Commitments", rows, (r) => r.commitments),
+    );
+    const tbody = $("history-rows");
+    tbody.replaceChildren();
+    for (const r of rows.slice().reverse()) {
+      const tr = el("tr");
+      const a = el("a", null, "review");
+      a.href = "#/review/" + encodeURIComponent(r.id);
+      const cells = [(r.started_at || "").slice(0, 16).replace("T", " "), fmtTime(r.duration), pct(r.talk_share_me),
+        r.yes_ladders, r.no_questions, r.commitments, r.cues_total];
+      for (const c of cells) tr.append(el("td", null, String(c)));
+      const td = el("td");
+      td.append(a);
+      tr.append(td);
+      tr.onclick = () => { location.hash = a.getAttribute("href"); };
+      tbody.append(tr);
+    }
+    if (!rows.length) {
+      const tr = el("tr");
+      const td = el("td", "muted", "No calls yet. Start one on the Live page.");
+      td.colSpan = 8;
+      tr.append(td);
+      tbody.append(tr);
+    }
+  })();
+  return null;
+}
+
+route();
