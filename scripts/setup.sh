@@ -14,7 +14,10 @@ want_test=0
 
 pkgs=(cmake libclang-dev libasound2-dev pkg-config curl python3-pip unzip)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins sox festival festvox-us-slt-hts flite)
+  pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins sox festival festvox-us-slt-hts flite chromium)
+  # Node.js for the browser tests' driver (playwright-core, which downloads no browser); any
+  # node >= 20 already on the machine will do.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 
 missing=()
@@ -35,3 +38,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || { echo "setup: error: cargo not found; install Rust from rustup.rs" >&2; exit 1; }
+
+if [ "$want_test" = 1 ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "setup: installing playwright-core for the browser tests" >&2
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+fi
