@@ -203,6 +203,9 @@ def build_call(args):
             turns.append((speaker, text, pos, pos + n, gap_frames, paths[key]))
             pos += n + gap_frames
             index += 1
+            # --min-secs stops at the first turn that reaches it (mid-pass).
+            if args.min_secs is not None and pos / RATE >= args.min_secs:
+                break
         rounds += 1
         if args.min_secs is not None:
             if pos / RATE >= args.min_secs:
@@ -264,7 +267,7 @@ def build_call(args):
         json.dump(truth, f, indent=1)
         f.write("\n")
     secs = total / RATE
-    log(f"{wav_out}: {secs:.1f} s, {len(turns)} turns ({rounds} x {len(script)}; "
+    log(f"{wav_out}: {secs:.1f} s, {len(turns)} turns ({len(turns) / len(script):.2f} x {len(script)}; "
         f"speech per pass {once:.1f} s), built in {__import__('time').monotonic() - t0:.1f} s")
     log(f"{truth_out}")
 
