@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import wave
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,7 +183,7 @@ def build_call(args):
     os.makedirs(out_dir, exist_ok=True)
     cache_dir = cache_root()
 
-    t0 = __import__("time").monotonic()
+    t0 = time.monotonic()
     paths = synth_all([voices[s] + (t,) for s, t, _ in script], cache_dir)
     lengths = {k: frames(p) for k, p in paths.items()}
     once = sum(lengths[voices[s] + (t,)] for s, t, _ in script) / RATE
@@ -203,6 +204,9 @@ def build_call(args):
             turns.append((speaker, text, pos, pos + n, gap_frames, paths[key]))
             pos += n + gap_frames
             index += 1
+            # --min-secs stops at the first turn that reaches it (mid-pass).
+            if args.min_secs is not None and pos / RATE >= args.min_secs:
+                break
         rounds += 1
         if args.min_secs is not None:
             if pos / RATE >= args.min_secs:
@@ -264,8 +268,8 @@ def build_call(args):
         json.dump(truth, f, indent=1)
         f.write("\n")
     secs = total / RATE
-    log(f"{wav_out}: {secs:.1f} s, {len(turns)} turns ({rounds} x {len(script)}; "
-        f"speech per pass {once:.1f} s), built in {__import__('time').monotonic() - t0:.1f} s")
+    log(f"{wav_out}: {secs:.1f} s, {len(turns)} turns ({len(turns) / len(script):.2f} x {len(script)}; "
+        f"speech per pass {once:.1f} s), built in {time.monotonic() - t0:.1f} s")
     log(f"{truth_out}")
 
 
@@ -273,9 +277,9 @@ def say(args):
     need("sox", "sox")
     engine, voice = parse_voice(args.voice)
     need("text2wave" if engine == "festival" else "flite", engine)
-    path, _ = synth_turn(engine, voice, args.say, cache_root())
     if not args.wav:
         die("--say needs --wav OUT.wav")
+    path, _ = synth_turn(engine, voice, args.say, cache_root())
     pad = str(round(args.leading_silence * RATE)) + "s"
     tail = str(round(args.tail * RATE)) + "s"
     run(SOX + [path, args.wav, "pad", pad, tail])

@@ -17,6 +17,9 @@
 #                                        record SECS of a source (virtmic,
 #                                        counterpart) as mono 16 kHz s16 WAV
 #   scripts/virtmic.sh env               print the export lines only
+#   scripts/virtmic.sh selftest          play a left-only and a right-only
+#                                        tone; check each arrives on its
+#                                        source and the other stays silent
 #   scripts/virtmic.sh stop              stop the daemon started here
 #
 # Everything lives under $RINGSIDE_PULSE_DIR (default: target/virtmic in the
@@ -187,18 +190,51 @@ record() {
     bytes=$(awk -v s="$2" 'BEGIN { printf "%d", s * 16000 * 2 }')
     # Raw capture cut to an exact byte count, then a WAV header from sox
     # (a killed parec --file-format=wav leaves a header with no length).
-    parec -d "$1" --rate=16000 --channels=1 --format=s16le --latency-msec=20 \
+    parec -d "$1" --rate=16000 --channels=1 --format=s16le --latency-msec=20 2>/dev/null \
         | head -c "$bytes" >"$3.raw" || true
     sox -t raw -r 16000 -e signed-integer -b 16 -c 1 "$3.raw" "$3"
     rm -f "$3.raw"
 }
 
+peak() { sox "$1" -n stats 2>&1 | awk '/^Pk lev dB/ { print $4 }'; }
+
+# Play a tone on one channel only and require it on that source and digital
+# silence on the other: proves the split and that nothing leaks across.
+selftest() {
+    need sox sox
+    running || die "not running: eval \"\$(scripts/virtmic.sh start)\" first"
+    local tmp side src other remix p1 p2
+    tmp="$(mktemp -d)"
+    for side in left right; do
+        if [[ $side == left ]]; then src=virtmic other=counterpart remix="1 0"
+        else src=counterpart other=virtmic remix="0 1"; fi
+        # shellcheck disable=SC2086
+        sox -R -D -q -r 16000 -c 1 -n -b 16 "$tmp/tone.wav" synth 1.0 sine 440 vol 0.5 remix $remix
+        record "$src" 1.6 "$tmp/$src.wav" &
+        local r1=$!
+        record "$other" 1.6 "$tmp/$other.wav" &
+        local r2=$!
+        sleep 0.2
+        play "$tmp/tone.wav"
+        wait "$r1" "$r2"
+        p1="$(peak "$tmp/$src.wav")"
+        p2="$(peak "$tmp/$other.wav")"
+        echo "virtmic: $side-only tone: $src peak $p1 dBFS, $other peak $p2 dBFS" >&2
+        awk -v p="$p1" 'BEGIN { exit !(p != "-inf" && p > -12) }' \
+            || { rm -rf "$tmp"; die "selftest: no tone on $src"; }
+        [[ $p2 == "-inf" ]] || { rm -rf "$tmp"; die "selftest: $other not silent ($p2 dBFS)"; }
+    done
+    rm -rf "$tmp"
+    echo "virtmic: selftest passed" >&2
+}
+
 case "${1:-}" in
     start) start ;;
+    selftest) selftest ;;
     stop) stop ;;
     status) status ;;
     env) print_env ;;
     play) shift; play "$@" ;;
     record) shift; record "$@" ;;
-    *) die "usage: virtmic.sh start|stop|status|env|play FILE.wav|record SOURCE SECS OUT.wav" ;;
+    *) die "usage: virtmic.sh start|stop|status|env|selftest|play FILE.wav|record SOURCE SECS OUT.wav" ;;
 esac
