@@ -74,6 +74,7 @@ struct RawAsr {
     logprob_threshold: Option<f32>,
     entropy_threshold: Option<f32>,
     language: Option<String>,
+    audio_ctx_margin: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -139,6 +140,8 @@ pub struct VadConfig {
 #[derive(Debug, Clone)]
 pub struct AsrConfig {
     pub threads: u32,
+    /// Encoder frames added to the audio context sized to the utterance (50 frames = 1 s).
+    pub audio_ctx_margin: u32,
     pub no_speech_threshold: f32,
     pub logprob_threshold: f32,
     pub entropy_threshold: f32,
@@ -296,11 +299,15 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     }
     let asr = AsrConfig {
         threads: pick!(asr.threads),
+        audio_ctx_margin: pick!(asr.audio_ctx_margin),
         no_speech_threshold: pick!(asr.no_speech_threshold),
         logprob_threshold: pick!(asr.logprob_threshold),
         entropy_threshold: pick!(asr.entropy_threshold),
         language: pick!(asr.language),
     };
+    if asr.audio_ctx_margin > 1500 {
+        return Err(invalid("asr.audio_ctx_margin", format!("must be 0..=1500, got {}", asr.audio_ctx_margin)));
+    }
     if asr.threads > 64 {
         return Err(invalid("asr.threads", format!("must be 0..=64, got {}", asr.threads)));
     }

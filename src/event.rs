@@ -123,6 +123,21 @@ pub enum Act {
 }
 
 impl Act {
+    /// Every act, in declaration order.
+    pub const ALL: [Act; 12] = [
+        Act::YesQuestion,
+        Act::NoQuestion,
+        Act::Label,
+        Act::CalibratedQuestion,
+        Act::Mirror,
+        Act::Pitch,
+        Act::No,
+        Act::CounterfeitYes,
+        Act::ConfirmationYes,
+        Act::CommitmentYes,
+        Act::ThatsRight,
+        Act::Other,
+    ];
     pub const ME: [Act; 7] = [
         Act::YesQuestion,
         Act::NoQuestion,

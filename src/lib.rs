@@ -34,3 +34,4 @@ pub mod session;
 pub mod sinks;
 pub mod sources;
 pub mod transforms;
+pub mod wer;

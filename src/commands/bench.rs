@@ -46,29 +46,9 @@ fn percentile(v: &[f64], p: f64) -> f64 {
     s[rank.min(s.len() - 1)]
 }
 
-/// Lowercased words without punctuation, for WER.
-fn words(s: &str) -> Vec<String> {
-    s.to_lowercase()
-        .replace(['-', '—'], " ")
-        .split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>())
-        .map(|w| w.trim_matches('\'').to_string())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// (word edits, reference words).
+/// (word edits, reference words) of `hyp` against `reference`.
 fn edits(reference: &str, hyp: &str) -> (usize, usize) {
-    let (r, h) = (words(reference), words(hyp));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            cur[j] = (prev[j - 1] + usize::from(r[i - 1] != h[j - 1])).min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    (prev[h.len()], r.len())
+    crate::wer::edits(&crate::wer::words(reference), &crate::wer::words(hyp))
 }
 
 /// The CTranslate2 directory of the default model (the peer loads it directly).

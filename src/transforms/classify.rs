@@ -17,20 +17,7 @@ use crate::event::{Act, Speaker};
 use crate::transforms::coach::{ClassifyRules, CoachRules, Shape, SpeakerRules, TextRules};
 
 /// All acts, in a fixed order for score arrays.
-const ALL_ACTS: [Act; 12] = [
-    Act::YesQuestion,
-    Act::NoQuestion,
-    Act::Label,
-    Act::CalibratedQuestion,
-    Act::Mirror,
-    Act::Pitch,
-    Act::No,
-    Act::CounterfeitYes,
-    Act::ConfirmationYes,
-    Act::CommitmentYes,
-    Act::ThatsRight,
-    Act::Other,
-];
+const ALL_ACTS: [Act; 12] = Act::ALL;
 
 fn act_index(a: Act) -> usize {
     ALL_ACTS

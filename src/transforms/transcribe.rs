@@ -69,13 +69,23 @@ pub struct Transcriber {
     multilingual: bool,
 }
 
+/// Decoder threads when the config says 0: all cores but one, at least one.
+///
+/// ggml's worker threads busy-wait at every graph barrier. When they are as many as the cores
+/// and anything else wants a core (the capture threads, the call app, a build), one worker is
+/// preempted and the rest spin: on a 2-core machine a 0.24 s decode then took 7 s, against
+/// 0.44 s with one thread (`ringside bench asr` under the same background load). Leaving a
+/// core free costs a little peak speed and keeps decodes predictable.
+pub fn default_threads() -> i32 {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    cores.saturating_sub(1).max(1) as i32
+}
+
 /// Minimum input whisper.cpp decodes: shorter input is rejected as "too short", so pad.
 const MIN_DECODE_SAMPLES: usize = (SAMPLE_RATE_HZ as usize) * 11 / 10;
 
 /// Encoder frames per second of audio (1500 frames for 30 s).
 const AUDIO_CTX_PER_SEC: f64 = 50.0;
-/// Margin on the sized audio context: cutting it close drops the last words.
-const AUDIO_CTX_MARGIN: i32 = 128;
 
 impl Transcriber {
     /// Loads the ggml model at `path`.
@@ -95,7 +105,7 @@ impl Transcriber {
             .map_err(|e| load_err(format!("whisper.cpp rejected it ({e}); the file is corrupt or not a ggml Whisper model")))?;
         let state = ctx.create_state().map_err(|e| load_err(format!("cannot create a decoder state ({e})")))?;
         let threads = if cfg.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get() as i32).unwrap_or(2)
+            default_threads()
         } else {
             cfg.threads as i32
         };
@@ -111,9 +121,9 @@ impl Transcriber {
 
     /// The encoder audio context for `n` samples: ~50 frames a second plus a margin, capped at
     /// Whisper's full window.
-    pub fn audio_ctx_for(n_samples: usize) -> i32 {
+    pub fn audio_ctx_for(n_samples: usize, margin: u32) -> i32 {
         let secs = n_samples as f64 / SAMPLE_RATE_HZ as f64;
-        ((secs * AUDIO_CTX_PER_SEC).ceil() as i32 + AUDIO_CTX_MARGIN).min(1500)
+        ((secs * AUDIO_CTX_PER_SEC).ceil() as i32 + margin as i32).min(1500)
     }
 
     /// Decodes `samples` (16 kHz mono f32).
@@ -166,7 +176,7 @@ impl Transcriber {
             }
         }
         if fits_window {
-            p.set_audio_ctx(Self::audio_ctx_for(input.len()));
+            p.set_audio_ctx(Self::audio_ctx_for(input.len(), self.cfg.audio_ctx_margin));
         }
         self.state.full(p, input).map_err(|e| AsrError::Decode {
             secs,
@@ -342,8 +352,8 @@ mod tests {
 
     #[test]
     fn audio_ctx_is_sized_with_margin_and_capped() {
-        assert_eq!(Transcriber::audio_ctx_for(16_000), 50 + 128);
-        assert_eq!(Transcriber::audio_ctx_for(16_000 * 3), 150 + 128);
-        assert_eq!(Transcriber::audio_ctx_for(16_000 * 40), 1500);
+        assert_eq!(Transcriber::audio_ctx_for(16_000, 128), 50 + 128);
+        assert_eq!(Transcriber::audio_ctx_for(16_000 * 3, 64), 150 + 64);
+        assert_eq!(Transcriber::audio_ctx_for(16_000 * 40, 128), 1500);
     }
 }

@@ -45,45 +45,4 @@ pub fn truth(path: &Path) -> Truth {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Lowercase words without punctuation; hyphens split words; a few number words unified.
-pub fn words(s: &str) -> Vec<String> {
-    s.to_lowercase()
-        .replace(['-', '—'], " ")
-        .split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>())
-        .map(|w| w.trim_matches('\'').to_string())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-/// Word error rate of `hyp` against `reference` (Levenshtein over words / reference length).
-pub fn wer(reference: &str, hyp: &str) -> f64 {
-    let r = words(reference);
-    let h = words(hyp);
-    let (errors, n) = edit_distance(&r, &h);
-    if n == 0 {
-        return if h.is_empty() { 0.0 } else { 1.0 };
-    }
-    errors as f64 / n as f64
-}
-
-/// (word edits, reference words) for accumulating an overall WER.
-pub fn edit_distance(r: &[String], h: &[String]) -> (usize, usize) {
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    (prev[h.len()], r.len())
-}
-
-#[test]
-fn wer_counts_edits() {
-    assert_eq!(wer("is now a bad time", "is now a bad time"), 0.0);
-    assert!((wer("is now a bad time", "is now bad time") - 0.2).abs() < 1e-9);
-    assert_eq!(wer("Hello, World!", "hello world"), 0.0);
-}
+pub use ringside::wer::{edits as edit_distance, wer, words};
