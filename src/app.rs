@@ -158,6 +158,27 @@ pub fn input_channels(input: &Input) -> Result<u16> {
     })
 }
 
+/// Extra edges of a session beyond its [`Input`], for role-play (see [`crate::roleplay`]).
+#[derive(Debug, Default)]
+pub struct SessionHooks {
+    /// The "them" channel from a feed instead of a device: 16 kHz mono blocks, contiguous from
+    /// stream position 0 (the feed sends silence too). Its thread pushes each block through the
+    /// VAD and on, like a capture thread; it ends when the sender is dropped or `stop` is set.
+    /// Full (the feed's bounded channel): the feed's sender decides (role-play blocks briefly).
+    pub them_feed: Option<Receiver<Vec<f32>>>,
+    /// Told whenever a channel's VAD enters or leaves speech (barge-in). Full: the notice is
+    /// dropped (`try_send`), a capture thread never waits on it.
+    pub vad: Option<Sender<VadActivity>>,
+}
+
+/// A channel's voice activity changed at `at_sample` (the end of the block that changed it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VadActivity {
+    pub speaker: Speaker,
+    pub speaking: bool,
+    pub at_sample: u64,
+}
+
 /// Runs a session like [`run_session`] and records it (audio, events, exports, scorecard)
 /// when `opts.record_dir` is set. A recording failure (e.g. a full disk) is reported once as a
 /// warning event and the call goes on; what was recorded is kept.
@@ -170,8 +191,24 @@ pub fn run_recorded_session(
     opts: SessionOptions,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<Outcome> {
+    run_recorded_session_with(cfg, input, transcriber, coach, stop, opts, SessionHooks::default(), on_event)
+}
+
+/// [`run_recorded_session`] with [`SessionHooks`].
+#[allow(clippy::too_many_arguments)]
+pub fn run_recorded_session_with(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    opts: SessionOptions,
+    hooks: SessionHooks,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<Outcome> {
+    let channels = if hooks.them_feed.is_some() { 2 } else { input_channels(input)? };
     let mut rec = match &opts.record_dir {
-        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), input_channels(input)?)?),
+        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), channels)?),
         None => None,
     };
     let mut forward = |ev: &Event| -> Result<()> {
@@ -191,7 +228,8 @@ pub fn run_recorded_session(
         }
         on_event(ev)
     };
-    let result = run_session(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), &mut forward);
+    let result =
+        run_session_with(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), hooks, &mut forward);
     // Finish the recording whatever happened to the session: what was captured is kept.
     let recording = match rec {
         Some(r) => Some(r.finish()?),
@@ -215,6 +253,25 @@ pub fn run_session(
     stats: Arc<Stats>,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<(Summary, Transcriber)> {
+    run_session_with(cfg, input, transcriber, coach, stop, limit_secs, stats, SessionHooks::default(), on_event)
+}
+
+/// [`run_session`] with [`SessionHooks`].
+#[allow(clippy::too_many_arguments)]
+pub fn run_session_with(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    limit_secs: Option<f64>,
+    stats: Arc<Stats>,
+    hooks: SessionHooks,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<(Summary, Transcriber)> {
+    if hooks.them_feed.is_some() && input_channels(input)? == 2 {
+        anyhow::bail!("the input already has a counterpart channel; a \"them\" feed cannot be added");
+    }
     let started = Instant::now();
     let (msg_tx, msg_rx) = bounded::<Msg>(4096);
     let (seg_tx, seg_rx) = bounded::<SegmentEvent>(256);
@@ -232,7 +289,7 @@ pub fn run_session(
             let (speed, blocks) = (*speed, *blocks);
             let mut procs: HashMap<Speaker, ChannelProc> = channels
                 .iter()
-                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone())))
+                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
                 .collect();
             let stop2 = stop.clone();
             source_threads.push(
@@ -273,7 +330,7 @@ pub fn run_session(
             for (device, sels) in plan {
                 let procs: Vec<(ChannelSel, ChannelProc)> = sels
                     .into_iter()
-                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone())))
+                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
                     .collect();
                 let live = LiveSource {
                     device,
@@ -293,6 +350,26 @@ pub fn run_session(
                 );
             }
         }
+    }
+    if let Some(feed) = hooks.them_feed {
+        channels.push(Speaker::Them);
+        let mut p = ChannelProc::new(Speaker::Them, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone());
+        let stop2 = stop.clone();
+        source_threads.push(
+            std::thread::Builder::new()
+                .name("ringside-them-feed".into())
+                .spawn(move || {
+                    for block in feed.iter() {
+                        if stop2.load(Ordering::Relaxed) || limit.is_some_and(|l| p.pos >= l) {
+                            break;
+                        }
+                        let at = p.pos;
+                        p.push(at, &block);
+                    }
+                    p.finish();
+                })
+                .context("cannot start the them-feed thread")?,
+        );
     }
     drop(seg_tx);
 
@@ -396,6 +473,7 @@ struct ChannelProc {
     seg_tx: Sender<SegmentEvent>,
     msg_tx: Sender<Msg>,
     events: Vec<SegmentEvent>,
+    vad: Option<Sender<VadActivity>>,
 }
 
 impl ChannelProc {
@@ -407,12 +485,25 @@ impl ChannelProc {
             seg_tx,
             msg_tx,
             events: Vec::new(),
+            vad: None,
         }
+    }
+
+    fn with_vad(mut self, vad: Option<Sender<VadActivity>>) -> ChannelProc {
+        self.vad = vad;
+        self
     }
 
     fn push(&mut self, start: u64, samples: &[f32]) {
         self.pos = start + samples.len() as u64;
+        let was_speaking = self.segmenter.in_speech();
         self.segmenter.process(start, samples, &mut self.events);
+        if let Some(v) = &self.vad {
+            let speaking = self.segmenter.in_speech();
+            if speaking != was_speaking {
+                let _ = v.try_send(VadActivity { speaker: self.speaker, speaking, at_sample: self.pos });
+            }
+        }
         self.forward();
         let _ = self.msg_tx.send(Msg::Audio(AudioBlock {
             speaker: self.speaker,
