@@ -16,7 +16,7 @@
 //! (callback to playback) is added to the measured reply latency.
 //!
 //! Edges: commands and notes are bounded crossbeam channels (256); a full note channel drops
-//! the note. The "them" feed is bounded (256 blocks of ~5 ms); full: wait up to 50 ms, then
+//! the note. The "them" feed is bounded (256 blocks of ~5 ms); full: wait up to 500 ms, then
 //! drop the block and count it (`feed_dropped`).
 
 use std::collections::VecDeque;
@@ -53,7 +53,7 @@ impl Default for PlayerConfig {
         PlayerConfig {
             output: None,
             channels: OutputChannels::All,
-            buffer_ms: 20,
+            buffer_ms: 40,
             lead_ms: 120,
             start_timeout: Duration::from_secs(5),
         }
@@ -217,6 +217,11 @@ impl Voice {
         // position they started at (to place markers exactly within a tick).
         let mut played_dev: u64 = 0;
         let base16 = them_pos;
+        let base_dev = base16 * rate as u64 / SAMPLE_RATE_HZ as u64;
+        // The device's count of frames is not a clock: when the sound server underruns it
+        // plays silence we never see. The wall clock is: the stream is padded to it (within
+        // `slack`) with silence, placed before the tick's samples.
+        let slack = rate as u64 / 10;
         let mut shadow: VecDeque<f32> = VecDeque::with_capacity(rate as usize * 2);
         let mut markers: VecDeque<(u64, Marker)> = VecDeque::new();
         let mut pushed_total: u64 = 0;
@@ -320,6 +325,13 @@ impl Voice {
             // Silence before voice when a line starts in this tick, after it otherwise.
             let starts_here = markers.front().is_some_and(|(i, m)| *i == popped_total && matches!(m, Marker::Start { .. }));
             let zeros_first = starts_here && playing.is_none();
+            let want_dev = ((self.t0.elapsed().as_secs_f64() * rate as f64) as u64).saturating_sub(base_dev);
+            let after = played_dev + consumed + zeros;
+            if after + slack < want_dev {
+                let catch_up = want_dev - slack - after;
+                played.extend(std::iter::repeat_n(0.0, catch_up as usize));
+                played_dev += catch_up;
+            }
             if zeros > 0 && playing.is_some() && consumed > 0 && !underrun_reported && !zeros_first {
                 underrun_reported = true;
                 self.note(PlayerNote::Warning {
@@ -401,7 +413,7 @@ impl Voice {
 
     fn send_feed(&self, block: Vec<f32>, pos: &mut u64) {
         let n = block.len() as u64;
-        match self.feed.send_timeout(block, Duration::from_millis(50)) {
+        match self.feed.send_timeout(block, Duration::from_millis(500)) {
             Ok(()) => {
                 *pos += n;
                 self.shared.them_pos.store(*pos, Ordering::Release);
