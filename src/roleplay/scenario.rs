@@ -436,7 +436,7 @@ mod tests {
             let s = Scenario::load(name).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.name, name);
             assert!(!s.lines.is_empty());
-            assert!(s.commitment.len() >= 1 && s.hang_up.len() >= 1);
+            assert!(!s.commitment.is_empty() && !s.hang_up.is_empty());
             // Variants: every act a practitioner uses often has more than one reply.
             for act in [Act::YesQuestion, Act::NoQuestion, Act::Label, Act::CalibratedQuestion, Act::Pitch, Act::Other] {
                 assert!(s.responses_for(act).len() >= 2, "{name}: {act} has fewer than 2 variants");

@@ -108,6 +108,11 @@ pub struct SynthStats {
     pub cached: usize,
 }
 
+/// One synthesized line and whether it came from the cache.
+type LineResult = Result<(Vec<f32>, bool), VoiceError>;
+/// Lines in order (16 kHz mono) and what the cache did.
+pub type Lines = (Vec<Arc<[f32]>>, SynthStats);
+
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Tts {
@@ -150,10 +155,10 @@ impl Tts {
     }
 
     /// Synthesizes every text (two worker threads: these machines have two cores), in order.
-    pub fn lines(&self, voice: &VoiceSpec, texts: &[String]) -> Result<(Vec<Arc<[f32]>>, SynthStats), VoiceError> {
-        let mut out: Vec<Option<Result<(Vec<f32>, bool), VoiceError>>> = texts.iter().map(|_| None).collect();
+    pub fn lines(&self, voice: &VoiceSpec, texts: &[String]) -> Result<Lines, VoiceError> {
+        let mut out: Vec<Option<LineResult>> = texts.iter().map(|_| None).collect();
         std::thread::scope(|sc| {
-            let chunks: Vec<(usize, &mut [Option<Result<(Vec<f32>, bool), VoiceError>>])> = {
+            let chunks: Vec<(usize, &mut [Option<LineResult>])> = {
                 let half = texts.len().div_ceil(2).max(1);
                 out.chunks_mut(half).enumerate().map(|(i, c)| (i * half, c)).collect()
             };
@@ -277,7 +282,7 @@ mod tests {
     #[test]
     fn trim_keeps_the_speech_and_a_margin() {
         let mut x = vec![0.0f32; 8000];
-        x.extend(std::iter::repeat(0.5).take(1600));
+        x.extend(std::iter::repeat_n(0.5, 1600));
         x.extend(vec![0.001f32; 4000]);
         let t = trim(&x);
         assert_eq!(t.len(), 1600 + 2 * 320);
