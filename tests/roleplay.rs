@@ -194,3 +194,23 @@ fn no_oriented_questions_and_labels_get_a_commitment() {
     }
     assert!(!c.iter().any(|x| x == "yes_ladder"), "{c:?}");
 }
+
+#[test]
+fn talking_over_the_counterpart_makes_it_stop() {
+    let r = roleplay("barge", "barge_in.txt");
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap()).unwrap();
+    let cuts = log["interruptions"].as_array().unwrap();
+    assert!(!cuts.is_empty(), "the barge-in was noticed: {log:#}");
+    let cut = &cuts[0];
+    let (stopped, onset) = (cut["time"].as_f64().unwrap(), cut["me_onset"].as_f64().unwrap());
+    eprintln!("barge-in: me from {onset:.2} s, counterpart stopped at {stopped:.2} s");
+    assert!(stopped - onset < 0.5, "stopped {:.0} ms after the practitioner started", (stopped - onset) * 1000.0);
+    let line = log["lines"].as_array().unwrap().iter().find(|l| l["interrupted"] == true).expect("an interrupted line");
+    // The interrupted answer is shorter than the full line.
+    let played = line["end"].as_f64().unwrap() - line["start"].as_f64().unwrap();
+    assert!(played < 3.0, "played {played:.1} s of the interrupted line");
+    // The counterpart still answered the interrupting label and the call went on.
+    assert_eq!(r.summary["interruptions"].as_u64().unwrap(), cuts.len() as u64);
+    assert_eq!(log["result"], "commitment", "{log:#}");
+}

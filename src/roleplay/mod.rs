@@ -211,6 +211,7 @@ pub fn run(
     let tts = Tts::new(opts.tts_cache.clone());
     let spec = VoiceSpec::parse(&scenario.voice).map_err(|m| RoleplayError::Output(format!("{}: voice: {m}", scenario.source)))?;
     let (lines16, st) = tts.lines(&spec, &scenario.lines)?;
+    let interrupts = opts.practitioner.as_ref().map(|(s, _)| s.interrupts.clone()).unwrap_or_default();
     let clips = match &opts.practitioner {
         Some((script, _)) => {
             practitioner::check_paplay().map_err(RoleplayError::Practitioner)?;
@@ -266,6 +267,7 @@ pub fn run(
             practitioner::spawn(
                 pcfg.clone(),
                 clips,
+                interrupts,
                 player.shared.clone(),
                 call_over.clone(),
                 stop.clone(),

@@ -95,6 +95,8 @@ pub struct PlayerShared {
     pub speaking: AtomicBool,
     /// "me" is inside a speech segment (VAD).
     pub me_speaking: AtomicBool,
+    /// Lines started (their first sample went to the device).
+    pub lines_started: AtomicU64,
     /// Lines finished (played out or interrupted).
     pub lines_done: AtomicU64,
     /// Position of the "them" stream sent so far.
@@ -353,6 +355,7 @@ impl Voice {
                     match m {
                         Marker::Start { line, kind, reply_to } => {
                             playing = Some((line, kind));
+                            self.shared.lines_started.fetch_add(1, Ordering::AcqRel);
                             let dev_lat_ms = stats.latency_us.load(Ordering::Relaxed) as f64 / 1000.0;
                             let latency_ms = reply_to.map(|r| (at as f64 - r as f64) / 16.0 + dev_lat_ms);
                             self.note(PlayerNote::Started { line, kind, at_sample: at, latency_ms });

@@ -3,8 +3,10 @@
 //! channel of a stereo sink such as the virtual `call_feed`), each after the counterpart has
 //! finished speaking. Runs on its own thread (`ringside-practitioner`).
 //!
-//! Script format (`tests/fixtures/roleplay/*.txt`): one line per utterance, `me: TEXT`;
-//! `voice: festival:VOICE|flite:VOICE` (optional, once); `#` comments and blank lines ignored.
+//! Script format (`tests/fixtures/roleplay/*.txt`): one line per utterance, `me: TEXT` (said
+//! after the counterpart finished) or `interrupt: TEXT` (said one second after the
+//! counterpart's next line starts: a barge-in); `voice: festival:VOICE|flite:VOICE`
+//! (optional, once); `#` comments and blank lines ignored.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +37,8 @@ pub enum ScriptError {
 pub struct Script {
     pub voice: VoiceSpec,
     pub lines: Vec<String>,
+    /// Per line: said over the counterpart (`interrupt:`) instead of after it.
+    pub interrupts: Vec<bool>,
 }
 
 impl Script {
@@ -47,15 +51,19 @@ impl Script {
         let bad = |line: usize, message: String| ScriptError::Invalid { path: path.to_path_buf(), line, message };
         let mut voice = None;
         let mut lines = Vec::new();
+        let mut interrupts = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let l = raw.trim();
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
             match l.split_once(':') {
-                Some(("me", t)) if !t.trim().is_empty() => lines.push(t.trim().to_string()),
+                Some((k @ ("me" | "interrupt"), t)) if !t.trim().is_empty() => {
+                    lines.push(t.trim().to_string());
+                    interrupts.push(k == "interrupt");
+                }
                 Some(("voice", v)) => voice = Some(VoiceSpec::parse(v.trim()).map_err(|m| bad(i + 1, m))?),
-                _ => return Err(bad(i + 1, "expected `me: TEXT` or `voice: ENGINE:VOICE`".into())),
+                _ => return Err(bad(i + 1, "expected `me: TEXT`, `interrupt: TEXT` or `voice: ENGINE:VOICE`".into())),
             }
         }
         if lines.is_empty() {
@@ -65,7 +73,7 @@ impl Script {
             Some(v) => v,
             None => VoiceSpec::parse(DEFAULT_VOICE).map_err(|m| bad(1, m))?,
         };
-        Ok(Script { voice, lines })
+        Ok(Script { voice, lines, interrupts })
     }
 }
 
@@ -78,11 +86,13 @@ pub struct PractitionerConfig {
     pub pause: Duration,
     /// Give up waiting for the counterpart after this long (e.g. an utterance was not heard).
     pub patience: Duration,
+    /// An `interrupt:` line starts this long after the counterpart's line started.
+    pub barge_after: Duration,
 }
 
 impl Default for PractitionerConfig {
     fn default() -> Self {
-        PractitionerConfig { sink: "call_feed".into(), pause: Duration::from_millis(700), patience: Duration::from_secs(10) }
+        PractitionerConfig { sink: "call_feed".into(), pause: Duration::from_millis(700), patience: Duration::from_secs(10), barge_after: Duration::from_secs(1) }
     }
 }
 
@@ -115,11 +125,14 @@ pub fn check_paplay() -> Result<(), String> {
 }
 
 /// Plays `clips` one by one, each after the counterpart finished a line (or after
-/// `cfg.patience` without one). Returns when done, when `call_over` or `stop` is set. Sets
-/// `done` at the end.
+/// `cfg.patience` without one), or for `interrupts[i]` lines, `cfg.barge_after` into the
+/// counterpart's next line. Returns when done, when `call_over` or `stop` is set. Sets `done`
+/// at the end.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     cfg: &PractitionerConfig,
     clips: &[PathBuf],
+    interrupts: &[bool],
     shared: &PlayerShared,
     call_over: &AtomicBool,
     stop: &AtomicBool,
@@ -127,9 +140,31 @@ pub fn run(
     mut on_error: impl FnMut(String),
 ) {
     let mut seen = 0u64;
-    for clip in clips {
-        // Wait for the counterpart's next line to end.
+    let mut started_seen = 0u64;
+    for (i, clip) in clips.iter().enumerate() {
         let t = Instant::now();
+        if interrupts.get(i).copied().unwrap_or(false) {
+            // Barge in: wait for the counterpart's next line to start, then talk over it.
+            let mut since: Option<Instant> = None;
+            loop {
+                if stop.load(Ordering::Relaxed) || call_over.load(Ordering::Relaxed) {
+                    done.store(true, Ordering::Release);
+                    return;
+                }
+                if since.is_none() && shared.lines_started.load(Ordering::Acquire) > started_seen {
+                    since = Some(Instant::now());
+                }
+                if since.is_some_and(|s| s.elapsed() >= cfg.barge_after) || t.elapsed() > cfg.patience {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            started_seen = shared.lines_started.load(Ordering::Acquire);
+            play(cfg, clip, &mut on_error);
+            seen = shared.lines_done.load(Ordering::Acquire);
+            continue;
+        }
+        // Wait for the counterpart's next line to end.
         let mut quiet_since: Option<Instant> = None;
         loop {
             if stop.load(Ordering::Relaxed) || call_over.load(Ordering::Relaxed) {
@@ -152,11 +187,8 @@ pub fn run(
             std::thread::sleep(Duration::from_millis(10));
         }
         seen = shared.lines_done.load(Ordering::Acquire);
-        match Command::new("paplay").arg("-d").arg(&cfg.sink).arg(clip).output() {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => on_error(format!("paplay -d {} failed: {}", cfg.sink, String::from_utf8_lossy(&o.stderr).trim())),
-            Err(e) => on_error(format!("cannot run paplay: {e}")),
-        }
+        started_seen = shared.lines_started.load(Ordering::Acquire);
+        play(cfg, clip, &mut on_error);
     }
     // Let the last answer come before saying we are done.
     let t = Instant::now();
@@ -169,11 +201,20 @@ pub fn run(
     done.store(true, Ordering::Release);
 }
 
+fn play(cfg: &PractitionerConfig, clip: &Path, on_error: &mut impl FnMut(String)) {
+    match Command::new("paplay").arg("-d").arg(&cfg.sink).arg(clip).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => on_error(format!("paplay -d {} failed: {}", cfg.sink, String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => on_error(format!("cannot run paplay: {e}")),
+    }
+}
+
 /// Spawns [`run`] on its own thread.
 #[allow(clippy::too_many_arguments)]
 pub fn spawn(
     cfg: PractitionerConfig,
     clips: Vec<PathBuf>,
+    interrupts: Vec<bool>,
     shared: Arc<PlayerShared>,
     call_over: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
@@ -181,7 +222,7 @@ pub fn spawn(
     errors: crossbeam_channel::Sender<String>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("ringside-practitioner".into()).spawn(move || {
-        run(&cfg, &clips, &shared, &call_over, &stop, &done, |e| {
+        run(&cfg, &clips, &interrupts, &shared, &call_over, &stop, &done, |e| {
             let _ = errors.try_send(e);
         })
     })
