@@ -214,3 +214,25 @@ fn talking_over_the_counterpart_makes_it_stop() {
     assert_eq!(r.summary["interruptions"].as_u64().unwrap(), cuts.len() as u64);
     assert_eq!(log["result"], "commitment", "{log:#}");
 }
+
+#[test]
+fn scenarios_are_listed_and_a_bad_file_is_named_with_its_field() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).arg("scenarios").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in ["insurance_cold_call", "saas_renewal", "salary_negotiation", "landlord_rent"] {
+        assert!(text.contains(name), "{name} listed:\n{text}");
+    }
+    // A malformed file: the error names the file and the field, before any audio is touched.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    let src = std::fs::read_to_string(common::repo().join("config/scenarios/landlord_rent.toml")).unwrap();
+    std::fs::write(&bad, src.replacen("[[responses.pitch]]\ntext = \"Hmm. Maybe.\"", "[[responses.pitch]]\ntext = \"\"", 1)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).arg("roleplay").arg(&bad).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains(&format!("{}: responses.pitch[2].text: empty", bad.display())), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).args(["roleplay", "no_such_scenario"]).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && err.contains("ringside scenarios"), "{err}");
+}
