@@ -220,6 +220,12 @@ pub fn run(
         None => Vec::new(),
     };
     on_event(&RoleplayEvent::Prepared { synthesized: st.synthesized, cached: st.cached }).map_err(session_err)?;
+    // Whisper's first decode is slower than the rest (buffers, caches): pay it now, on the
+    // opening line, rather than on the practitioner's first utterance.
+    let mut transcriber = transcriber;
+    if let Some(first) = scenario.opening.first().and_then(|l| lines16.get(*l)) {
+        let _ = transcriber.transcribe(first, crate::transforms::transcribe::DecodeMode::Utterance);
+    }
 
     let (feed_tx, feed_rx) = crossbeam_channel::bounded::<Vec<f32>>(256);
     let (vad_tx, vad_rx) = crossbeam_channel::bounded(1024);
