@@ -165,10 +165,23 @@ pub struct SessionHooks {
     /// stream position 0 (the feed sends silence too). Its thread pushes each block through the
     /// VAD and on, like a capture thread; it ends when the sender is dropped or `stop` is set.
     /// Full (the feed's bounded channel): the feed's sender decides (role-play blocks briefly).
-    pub them_feed: Option<Receiver<Vec<f32>>>,
+    pub them_feed: Option<Receiver<FeedItem>>,
+    /// Run the feed's audio through VAD and Whisper like a person's channel. Off: the audio is
+    /// recorded as is and the feed sends its utterances itself (a scripted counterpart knows
+    /// what it said; this keeps the transcriber free for "me").
+    pub transcribe_them_feed: bool,
     /// Told whenever a channel's VAD enters or leaves speech (barge-in). Full: the notice is
     /// dropped (`try_send`), a capture thread never waits on it.
     pub vad: Option<Sender<VadActivity>>,
+}
+
+/// What a "them" feed delivers, in stream order.
+#[derive(Debug, Clone)]
+pub enum FeedItem {
+    /// The next 16 kHz samples of the channel.
+    Audio(Vec<f32>),
+    /// A finished utterance of the channel (used when the feed is not transcribed).
+    Utterance(Utterance),
 }
 
 /// A channel's voice activity changed at `at_sample` (the end of the block that changed it).
@@ -354,17 +367,26 @@ pub fn run_session_with(
     if let Some(feed) = hooks.them_feed {
         channels.push(Speaker::Them);
         let mut p = ChannelProc::new(Speaker::Them, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone());
-        let stop2 = stop.clone();
+        let (stop2, tx, transcribe) = (stop.clone(), msg_tx.clone(), hooks.transcribe_them_feed);
         source_threads.push(
             std::thread::Builder::new()
                 .name("ringside-them-feed".into())
                 .spawn(move || {
-                    for block in feed.iter() {
+                    for item in feed.iter() {
                         if stop2.load(Ordering::Relaxed) || limit.is_some_and(|l| p.pos >= l) {
                             break;
                         }
                         let at = p.pos;
-                        p.push(at, &block);
+                        match item {
+                            FeedItem::Audio(block) if transcribe => p.push(at, &block),
+                            FeedItem::Audio(samples) => {
+                                p.pos += samples.len() as u64;
+                                let _ = tx.send(Msg::Audio(AudioBlock { speaker: Speaker::Them, start_sample: at, samples }));
+                            }
+                            FeedItem::Utterance(u) => {
+                                let _ = tx.send(Msg::Utterance(u));
+                            }
+                        }
                     }
                     p.finish();
                 })

@@ -344,6 +344,10 @@ pub struct RoleplayArgs {
     /// Start the rotation of reply variants here (repeat runs sound different).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub variant: usize,
+    /// Transcribe the counterpart's audio with Whisper like a person's (default: its
+    /// utterances are the lines it said, which keeps the transcriber free for you).
+    #[arg(long)]
+    pub transcribe_counterpart: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -360,4 +364,7 @@ pub struct RoleplayBenchArgs {
     /// The sink whose left channel is the virtual microphone.
     #[arg(long, value_name = "SINK", default_value = "call_feed")]
     pub practitioner_sink: String,
+    /// Transcribe the counterpart's audio with Whisper too.
+    #[arg(long)]
+    pub transcribe_counterpart: bool,
 }

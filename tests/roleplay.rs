@@ -85,7 +85,7 @@ struct Run {
     _tmp: tempfile::TempDir,
 }
 
-fn roleplay(tag: &str, script: &str) -> Run {
+fn roleplay(tag: &str, script: &str, extra: &[&str]) -> Run {
     require_env();
     let line = VirtualLine::new(tag);
     let tmp = tempfile::tempdir().unwrap();
@@ -99,6 +99,7 @@ fn roleplay(tag: &str, script: &str) -> Run {
         .arg("--practitioner-script")
         .arg(common::fixture(&format!("roleplay/{script}")))
         .args(["--duration", "150"])
+        .args(extra)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -172,7 +173,8 @@ fn check_recording(r: &Run, result: &str) {
 
 #[test]
 fn a_yes_ladder_makes_the_prospect_hang_up() {
-    let r = roleplay("ladder", "yes_ladder.txt");
+    // The counterpart's channel goes through VAD and Whisper here, as a person's would.
+    let r = roleplay("ladder", "yes_ladder.txt", &["--transcribe-counterpart"]);
     check_recording(&r, "hang_up");
     let c = cues(&r);
     assert!(c.iter().any(|x| x == "yes_ladder"), "{c:?}");
@@ -186,7 +188,7 @@ fn a_yes_ladder_makes_the_prospect_hang_up() {
 
 #[test]
 fn no_oriented_questions_and_labels_get_a_commitment() {
-    let r = roleplay("noq", "no_oriented.txt");
+    let r = roleplay("noq", "no_oriented.txt", &[]);
     check_recording(&r, "commitment");
     let c = cues(&r);
     for want in ["good_no_question", "good_label", "commitment"] {
@@ -197,7 +199,7 @@ fn no_oriented_questions_and_labels_get_a_commitment() {
 
 #[test]
 fn talking_over_the_counterpart_makes_it_stop() {
-    let r = roleplay("barge", "barge_in.txt");
+    let r = roleplay("barge", "barge_in.txt", &[]);
     let log: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap()).unwrap();
     let cuts = log["interruptions"].as_array().unwrap();

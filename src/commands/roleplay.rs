@@ -27,6 +27,20 @@ const BENCH_SCRIPTS: [(&str, &str); 2] = [
     ("no_oriented", include_str!("../../tests/fixtures/roleplay/no_oriented.txt")),
 ];
 
+/// Whisper's decoder threads for a role-play: `asr.threads`, except that "auto" (0) on a
+/// machine with two cores or fewer means one. ggml's workers spin at their barriers; with the
+/// playback, two audio streams and the sound server also wanting the two cores, a second
+/// worker mostly waits for the first (measured with `ringside bench roleplay` on 2 cores:
+/// median reply 2.0 s with two threads, 0.7 s with one).
+fn roleplay_asr(g: &Globals) -> crate::config::AsrConfig {
+    let mut asr = g.config.asr.clone();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if asr.threads == 0 && cores <= 2 {
+        asr.threads = 1;
+    }
+    asr
+}
+
 fn channels(c: OutputChannel) -> OutputChannels {
     match c {
         OutputChannel::All => OutputChannels::All,
@@ -147,7 +161,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         super::practice::repair_crashed(&sessions_dir);
     }
     eprintln!("ringside: loading {}", model.display());
-    let transcriber = Transcriber::new(&model, &g.config.asr)?;
+    let transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
@@ -169,6 +183,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         meta,
         limit_secs: a.duration,
         rotation_offset: a.variant,
+        transcribe_counterpart: a.transcribe_counterpart,
         ..Default::default()
     };
     eprintln!("ringside: role-play {:?}: {}. {}", scenario.name, scenario.title, scenario.situation);
@@ -232,7 +247,7 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
     let scenario = Scenario::load("insurance_cold_call")?;
     let model = super::model_path(g, None)?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
-    let mut transcriber = Transcriber::new(&model, &g.config.asr)?;
+    let mut transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
@@ -253,17 +268,22 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
                 practitioner: Some((script, PractitionerConfig { sink: a.practitioner_sink.clone(), ..Default::default() })),
                 limit_secs: Some(120.0),
                 rotation_offset: round,
+                transcribe_counterpart: a.transcribe_counterpart,
                 ..Default::default()
             };
             coach.reset();
+            let stats = opts.stats.clone();
             let run_stop = Arc::new(AtomicBool::new(false));
             let mut sink = |_: &RoleplayEvent| -> Result<()> { Ok(()) };
             let out = roleplay::run(&g.config, &scenario, transcriber, &mut coach, run_stop, opts, &mut sink)?;
             transcriber = out.transcriber;
             let lats = out.log.reply_latencies_ms();
             println!(
-                "round {round} {name:12} result={} replies={} latencies_ms=[{}] interruptions={}",
+                "round {round} {name:12} result={} utterances={} decodes={} reused={} replies={} latencies_ms=[{}] interruptions={}",
                 out.result.as_str(),
+                out.summary.utterances.len(),
+                stats.segments_decoded.load(Ordering::Relaxed),
+                stats.segments_reused.load(Ordering::Relaxed),
                 lats.len(),
                 lats.iter().map(|l| format!("{l:.0}")).collect::<Vec<_>>().join(", "),
                 out.log.interruptions.len()

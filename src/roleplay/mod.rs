@@ -79,6 +79,10 @@ pub struct RoleplayOptions {
     pub limit_secs: Option<f64>,
     /// Start of the variant rotation (e.g. how many times the scenario ran before).
     pub rotation_offset: usize,
+    /// Transcribe the counterpart's channel with Whisper like a person's. Off (the default):
+    /// its utterances are the lines it said, placed where they were played (exact text, and
+    /// the transcriber stays free for the practitioner, which keeps replies quick on 2 cores).
+    pub transcribe_counterpart: bool,
     /// The counterpart picks up after this long (capture is running by then).
     pub opening_delay: Duration,
     pub stats: Arc<Stats>,
@@ -95,6 +99,7 @@ impl Default for RoleplayOptions {
             meta: SessionMeta::default(),
             limit_secs: None,
             rotation_offset: 0,
+            transcribe_counterpart: false,
             opening_delay: Duration::from_millis(800),
             stats: Arc::default(),
         }
@@ -227,10 +232,11 @@ pub fn run(
         let _ = transcriber.transcribe(first, crate::transforms::transcribe::DecodeMode::Utterance);
     }
 
-    let (feed_tx, feed_rx) = crossbeam_channel::bounded::<Vec<f32>>(256);
+    let (feed_tx, feed_rx) = crossbeam_channel::bounded::<crate::app::FeedItem>(256);
     let (vad_tx, vad_rx) = crossbeam_channel::bounded(1024);
     let t0 = Instant::now();
-    let player = Player::spawn(opts.player.clone(), lines16, t0, stop.clone(), feed_tx, vad_rx)
+    let texts = (!opts.transcribe_counterpart).then(|| scenario.lines.clone());
+    let player = Player::spawn(opts.player.clone(), lines16, t0, stop.clone(), feed_tx, vad_rx, texts)
         .map_err(|e| RoleplayError::Output(format!("cannot start the counterpart thread: {e}")))?;
     let mut log = RoleplayLog {
         version: 1,
@@ -305,7 +311,8 @@ pub fn run(
         limit_secs: opts.limit_secs,
         stats: opts.stats.clone(),
     };
-    let hooks = SessionHooks { them_feed: Some(feed_rx), vad: Some(vad_tx) };
+    let hooks =
+        SessionHooks { them_feed: Some(feed_rx), transcribe_them_feed: opts.transcribe_counterpart, vad: Some(vad_tx) };
     let result = {
         let mut handler = |ev: &Event| -> anyhow::Result<()> {
             on_event(&RoleplayEvent::Pipeline(ev))?;

@@ -30,9 +30,9 @@ use serde::Serialize;
 use super::playback::{self, OutputChannels};
 use super::policy::LineKind;
 use super::scenario::LineId;
-use crate::app::VadActivity;
+use crate::app::{FeedItem, VadActivity};
 use crate::audio::resample::Resampler;
-use crate::event::{Speaker, SAMPLE_RATE_HZ};
+use crate::event::{Speaker, Utterance, SAMPLE_RATE_HZ};
 
 /// How the voice goes out.
 #[derive(Debug, Clone)]
@@ -121,15 +121,17 @@ impl Player {
         lines: Vec<Arc<[f32]>>,
         t0: Instant,
         stop: Arc<AtomicBool>,
-        feed: Sender<Vec<f32>>,
+        feed: Sender<FeedItem>,
         vad: Receiver<VadActivity>,
+        texts: Option<Vec<String>>,
     ) -> std::io::Result<Player> {
         let (cmd_tx, cmd_rx) = crossbeam_channel::bounded(256);
         let (note_tx, note_rx) = crossbeam_channel::bounded(256);
         let shared = Arc::new(PlayerShared::default());
         let sh = shared.clone();
         let thread = std::thread::Builder::new().name("ringside-counterpart".into()).spawn(move || {
-            let mut v = Voice { cfg, lines, t0, stop, feed, vad, cmds: cmd_rx, notes: note_tx, shared: sh };
+            let mut v =
+                Voice { cfg, lines, t0, stop, feed, vad, cmds: cmd_rx, notes: note_tx, shared: sh, texts, started_at: 0 };
             v.run();
         })?;
         Ok(Player { cmd: cmd_tx, notes: note_rx, shared, thread: Some(thread) })
@@ -148,11 +150,15 @@ struct Voice {
     lines: Vec<Arc<[f32]>>,
     t0: Instant,
     stop: Arc<AtomicBool>,
-    feed: Sender<Vec<f32>>,
+    feed: Sender<FeedItem>,
     vad: Receiver<VadActivity>,
     cmds: Receiver<PlayerCmd>,
     notes: Sender<PlayerNote>,
     shared: Arc<PlayerShared>,
+    /// The lines' texts when the feed sends utterances itself (not transcribed).
+    texts: Option<Vec<String>>,
+    /// Where the playing line started (stream samples).
+    started_at: u64,
 }
 
 /// The line being pushed into the ring.
@@ -355,6 +361,7 @@ impl Voice {
                     match m {
                         Marker::Start { line, kind, reply_to } => {
                             playing = Some((line, kind));
+                            self.started_at = at;
                             self.shared.lines_started.fetch_add(1, Ordering::AcqRel);
                             let dev_lat_ms = stats.latency_us.load(Ordering::Relaxed) as f64 / 1000.0;
                             let latency_ms = reply_to.map(|r| (at as f64 - r as f64) / 16.0 + dev_lat_ms);
@@ -408,7 +415,23 @@ impl Voice {
         }
     }
 
-    fn finish_line(&self, line: LineId, kind: LineKind, at: u64, interrupted: bool) {
+    fn finish_line(&mut self, line: LineId, kind: LineKind, at: u64, interrupted: bool) {
+        if let Some(text) = self.texts.as_ref().and_then(|t| t.get(line)) {
+            let start = self.started_at.min(at);
+            let full = self.lines.get(line).map(|l| l.len()).unwrap_or(0).max(1) as f64;
+            // A cut line: the words said so far, in proportion to the audio played.
+            let text = if interrupted {
+                let words: Vec<&str> = text.split_whitespace().collect();
+                let n = ((at - start) as f64 / full * words.len() as f64).floor() as usize;
+                words[..n.min(words.len())].join(" ")
+            } else {
+                text.clone()
+            };
+            if !text.is_empty() {
+                let u = Utterance { id: 0, speaker: Speaker::Them, start_sample: start, end_sample: at, text, latency_ms: None };
+                let _ = self.feed.send_timeout(FeedItem::Utterance(u), Duration::from_millis(500));
+            }
+        }
         self.note(PlayerNote::Finished { line, kind, at_sample: at, interrupted });
         self.shared.lines_done.fetch_add(1, Ordering::AcqRel);
         self.shared.speaking.store(false, Ordering::Release);
@@ -416,7 +439,7 @@ impl Voice {
 
     fn send_feed(&self, block: Vec<f32>, pos: &mut u64) {
         let n = block.len() as u64;
-        match self.feed.send_timeout(block, Duration::from_millis(500)) {
+        match self.feed.send_timeout(FeedItem::Audio(block), Duration::from_millis(500)) {
             Ok(()) => {
                 *pos += n;
                 self.shared.them_pos.store(*pos, Ordering::Release);
