@@ -304,6 +304,30 @@ mod tests {
     }
 
     #[test]
+    fn every_scenario_can_be_won_and_lost() {
+        for (name, _) in super::super::scenario::BUILTIN {
+            let s = Scenario::load(name).unwrap();
+            // Fishing for yes until patience runs out: a hang-up.
+            let mut p = Policy::new(&s);
+            let mut last = None;
+            for _ in 0..s.patience {
+                last = p.respond(&s, Act::YesQuestion, "You want that, right?");
+            }
+            assert_eq!(last.map(|t| t.kind), Some(LineKind::HangUp), "{name}");
+            // Rapport and the hidden needs, then an ask: a commitment.
+            let mut p = Policy::new(&s);
+            p.respond(&s, Act::NoQuestion, "Is now a bad time?").unwrap();
+            for need in &s.needs {
+                let t = p.respond(&s, Act::Label, &format!("It seems like {} matters.", need.keywords[0])).unwrap();
+                assert_eq!(t.why, format!("need hit: {}", need.name), "{name}");
+            }
+            let ask = s.commitment_on[0];
+            let t = p.respond(&s, ask, "Would it be a bad idea to set up a time?").unwrap();
+            assert_eq!(t.kind, LineKind::Commitment, "{name}: {t:?}");
+        }
+    }
+
+    #[test]
     fn keywords_match_whole_words_only() {
         let s = insurance();
         let mut p = Policy::new(&s);

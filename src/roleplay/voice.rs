@@ -298,6 +298,21 @@ mod tests {
         assert_ne!(a, t.cache_path(&VoiceSpec::Flite("rms".into()), "Hello!"));
     }
 
+    /// Every voice the shipped scenarios use speaks (festival and flite, real synthesis).
+    #[test]
+    fn every_scenario_voice_speaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let tts = Tts::new(dir.path().to_path_buf());
+        for s in crate::roleplay::Scenario::builtins() {
+            let s = s.unwrap();
+            let v = VoiceSpec::parse(&s.voice).unwrap();
+            let (a, _) = tts
+                .line(&v, "Okay.")
+                .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh --test to install the TTS voices)", s.name));
+            assert!(a.len() > 1600, "{}: {} samples", s.voice, a.len());
+        }
+    }
+
     /// Real synthesis through flite (installed by scripts/setup.sh --test), and the cache.
     #[test]
     fn flite_lines_are_synthesized_once_and_cached() {
