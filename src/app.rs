@@ -535,6 +535,9 @@ impl ChannelProc {
     }
 
     fn finish(&mut self) {
+        if let (Some(v), true) = (&self.vad, self.segmenter.in_speech()) {
+            let _ = v.try_send(VadActivity { speaker: self.speaker, speaking: false, at_sample: self.pos });
+        }
         self.segmenter.finish(&mut self.events);
         self.forward();
     }

@@ -238,3 +238,55 @@ fn scenarios_are_listed_and_a_bad_file_is_named_with_its_field() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success() && err.contains("ringside scenarios"), "{err}");
 }
+
+/// The session hooks role-play uses, without audio devices: a replayed "me" channel, a "them"
+/// feed with audio and a ready-made utterance, and the VAD activity notices.
+#[test]
+fn session_hooks_add_a_them_feed_and_report_vad_activity() {
+    use ringside::app::{run_session_with, FeedItem, Input, SessionHooks};
+    use ringside::event::{Speaker, Utterance};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let cfg = ringside::config::Config::default();
+    let t = ringside::transforms::transcribe::Transcriber::new(&common::model(), &cfg.asr).unwrap();
+    let mut coach = ringside::transforms::coach::Coach::load(None).unwrap();
+    let input = Input::Replay {
+        path: common::fixture("asr/01.wav"),
+        them: None,
+        speed: ringside::cli::Speed::Max,
+        blocks: Default::default(),
+    };
+    let (feed_tx, feed_rx) = crossbeam_channel::bounded(64);
+    for _ in 0..10 {
+        feed_tx.send(FeedItem::Audio(vec![0.0; 8000])).unwrap();
+    }
+    let said = "No, it's fine. What is this about?";
+    let u = Utterance { id: 0, speaker: Speaker::Them, start_sample: 80_000, end_sample: 96_000, text: said.into(), latency_ms: None };
+    feed_tx.send(FeedItem::Utterance(u)).unwrap();
+    drop(feed_tx);
+    let (vad_tx, vad_rx) = crossbeam_channel::bounded(64);
+    let hooks = SessionHooks { them_feed: Some(feed_rx), transcribe_them_feed: false, vad: Some(vad_tx) };
+    let mut them_audio = 0usize;
+    let mut sink = |ev: &ringside::app::Event| {
+        if let ringside::app::Event::Audio(b) = ev {
+            if b.speaker == Speaker::Them {
+                them_audio += b.samples.len();
+            }
+        }
+        Ok(())
+    };
+    let (summary, _) =
+        run_session_with(&cfg, &input, t, &mut coach, Arc::new(AtomicBool::new(false)), None, Default::default(), hooks, &mut sink)
+            .unwrap();
+    assert_eq!(summary.channels, vec![Speaker::Me, Speaker::Them]);
+    assert_eq!(them_audio, 80_000, "the feed's audio is the them channel, as sent");
+    let them: Vec<_> = summary.utterances.iter().filter(|c| c.utterance.speaker == Speaker::Them).collect();
+    assert_eq!(them.len(), 1);
+    assert_eq!(them[0].utterance.text, said);
+    assert_eq!(them[0].act, ringside::event::Act::No, "the injected utterance is classified like any other");
+    let me = summary.utterances.iter().find(|c| c.utterance.speaker == Speaker::Me).expect("me transcribed");
+    assert_eq!(me.act, ringside::event::Act::NoQuestion);
+    let acts: Vec<_> = vad_rx.try_iter().filter(|v| v.speaker == Speaker::Me).map(|v| v.speaking).collect();
+    assert!(acts.len() >= 2 && acts[0] && !acts[acts.len() - 1], "onset then end of speech: {acts:?}");
+}
