@@ -8,7 +8,9 @@
 //! - keeps the output ring filled `lead_ms` ahead with the current line;
 //! - reads the callback's counters and rebuilds the exact stream the device played (voice
 //!   samples and the silence between), resamples it to 16 kHz and sends it to the pipeline as
-//!   the "them" channel. The counterpart is never re-captured.
+//!   the "them" channel. The counterpart is never re-captured. Unless that channel is
+//!   transcribed, each line's text goes with it as a "them" utterance spanning where the line
+//!   played (a cut line: the words in proportion to the audio played).
 //!
 //! Timeline: the "them" stream starts with silence up to the wall clock since the session's
 //! start (as a capture device does), then follows the output device's clock. A sample sits at
