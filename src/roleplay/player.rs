@@ -180,6 +180,8 @@ enum Marker {
 }
 
 const TICK: Duration = Duration::from_millis(5);
+/// Longer than the VAD's longest utterance (`vad.max_utterance_ms`, 12 s by default).
+const MAX_WAIT_FOR_ME: Duration = Duration::from_secs(15);
 
 impl Voice {
     fn note(&self, n: PlayerNote) {
@@ -243,6 +245,9 @@ impl Voice {
         let mut played = Vec::with_capacity(rate as usize);
         let mut out16 = Vec::with_capacity(SAMPLE_RATE_HZ as usize);
         let mut underrun_reported = false;
+        // Since when "me" has been speaking; a lost "stopped" notice must not silence the
+        // counterpart for good, so a line waits at most `MAX_WAIT_FOR_ME`.
+        let mut me_since: Option<Instant> = None;
         let dev_to_16 = |d: u64| base16 + d * SAMPLE_RATE_HZ as u64 / rate as u64;
 
         loop {
@@ -274,6 +279,7 @@ impl Voice {
                     continue;
                 }
                 self.shared.me_speaking.store(v.speaking, Ordering::Release);
+                me_since = v.speaking.then(Instant::now);
                 let under_way = playing.is_some() || current.as_ref().is_some_and(|c| c.pos > 0);
                 if v.speaking && under_way && pending_cut.is_none() {
                     let (line, kind) = match (&playing, &current) {
@@ -288,8 +294,8 @@ impl Voice {
             }
             // Fill the ring with the current line.
             if let Some(c) = current.as_mut() {
-                let may_start = c.pos > 0
-                    || (!self.shared.me_speaking.load(Ordering::Acquire) && c.not_before.is_none_or(|t| Instant::now() >= t));
+                let me_quiet = me_since.is_none_or(|t| t.elapsed() > MAX_WAIT_FOR_ME);
+                let may_start = c.pos > 0 || (me_quiet && c.not_before.is_none_or(|t| Instant::now() >= t));
                 let samples = dev_lines.get(c.line).map(Vec::as_slice).unwrap_or(&[]);
                 if may_start && pending_cut.is_none() {
                     let room = lead.saturating_sub(shadow.len()).min(out.producer.slots());
