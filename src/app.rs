@@ -158,6 +158,40 @@ pub fn input_channels(input: &Input) -> Result<u16> {
     })
 }
 
+/// Extra edges of a session beyond its [`Input`], for role-play (see [`crate::roleplay`]).
+#[derive(Debug, Default)]
+pub struct SessionHooks {
+    /// The "them" channel from a feed instead of a device: 16 kHz mono blocks, contiguous from
+    /// stream position 0 (the feed sends silence too). Its thread pushes each block through the
+    /// VAD and on, like a capture thread; it ends when the sender is dropped or `stop` is set.
+    /// Full (the feed's bounded channel): the feed's sender decides (role-play blocks briefly).
+    pub them_feed: Option<Receiver<FeedItem>>,
+    /// Run the feed's audio through VAD and Whisper like a person's channel. Off: the audio is
+    /// recorded as is and the feed sends its utterances itself (a scripted counterpart knows
+    /// what it said; this keeps the transcriber free for "me").
+    pub transcribe_them_feed: bool,
+    /// Told whenever a channel's VAD enters or leaves speech (barge-in). Full: the notice is
+    /// dropped (`try_send`), a capture thread never waits on it.
+    pub vad: Option<Sender<VadActivity>>,
+}
+
+/// What a "them" feed delivers, in stream order.
+#[derive(Debug, Clone)]
+pub enum FeedItem {
+    /// The next 16 kHz samples of the channel.
+    Audio(Vec<f32>),
+    /// A finished utterance of the channel (used when the feed is not transcribed).
+    Utterance(Utterance),
+}
+
+/// A channel's voice activity changed at `at_sample` (the end of the block that changed it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VadActivity {
+    pub speaker: Speaker,
+    pub speaking: bool,
+    pub at_sample: u64,
+}
+
 /// Runs a session like [`run_session`] and records it (audio, events, exports, scorecard)
 /// when `opts.record_dir` is set. A recording failure (e.g. a full disk) is reported once as a
 /// warning event and the call goes on; what was recorded is kept.
@@ -170,8 +204,24 @@ pub fn run_recorded_session(
     opts: SessionOptions,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<Outcome> {
+    run_recorded_session_with(cfg, input, transcriber, coach, stop, opts, SessionHooks::default(), on_event)
+}
+
+/// [`run_recorded_session`] with [`SessionHooks`].
+#[allow(clippy::too_many_arguments)]
+pub fn run_recorded_session_with(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    opts: SessionOptions,
+    hooks: SessionHooks,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<Outcome> {
+    let channels = if hooks.them_feed.is_some() { 2 } else { input_channels(input)? };
     let mut rec = match &opts.record_dir {
-        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), input_channels(input)?)?),
+        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), channels)?),
         None => None,
     };
     let mut forward = |ev: &Event| -> Result<()> {
@@ -191,7 +241,8 @@ pub fn run_recorded_session(
         }
         on_event(ev)
     };
-    let result = run_session(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), &mut forward);
+    let result =
+        run_session_with(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), hooks, &mut forward);
     // Finish the recording whatever happened to the session: what was captured is kept.
     let recording = match rec {
         Some(r) => Some(r.finish()?),
@@ -215,6 +266,25 @@ pub fn run_session(
     stats: Arc<Stats>,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<(Summary, Transcriber)> {
+    run_session_with(cfg, input, transcriber, coach, stop, limit_secs, stats, SessionHooks::default(), on_event)
+}
+
+/// [`run_session`] with [`SessionHooks`].
+#[allow(clippy::too_many_arguments)]
+pub fn run_session_with(
+    cfg: &Config,
+    input: &Input,
+    transcriber: Transcriber,
+    coach: &mut Coach,
+    stop: Arc<AtomicBool>,
+    limit_secs: Option<f64>,
+    stats: Arc<Stats>,
+    hooks: SessionHooks,
+    on_event: &mut dyn FnMut(&Event) -> Result<()>,
+) -> Result<(Summary, Transcriber)> {
+    if hooks.them_feed.is_some() && input_channels(input)? == 2 {
+        anyhow::bail!("the input already has a counterpart channel; a \"them\" feed cannot be added");
+    }
     let started = Instant::now();
     let (msg_tx, msg_rx) = bounded::<Msg>(4096);
     let (seg_tx, seg_rx) = bounded::<SegmentEvent>(256);
@@ -232,7 +302,7 @@ pub fn run_session(
             let (speed, blocks) = (*speed, *blocks);
             let mut procs: HashMap<Speaker, ChannelProc> = channels
                 .iter()
-                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone())))
+                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
                 .collect();
             let stop2 = stop.clone();
             source_threads.push(
@@ -273,7 +343,7 @@ pub fn run_session(
             for (device, sels) in plan {
                 let procs: Vec<(ChannelSel, ChannelProc)> = sels
                     .into_iter()
-                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone())))
+                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
                     .collect();
                 let live = LiveSource {
                     device,
@@ -293,6 +363,35 @@ pub fn run_session(
                 );
             }
         }
+    }
+    if let Some(feed) = hooks.them_feed {
+        channels.push(Speaker::Them);
+        let mut p = ChannelProc::new(Speaker::Them, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone());
+        let (stop2, tx, transcribe) = (stop.clone(), msg_tx.clone(), hooks.transcribe_them_feed);
+        source_threads.push(
+            std::thread::Builder::new()
+                .name("ringside-them-feed".into())
+                .spawn(move || {
+                    for item in feed.iter() {
+                        if stop2.load(Ordering::Relaxed) || limit.is_some_and(|l| p.pos >= l) {
+                            break;
+                        }
+                        let at = p.pos;
+                        match item {
+                            FeedItem::Audio(block) if transcribe => p.push(at, &block),
+                            FeedItem::Audio(samples) => {
+                                p.pos += samples.len() as u64;
+                                let _ = tx.send(Msg::Audio(AudioBlock { speaker: Speaker::Them, start_sample: at, samples }));
+                            }
+                            FeedItem::Utterance(u) => {
+                                let _ = tx.send(Msg::Utterance(u));
+                            }
+                        }
+                    }
+                    p.finish();
+                })
+                .context("cannot start the them-feed thread")?,
+        );
     }
     drop(seg_tx);
 
@@ -396,6 +495,7 @@ struct ChannelProc {
     seg_tx: Sender<SegmentEvent>,
     msg_tx: Sender<Msg>,
     events: Vec<SegmentEvent>,
+    vad: Option<Sender<VadActivity>>,
 }
 
 impl ChannelProc {
@@ -407,12 +507,25 @@ impl ChannelProc {
             seg_tx,
             msg_tx,
             events: Vec::new(),
+            vad: None,
         }
+    }
+
+    fn with_vad(mut self, vad: Option<Sender<VadActivity>>) -> ChannelProc {
+        self.vad = vad;
+        self
     }
 
     fn push(&mut self, start: u64, samples: &[f32]) {
         self.pos = start + samples.len() as u64;
+        let was_speaking = self.segmenter.in_speech();
         self.segmenter.process(start, samples, &mut self.events);
+        if let Some(v) = &self.vad {
+            let speaking = self.segmenter.in_speech();
+            if speaking != was_speaking {
+                let _ = v.try_send(VadActivity { speaker: self.speaker, speaking, at_sample: self.pos });
+            }
+        }
         self.forward();
         let _ = self.msg_tx.send(Msg::Audio(AudioBlock {
             speaker: self.speaker,
@@ -422,6 +535,9 @@ impl ChannelProc {
     }
 
     fn finish(&mut self) {
+        if let (Some(v), true) = (&self.vad, self.segmenter.in_speech()) {
+            let _ = v.try_send(VadActivity { speaker: self.speaker, speaking: false, at_sample: self.pos });
+        }
         self.segmenter.finish(&mut self.events);
         self.forward();
     }

@@ -55,6 +55,11 @@ pub enum Command {
     Report(ReportArgs),
     /// Play back a recorded session with its transcript and cues in sync.
     Review(ReviewArgs),
+    /// Role-play a scenario: a scripted counterpart talks back through the headset, with live
+    /// transcript and cues; the call is recorded like a practice session.
+    Roleplay(RoleplayArgs),
+    /// List the built-in role-play scenarios.
+    Scenarios,
     /// Benchmarks that print figures (ASR against faster-whisper, live latency, classifier).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -284,4 +289,82 @@ pub enum BenchCommand {
     },
     /// Classifier time per utterance.
     Classify,
+    /// Role-play reply latency: end of the practitioner's utterance to the counterpart's first
+    /// audio, over role-plays with a simulated practitioner on the virtual microphone.
+    Roleplay(RoleplayBenchArgs),
+}
+
+/// Which channels of the output device carry the counterpart's voice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputChannel {
+    /// Every channel (both ears).
+    #[default]
+    All,
+    /// The first channel only.
+    Left,
+    /// The second channel only (the counterpart side of the virtual `call_feed` sink).
+    Right,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RoleplayArgs {
+    /// A built-in scenario (see `ringside scenarios`) or a scenario TOML file.
+    pub scenario: String,
+    /// Input device for "me" (default: the default input).
+    #[arg(long, value_name = "NAME")]
+    pub mic: Option<String>,
+    /// Output device the counterpart speaks through (default: the default output).
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+    /// Which output channels carry the voice.
+    #[arg(long, value_enum, default_value_t = OutputChannel::All)]
+    pub output_channel: OutputChannel,
+    /// Simulate the practitioner: `me:` lines spoken by TTS into the virtual microphone, each
+    /// after the counterpart finished (headless runs; needs paplay).
+    #[arg(long, value_name = "FILE")]
+    pub practitioner_script: Option<PathBuf>,
+    /// The PulseAudio sink whose left channel is the virtual microphone.
+    #[arg(long, value_name = "SINK", default_value = "call_feed")]
+    pub practitioner_sink: String,
+    /// Whisper model name (tiny.en, base, small) or path to a ggml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Stop after this many seconds of stream time.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Do not write a session directory.
+    #[arg(long)]
+    pub no_record: bool,
+    /// Where session directories go (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+    /// Print utterances, cues and the counterpart's lines as JSON lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Start the rotation of reply variants here (repeat runs sound different).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub variant: usize,
+    /// Transcribe the counterpart's audio with Whisper like a person's (default: its
+    /// utterances are the lines it said, which keeps the transcriber free for you).
+    #[arg(long)]
+    pub transcribe_counterpart: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RoleplayBenchArgs {
+    /// Rounds of the two built-in practitioner scripts (yes-ladder, no-oriented).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// Input device for "me" (default: virtmic, the virtual microphone).
+    #[arg(long, value_name = "NAME", default_value = "virtmic")]
+    pub mic: String,
+    /// Output device for the counterpart (default: the virtual call_feed sink, right channel).
+    #[arg(long, value_name = "NAME", default_value = "call_feed")]
+    pub output: String,
+    /// The sink whose left channel is the virtual microphone.
+    #[arg(long, value_name = "SINK", default_value = "call_feed")]
+    pub practitioner_sink: String,
+    /// Transcribe the counterpart's audio with Whisper too.
+    #[arg(long)]
+    pub transcribe_counterpart: bool,
 }

@@ -20,7 +20,8 @@
 //! Modules: [`event`] (what flows), [`config`], [`audio`], [`sources`], [`transforms`],
 //! [`sinks`], [`session`] (on-disk sessions, scorecard, repair), [`model`] (model files),
 //! [`commands`] (one function per CLI command), [`app`] (wiring), [`control`] (the daemon:
-//! HTTP API, live event stream, web pages, call history; its session runs on its own thread).
+//! HTTP API, live event stream, web pages, call history; its session runs on its own thread),
+//! [`roleplay`] (a scripted counterpart that talks back).
 
 pub mod app;
 pub mod audio;
@@ -30,6 +31,7 @@ pub mod config;
 pub mod control;
 pub mod event;
 pub mod model;
+pub mod roleplay;
 pub mod session;
 pub mod sinks;
 pub mod sources;

@@ -24,6 +24,7 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
         BenchCommand::Asr { clips } => bench_asr(g, clips),
         BenchCommand::Latency { call, speed } => bench_latency(g, call, speed),
         BenchCommand::Classify => crate::transforms::coach::bench_classify(),
+        BenchCommand::Roleplay(a) => super::roleplay::bench(g, a),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod eval;
 pub mod model;
 pub mod practice;
+pub mod roleplay;
 pub mod sessions;
 pub mod transcribe;
 
@@ -49,5 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Start(a) => daemon::start(&g, a),
         Command::Stop => daemon::stop(&g),
         Command::Status(a) => daemon::status(&g, a),
+        Command::Roleplay(a) => roleplay::run(&g, a),
+        Command::Scenarios => roleplay::scenarios(&g),
     }
 }

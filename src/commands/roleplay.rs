@@ -1,0 +1,297 @@
+//! `ringside roleplay SCENARIO` (a role-play in the terminal: transcript, cues, the
+//! counterpart's lines; scorecard, outcome and cue timeline at the end), `ringside scenarios`
+//! and `ringside bench roleplay` (reply latency over simulated role-plays).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use super::Globals;
+use crate::app::Event;
+use crate::cli::{OutputChannel, RoleplayArgs, RoleplayBenchArgs};
+use crate::event::samples_to_secs;
+use crate::roleplay::{
+    self, p50_p95, CallResult, OutputChannels, PlayerNote, PractitionerConfig, RoleplayEvent, RoleplayOptions, Scenario, Script,
+};
+use crate::session::scorecard::mmss;
+use crate::sinks::terminal::TerminalSink;
+use crate::transforms::coach::Coach;
+use crate::transforms::transcribe::Transcriber;
+
+/// The practitioner scripts of the tests, built in for the benchmark.
+const BENCH_SCRIPTS: [(&str, &str); 2] = [
+    ("yes_ladder", include_str!("../../tests/fixtures/roleplay/yes_ladder.txt")),
+    ("no_oriented", include_str!("../../tests/fixtures/roleplay/no_oriented.txt")),
+];
+
+/// Whisper's decoder threads for a role-play: `asr.threads`, except that "auto" (0) on a
+/// machine with two cores or fewer means one. ggml's workers spin at their barriers; with the
+/// playback, two audio streams and the sound server also wanting the two cores, a second
+/// worker mostly waits for the first (measured with `ringside bench roleplay` on 2 cores:
+/// median reply 2.0 s with two threads, 0.7 s with one).
+fn roleplay_asr(g: &Globals) -> crate::config::AsrConfig {
+    let mut asr = g.config.asr.clone();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if asr.threads == 0 && cores <= 2 {
+        asr.threads = 1;
+    }
+    asr
+}
+
+fn channels(c: OutputChannel) -> OutputChannels {
+    match c {
+        OutputChannel::All => OutputChannels::All,
+        OutputChannel::Left => OutputChannels::Left,
+        OutputChannel::Right => OutputChannels::Right,
+    }
+}
+
+pub fn scenarios(_g: &Globals) -> Result<()> {
+    println!("Built-in role-play scenarios (run one with `ringside roleplay NAME`; a TOML path works too):");
+    for s in Scenario::builtins() {
+        let s = s?;
+        println!();
+        println!("  {:22} {}", s.name, s.title);
+        println!("  {:22} {} ({}), patience {}", "", s.persona_name, s.voice, s.patience);
+        println!("  {:22} {}", "", s.situation);
+    }
+    Ok(())
+}
+
+/// Prints one role-play event as a JSON line.
+fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
+    let v = match ev {
+        RoleplayEvent::Pipeline(e) => return super::practice::print_json(e),
+        RoleplayEvent::Prepared { synthesized, cached } => {
+            serde_json::json!({"type": "prepared", "synthesized": synthesized, "cached": cached})
+        }
+        RoleplayEvent::Decided { turn, text } => serde_json::json!({"type": "decided", "line": turn.line,
+            "kind": turn.kind, "why": turn.why, "text": text}),
+        RoleplayEvent::Counterpart { note, text } => {
+            let mut v = serde_json::to_value(note)?;
+            if let Some(o) = v.as_object_mut() {
+                let t = o.remove("type").unwrap_or_default();
+                o.insert("type".into(), "counterpart".into());
+                o.insert("event".into(), t);
+                for k in ["at_sample", "me_onset_sample"] {
+                    if let Some(x) = o.remove(k).and_then(|x| x.as_u64()) {
+                        o.insert(k.replace("_sample", "").replace("at", "time"), samples_to_secs(x).into());
+                    }
+                }
+                if let Some(t) = text {
+                    o.insert("text".into(), (*t).into());
+                }
+                o.insert("persona".into(), s.persona_name.clone().into());
+            }
+            v
+        }
+    };
+    let mut o = std::io::stdout().lock();
+    writeln!(o, "{v}")?;
+    o.flush()?;
+    Ok(())
+}
+
+/// Terminal lines for the counterpart's events (the pipeline's go through the terminal sink).
+fn print_counterpart(s: &Scenario, ev: &RoleplayEvent) {
+    match ev {
+        RoleplayEvent::Prepared { synthesized, cached } => {
+            eprintln!("ringside: {} voice lines ready ({synthesized} synthesized, {cached} from the cache)", synthesized + cached);
+        }
+        RoleplayEvent::Counterpart { note: PlayerNote::Ready { device, rate, channels }, .. } => {
+            eprintln!("ringside: {} speaks through {device:?} ({channels} ch, {rate} Hz)", s.persona_name);
+        }
+        RoleplayEvent::Counterpart { note: PlayerNote::Started { at_sample, latency_ms, .. }, text } => {
+            let lat = latency_ms.map(|l| format!("   (reply after {l:.0} ms)")).unwrap_or_default();
+            println!("{}      >> {}: {}{lat}", mmss(samples_to_secs(*at_sample)), s.persona_name, text.unwrap_or(""));
+        }
+        RoleplayEvent::Counterpart { note: PlayerNote::Interrupted { at_sample, .. }, .. } => {
+            println!("{}      -- you interrupted {}: they stopped talking", mmss(samples_to_secs(*at_sample)), s.persona_name);
+        }
+        RoleplayEvent::Counterpart { note: PlayerNote::Warning { message }, .. } => eprintln!("ringside: warning: {message}"),
+        _ => {}
+    }
+}
+
+/// The end-of-call block: outcome and cue timeline.
+fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let verdict = match out.result {
+        CallResult::Commitment => format!("commitment reached: {} agreed to a next step", s.persona_name),
+        CallResult::HangUp => format!("no commitment: {} hung up", s.persona_name),
+        CallResult::Open => "no commitment: the call ended before a decision".to_string(),
+    };
+    let _ = writeln!(t, "Role-play {} ({})", s.name, s.title);
+    let _ = writeln!(t, "  Outcome           {verdict}");
+    let lats = out.log.reply_latencies_ms();
+    if let Some((p50, p95)) = p50_p95(&lats) {
+        let _ = writeln!(t, "  Reply latency     median {p50:.0} ms, p95 {p95:.0} ms over {} replies", lats.len());
+    }
+    if !out.log.interruptions.is_empty() {
+        let _ = writeln!(t, "  Interruptions     {}", out.log.interruptions.len());
+    }
+    let _ = writeln!(t, "  Cue timeline");
+    if out.summary.cues.is_empty() {
+        let _ = writeln!(t, "    (no cues)");
+    }
+    for c in &out.summary.cues {
+        let _ = writeln!(t, "    {}  {:6}  {:18} {}", mmss(samples_to_secs(c.at_sample)), c.severity.as_str(), c.id.as_str(), c.message);
+    }
+    t
+}
+
+pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
+    let scenario = Scenario::load(&a.scenario)?;
+    let practitioner = match &a.practitioner_script {
+        Some(p) => Some((
+            Script::load(p)?,
+            PractitionerConfig { sink: a.practitioner_sink.clone(), ..PractitionerConfig::default() },
+        )),
+        None => None,
+    };
+    let model = super::model_path(g, a.model.as_deref())?;
+    let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
+    let record = g.config.session.record && !a.no_record;
+    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| g.config.session.dir.clone());
+    if record {
+        super::practice::repair_crashed(&sessions_dir);
+    }
+    eprintln!("ringside: loading {}", model.display());
+    let transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    let mic = a.mic.clone().or_else(|| g.config.audio.mic.clone());
+    let input = crate::app::Input::Live { mic: mic.clone(), counterpart: crate::config::CounterpartInput::None };
+    let mut meta = super::practice::session_meta(g, &input, &model);
+    meta.counterpart_device = Some(format!("roleplay:{} ({})", scenario.name, scenario.voice));
+    meta.config.insert("roleplay.scenario".into(), scenario.source.clone());
+    let opts = RoleplayOptions {
+        mic,
+        player: roleplay::PlayerConfig {
+            output: a.output.clone(),
+            channels: channels(a.output_channel),
+            start_timeout: std::time::Duration::from_secs_f64(g.config.audio.start_timeout_secs),
+            ..Default::default()
+        },
+        practitioner,
+        record_dir: record.then(|| sessions_dir.clone()),
+        meta,
+        limit_secs: a.duration,
+        rotation_offset: a.variant,
+        transcribe_counterpart: a.transcribe_counterpart,
+        ..Default::default()
+    };
+    eprintln!("ringside: role-play {:?}: {}. {}", scenario.name, scenario.title, scenario.situation);
+    eprintln!("ringside: {} picks up the phone; Ctrl-C ends the call", scenario.persona_name);
+    let mut term = TerminalSink::new(g.config.coach.show_praise);
+    let json = a.json;
+    let sc = &scenario;
+    let mut on_event = |ev: &RoleplayEvent| -> Result<()> {
+        if json {
+            return print_json(sc, ev);
+        }
+        match ev {
+            RoleplayEvent::Pipeline(e) => {
+                // The counterpart's transcribed lines are shown as they are spoken (>>).
+                if let Event::Utterance(cu) = e {
+                    if cu.utterance.speaker == crate::event::Speaker::Them {
+                        return Ok(());
+                    }
+                }
+                term.handle(e)?;
+            }
+            _ => print_counterpart(sc, ev),
+        }
+        Ok(())
+    };
+    let out = roleplay::run(&g.config, &scenario, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let lats = out.log.reply_latencies_ms();
+    if json {
+        let (p50, p95) = p50_p95(&lats).unwrap_or((f64::NAN, f64::NAN));
+        println!(
+            "{}",
+            serde_json::json!({"type": "summary", "scenario": scenario.name, "result": out.result,
+                "stream_secs": samples_to_secs(out.summary.stream_samples), "utterances": out.summary.utterances.len(),
+                "cues": out.summary.cues.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+                "interruptions": out.log.interruptions.len(),
+                "reply_latencies_ms": lats, "reply_latency_p50_ms": p50, "reply_latency_p95_ms": p95,
+                "session_dir": out.recording.as_ref().map(|r| r.dir.display().to_string())})
+        );
+    } else {
+        println!();
+        if let Some(r) = &out.recording {
+            println!("{}", r.scorecard.render_text());
+        }
+        println!("{}", render_outcome(&scenario, &out));
+    }
+    if let Some(r) = &out.recording {
+        for w in &r.warnings {
+            eprintln!("ringside: warning: {w}");
+        }
+        eprintln!("ringside: recorded to {}; review it with `ringside review {}`", r.dir.display(), r.info.id);
+    }
+    Ok(())
+}
+
+/// `ringside bench roleplay`: the insurance scenario with the built-in practitioner scripts
+/// over the virtual microphone; prints each reply's latency, then the figures.
+pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
+    if std::env::var_os("PULSE_SERVER").is_none() && std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        anyhow::bail!("no virtual microphone: run `eval \"$(scripts/virtmic.sh start)\"` first (scripts/test.sh does; scripts/setup.sh --test installs PulseAudio)");
+    }
+    let scenario = Scenario::load("insurance_cold_call")?;
+    let model = super::model_path(g, None)?;
+    let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
+    let mut transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let s2 = stop.clone();
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    let mut all = Vec::new();
+    for round in 0..a.rounds.max(1) {
+        for (name, text) in BENCH_SCRIPTS {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let script = Script::parse(text, Path::new(name))?;
+            let opts = RoleplayOptions {
+                mic: Some(a.mic.clone()),
+                player: roleplay::PlayerConfig {
+                    output: Some(a.output.clone()),
+                    channels: OutputChannels::Right,
+                    ..Default::default()
+                },
+                practitioner: Some((script, PractitionerConfig { sink: a.practitioner_sink.clone(), ..Default::default() })),
+                limit_secs: Some(120.0),
+                rotation_offset: round,
+                transcribe_counterpart: a.transcribe_counterpart,
+                ..Default::default()
+            };
+            coach.reset();
+            let stats = opts.stats.clone();
+            let run_stop = Arc::new(AtomicBool::new(false));
+            let mut sink = |_: &RoleplayEvent| -> Result<()> { Ok(()) };
+            let out = roleplay::run(&g.config, &scenario, transcriber, &mut coach, run_stop, opts, &mut sink)?;
+            transcriber = out.transcriber;
+            let lats = out.log.reply_latencies_ms();
+            println!(
+                "round {round} {name:12} result={} utterances={} decodes={} reused={} replies={} latencies_ms=[{}] interruptions={}",
+                out.result.as_str(),
+                out.summary.utterances.len(),
+                stats.segments_decoded.load(Ordering::Relaxed),
+                stats.segments_reused.load(Ordering::Relaxed),
+                lats.len(),
+                lats.iter().map(|l| format!("{l:.0}")).collect::<Vec<_>>().join(", "),
+                out.log.interruptions.len()
+            );
+            all.extend(lats);
+        }
+    }
+    let (p50, p95) = p50_p95(&all).context("no replies were measured (check the virtual microphone: scripts/virtmic.sh status)")?;
+    println!("reply_latency_p50_ms={p50:.0} reply_latency_p95_ms={p95:.0} replies={}", all.len());
+    Ok(())
+}

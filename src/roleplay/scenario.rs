@@ -1,0 +1,502 @@
+//! Role-play scenarios: the readable TOML files of `config/scenarios/` (built into the binary)
+//! or a user's file, parsed with `deny_unknown_fields` and validated once into a [`Scenario`].
+//! Pure data; loaded on the caller's thread before a role-play starts.
+//!
+//! Format (version 1; `config/scenarios/insurance_cold_call.toml` is the commented example):
+//!
+//! ```toml
+//! version = 1
+//! title = "..."                 # one line for `ringside scenarios`
+//! voice = "flite:rms"           # festival:VOICE or flite:VOICE
+//! [persona]                     # name, situation, patience, rapport_needed, objections
+//! [[persona.needs]]             # hidden needs: name, keywords, replies
+//! [opening]    lines = [...]    # the counterpart answers the phone
+//! [commitment] needs, on, lines # when a commitment yes comes, and its lines
+//! [hang_up]    lines = [...]
+//! [[responses.ACT]]             # ACT: a "me" act; when = condition, text = one variant
+//! ```
+//!
+//! Every error names the file and the field, e.g.
+//! `config/scenarios/x.toml: responses.label[2].text: empty`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::event::Act;
+
+/// The scenarios shipped with Ringside, compiled in: (name, file text).
+pub const BUILTIN: [(&str, &str); 4] = [
+    ("insurance_cold_call", include_str!("../../config/scenarios/insurance_cold_call.toml")),
+    ("saas_renewal", include_str!("../../config/scenarios/saas_renewal.toml")),
+    ("salary_negotiation", include_str!("../../config/scenarios/salary_negotiation.toml")),
+    ("landlord_rent", include_str!("../../config/scenarios/landlord_rent.toml")),
+];
+
+/// Why a scenario could not be loaded. The message always names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("unknown scenario {name:?}: not a built-in ({known}) and no such file; list them with `ringside scenarios`")]
+    Unknown { name: String, known: String },
+    /// TOML syntax, unknown keys, wrong types: toml's message names the key, line and column.
+    #[error("{file}: {message}")]
+    Toml { file: String, message: String },
+    /// A value that parses but makes no sense.
+    #[error("{file}: {field}: {message}")]
+    Invalid { file: String, field: String, message: String },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw file
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    version: u32,
+    title: String,
+    voice: String,
+    persona: RawPersona,
+    opening: RawLines,
+    commitment: RawCommitment,
+    hang_up: RawLines,
+    responses: RawResponses,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPersona {
+    name: String,
+    situation: String,
+    patience: u32,
+    rapport_needed: u32,
+    #[serde(default)]
+    objections: Vec<String>,
+    #[serde(default)]
+    needs: Vec<RawNeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNeed {
+    name: String,
+    keywords: Vec<String>,
+    replies: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLines {
+    lines: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommitment {
+    needs: u32,
+    on: Vec<Act>,
+    lines: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponses {
+    #[serde(default)]
+    yes_question: Vec<RawResponse>,
+    #[serde(default)]
+    no_question: Vec<RawResponse>,
+    #[serde(default)]
+    label: Vec<RawResponse>,
+    #[serde(default)]
+    calibrated_question: Vec<RawResponse>,
+    #[serde(default)]
+    mirror: Vec<RawResponse>,
+    #[serde(default)]
+    pitch: Vec<RawResponse>,
+    other: Vec<RawResponse>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResponse {
+    #[serde(default)]
+    when: When,
+    text: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated scenario
+
+/// The call state a response applies to. More specific conditions win over `any`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// Always applies (the fallback).
+    #[default]
+    Any,
+    /// Fewer rapport moves than `persona.rapport_needed` so far.
+    NoRapport,
+    /// At least `persona.rapport_needed` rapport moves.
+    Rapport,
+    /// The second or later consecutive yes-question (`yes_question` only).
+    Ladder,
+    /// A pitch before any label, mirror or calibrated question (`pitch` only).
+    Early,
+}
+
+impl When {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            When::Any => "any",
+            When::NoRapport => "no_rapport",
+            When::Rapport => "rapport",
+            When::Ladder => "ladder",
+            When::Early => "early",
+        }
+    }
+
+    /// Selection order: the first matching condition of this list is used.
+    pub const PRIORITY: [When; 5] = [When::Ladder, When::Early, When::NoRapport, When::Rapport, When::Any];
+}
+
+/// Index of a counterpart line in [`Scenario::lines`] (each distinct text once, so each is
+/// synthesized once).
+pub type LineId = usize;
+
+/// A hidden need: a label, mirror or calibrated question with one of the keywords hits it.
+#[derive(Debug, Clone)]
+pub struct Need {
+    pub name: String,
+    /// Lowercase words or phrases, matched on word boundaries.
+    pub keywords: Vec<String>,
+    pub replies: Vec<LineId>,
+}
+
+/// One response variant of an act.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub when: When,
+    pub line: LineId,
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Built-in name or file stem.
+    pub name: String,
+    /// Where it came from, for messages (`config/scenarios/x.toml (built in)` or the path).
+    pub source: String,
+    pub title: String,
+    /// `festival:VOICE` or `flite:VOICE`.
+    pub voice: String,
+    pub persona_name: String,
+    pub situation: String,
+    /// Yes-questions and early pitches tolerated: the one that reaches it ends the call.
+    pub patience: u32,
+    /// Rapport moves (no-question, label, mirror, calibrated question) before a commitment.
+    pub rapport_needed: u32,
+    /// Hidden needs that must be hit before a commitment.
+    pub needs_for_commitment: u32,
+    /// The acts that ask for the next step once the counterpart is ready.
+    pub commitment_on: Vec<Act>,
+    pub needs: Vec<Need>,
+    pub objections: Vec<LineId>,
+    pub opening: Vec<LineId>,
+    pub commitment: Vec<LineId>,
+    pub hang_up: Vec<LineId>,
+    /// Per "me" act (in [`Act::ME`] order), the response variants.
+    pub responses: Vec<(Act, Vec<Response>)>,
+    /// Every distinct line the counterpart can say.
+    pub lines: Vec<String>,
+}
+
+impl Scenario {
+    /// The built-in scenario `name`, a path to a TOML file, or an error listing the built-ins.
+    pub fn load(spec: &str) -> Result<Scenario, ScenarioError> {
+        if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
+            return Scenario::parse(text, name, &format!("config/scenarios/{name}.toml (built in)"));
+        }
+        let path = Path::new(spec);
+        if path.is_file() {
+            return Scenario::load_file(path);
+        }
+        Err(ScenarioError::Unknown {
+            name: spec.to_string(),
+            known: BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Loads a scenario file; the name is the file stem.
+    pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        Scenario::parse(&text, &name, &path.display().to_string())
+    }
+
+    /// All built-in scenarios (they are checked by a unit test, so errors here are bugs).
+    pub fn builtins() -> Vec<Result<Scenario, ScenarioError>> {
+        BUILTIN
+            .iter()
+            .map(|(n, t)| Scenario::parse(t, n, &format!("config/scenarios/{n}.toml (built in)")))
+            .collect()
+    }
+
+    /// Parses and validates scenario text; `file` names it in errors.
+    pub fn parse(text: &str, name: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError::Toml {
+            file: file.to_string(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        Validator { file, lines: Vec::new() }.build(raw, name)
+    }
+
+    /// The response variants of `act` (empty when the scenario has none for it).
+    pub fn responses_for(&self, act: Act) -> &[Response] {
+        self.responses.iter().find(|(a, _)| *a == act).map(|(_, r)| r.as_slice()).unwrap_or(&[])
+    }
+
+    /// The text of a line.
+    pub fn line(&self, id: LineId) -> &str {
+        self.lines.get(id).map(String::as_str).unwrap_or("")
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    lines: Vec<String>,
+}
+
+impl Validator<'_> {
+    fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid { file: self.file.to_string(), field: field.into(), message: message.into() }
+    }
+
+    fn nonempty(&self, field: &str, s: &str) -> Result<String, ScenarioError> {
+        let t = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.is_empty() {
+            return Err(self.err(field, "empty"));
+        }
+        Ok(t)
+    }
+
+    /// Validates a spoken line and returns its id (equal texts share one id).
+    fn line(&mut self, field: &str, s: &str) -> Result<LineId, ScenarioError> {
+        let t = self.nonempty(field, s)?;
+        if !t.chars().any(|c| c.is_alphabetic()) {
+            return Err(self.err(field, "has no words to say"));
+        }
+        if t.len() > 400 {
+            return Err(self.err(field, "longer than 400 characters; split it, the counterpart should not monologue"));
+        }
+        if let Some(i) = self.lines.iter().position(|l| *l == t) {
+            return Ok(i);
+        }
+        self.lines.push(t);
+        Ok(self.lines.len() - 1)
+    }
+
+    fn lines(&mut self, field: &str, v: &[String]) -> Result<Vec<LineId>, ScenarioError> {
+        if v.is_empty() {
+            return Err(self.err(field, "needs at least one line"));
+        }
+        v.iter().enumerate().map(|(i, s)| self.line(&format!("{field}[{i}]"), s)).collect()
+    }
+
+    fn build(mut self, raw: RawScenario, name: &str) -> Result<Scenario, ScenarioError> {
+        if raw.version != 1 {
+            return Err(self.err("version", format!("unsupported version {} (this build reads 1)", raw.version)));
+        }
+        let title = self.nonempty("title", &raw.title)?;
+        let voice = self.nonempty("voice", &raw.voice)?;
+        if let Err(m) = super::voice::VoiceSpec::parse(&voice) {
+            return Err(self.err("voice", m));
+        }
+        let p = &raw.persona;
+        let persona_name = self.nonempty("persona.name", &p.name)?;
+        let situation = self.nonempty("persona.situation", &p.situation)?;
+        if p.patience == 0 {
+            return Err(self.err("persona.patience", "must be at least 1"));
+        }
+        let opening = self.lines("opening.lines", &raw.opening.lines)?;
+        let commitment = self.lines("commitment.lines", &raw.commitment.lines)?;
+        let hang_up = self.lines("hang_up.lines", &raw.hang_up.lines)?;
+        let mut objections = Vec::new();
+        for (i, o) in p.objections.iter().enumerate() {
+            objections.push(self.line(&format!("persona.objections[{i}]"), o)?);
+        }
+        let mut needs = Vec::new();
+        let mut names = HashSet::new();
+        for (i, n) in p.needs.iter().enumerate() {
+            let f = format!("persona.needs[{i}]");
+            let nm = self.nonempty(&format!("{f}.name"), &n.name)?;
+            if !names.insert(nm.clone()) {
+                return Err(self.err(format!("{f}.name"), format!("duplicate need {nm:?}")));
+            }
+            if n.keywords.is_empty() {
+                return Err(self.err(format!("{f}.keywords"), "needs at least one keyword"));
+            }
+            let mut keywords = Vec::new();
+            for (j, k) in n.keywords.iter().enumerate() {
+                let k = self.nonempty(&format!("{f}.keywords[{j}]"), k)?.to_lowercase();
+                if !k.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '\'' || c == '-') {
+                    return Err(self.err(format!("{f}.keywords[{j}]"), "letters, digits, spaces, ' and - only"));
+                }
+                keywords.push(k);
+            }
+            let replies = self.lines(&format!("{f}.replies"), &n.replies)?;
+            needs.push(Need { name: nm, keywords, replies });
+        }
+        if raw.commitment.needs as usize > needs.len() {
+            return Err(self.err(
+                "commitment.needs",
+                format!("asks for {} hidden needs but persona.needs has {}", raw.commitment.needs, needs.len()),
+            ));
+        }
+        if raw.commitment.on.is_empty() {
+            return Err(self.err("commitment.on", "needs at least one act"));
+        }
+        for (i, a) in raw.commitment.on.iter().enumerate() {
+            if !Act::ME.contains(a) {
+                return Err(self.err(format!("commitment.on[{i}]"), format!("`{a}` is not an act of \"me\"")));
+            }
+        }
+        let r = &raw.responses;
+        let lists: [(Act, &Vec<RawResponse>); 7] = [
+            (Act::YesQuestion, &r.yes_question),
+            (Act::NoQuestion, &r.no_question),
+            (Act::Label, &r.label),
+            (Act::CalibratedQuestion, &r.calibrated_question),
+            (Act::Mirror, &r.mirror),
+            (Act::Pitch, &r.pitch),
+            (Act::Other, &r.other),
+        ];
+        let mut responses = Vec::new();
+        for (act, list) in lists {
+            let mut out = Vec::new();
+            for (i, resp) in list.iter().enumerate() {
+                let f = format!("responses.{act}[{i}]");
+                let ok = match resp.when {
+                    When::Ladder => act == Act::YesQuestion,
+                    When::Early => act == Act::Pitch,
+                    _ => true,
+                };
+                if !ok {
+                    return Err(self.err(
+                        format!("{f}.when"),
+                        format!("`{}` does not apply to `{act}` (ladder: yes_question only; early: pitch only)", resp.when.as_str()),
+                    ));
+                }
+                let line = self.line(&format!("{f}.text"), &resp.text)?;
+                out.push(Response { when: resp.when, line });
+            }
+            responses.push((act, out));
+        }
+        let other_any = r.other.iter().any(|x| x.when == When::Any);
+        if !other_any {
+            return Err(self.err("responses.other", "needs at least one entry without `when` (the fallback reply)"));
+        }
+        Ok(Scenario {
+            name: name.to_string(),
+            source: self.file.to_string(),
+            title,
+            voice,
+            persona_name,
+            situation,
+            patience: p.patience,
+            rapport_needed: p.rapport_needed,
+            needs_for_commitment: raw.commitment.needs,
+            commitment_on: raw.commitment.on,
+            needs,
+            objections,
+            opening,
+            commitment,
+            hang_up,
+            responses,
+            lines: self.lines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_scenario_loads() {
+        for (name, _) in BUILTIN {
+            let s = Scenario::load(name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.name, name);
+            assert!(!s.lines.is_empty());
+            assert!(!s.commitment.is_empty() && !s.hang_up.is_empty());
+            // Variants: every act a practitioner uses often has more than one reply.
+            for act in [Act::YesQuestion, Act::NoQuestion, Act::Label, Act::CalibratedQuestion, Act::Pitch, Act::Other] {
+                assert!(s.responses_for(act).len() >= 2, "{name}: {act} has fewer than 2 variants");
+            }
+        }
+        // The files on disk are the ones compiled in.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/scenarios");
+        let mut on_disk = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                Scenario::load_file(&p).unwrap_or_else(|e| panic!("{e}"));
+                on_disk += 1;
+            }
+        }
+        assert_eq!(on_disk, BUILTIN.len(), "every file in config/scenarios is built in");
+    }
+
+    fn broken(edit: impl Fn(&str) -> String) -> String {
+        let src = edit(BUILTIN[0].1);
+        let e = Scenario::parse(&src, "x", "config/scenarios/x.toml").unwrap_err();
+        e.to_string()
+    }
+
+    #[test]
+    fn a_malformed_scenario_names_the_file_and_the_field() {
+        // An empty response text: the error points at the entry.
+        let src = BUILTIN[0].1;
+        let needle = "[[responses.label]]";
+        let third = src.match_indices(needle).nth(2).map(|(i, _)| i).unwrap();
+        let text_at = third + src[third..].find("text = ").unwrap();
+        let eol = text_at + src[text_at..].find('\n').unwrap();
+        let edited = format!("{}text = \"  \"{}", &src[..text_at], &src[eol..]);
+        let e = Scenario::parse(&edited, "x", "config/scenarios/x.toml").unwrap_err().to_string();
+        assert_eq!(e, "config/scenarios/x.toml: responses.label[2].text: empty");
+
+        let e = broken(|s| s.replacen("patience = ", "patience = 0 #", 1));
+        assert_eq!(e, "config/scenarios/x.toml: persona.patience: must be at least 1");
+        let e = broken(|s| s.replacen("voice = \"", "voice = \"espeak:", 1));
+        assert!(e.starts_with("config/scenarios/x.toml: voice: "), "{e}");
+        // Unknown keys (typos) are errors that name the key.
+        let e = broken(|s| s.replacen("[persona]", "[persona]\npatiense = 3", 1));
+        assert!(e.starts_with("config/scenarios/x.toml: ") && e.contains("patiense"), "{e}");
+        let e = broken(|s| s.replacen("[[responses.label]]", "[[responses.lable]]", 1));
+        assert!(e.contains("lable"), "{e}");
+        // A condition that cannot apply to the act.
+        let e = broken(|s| s.replacen("[[responses.label]]\ntext", "[[responses.label]]\nwhen = \"ladder\"\ntext", 1));
+        assert_eq!(
+            e,
+            "config/scenarios/x.toml: responses.label[1].when: `ladder` does not apply to `label` (ladder: yes_question only; early: pitch only)"
+        );
+        let e = broken(|s| s.replacen("on = [", "on = [\"commitment_yes\", ", 1));
+        assert!(e.contains("commitment.on[0]") && e.contains("not an act of \"me\""), "{e}");
+    }
+
+    #[test]
+    fn unknown_names_list_the_builtins() {
+        let e = Scenario::load("no_such_scenario").unwrap_err().to_string();
+        assert!(e.contains("insurance_cold_call") && e.contains("ringside scenarios"), "{e}");
+        let e = Scenario::load_file(Path::new("does/not/exist.toml")).unwrap_err().to_string();
+        assert!(e.contains("does/not/exist.toml"), "{e}");
+    }
+}
