@@ -96,6 +96,9 @@ pub struct Stats {
     pub segments_reused: AtomicU64,
     /// Time spent in Whisper decodes, microseconds (for the real-time factor).
     pub decode_micros: AtomicU64,
+    /// When the first source started delivering: stream time 0 on the wall clock (at real-time
+    /// pace stream second x arrives at `started + x`).
+    pub started: std::sync::OnceLock<Instant>,
 }
 
 /// The outcome of a session.
@@ -305,10 +308,12 @@ pub fn run_session_with(
                 .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
                 .collect();
             let stop2 = stop.clone();
+            let stats2 = stats.clone();
             source_threads.push(
                 std::thread::Builder::new()
                     .name("ringside-replay".into())
                     .spawn(move || {
+                        let _ = stats2.started.set(Instant::now());
                         replay.play(
                             speed,
                             blocks,
@@ -578,6 +583,7 @@ impl LiveSource {
 
     fn run(mut self) {
         let t0 = Instant::now();
+        let _ = self.stats.started.set(t0);
         let mut first = true;
         let mut use_default = false;
         let mut lost_since: Option<Instant> = None;

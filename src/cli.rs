@@ -289,6 +289,13 @@ pub enum BenchCommand {
     },
     /// Classifier time per utterance.
     Classify,
+    /// Soak: a long replayed session through the daemon with a live-stream client attached;
+    /// prints the daemon's RSS at start and end and any events the client missed.
+    Soak {
+        /// Minutes of call audio (the 5-minute benchmark call, repeated).
+        #[arg(long, default_value_t = 30)]
+        minutes: u32,
+    },
     /// Role-play reply latency: end of the practitioner's utterance to the counterpart's first
     /// audio, over role-plays with a simulated practitioner on the virtual microphone.
     Roleplay(RoleplayBenchArgs),

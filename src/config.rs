@@ -382,7 +382,7 @@ mod tests {
     fn shipped_default_config_parses() {
         let c = Config::from_toml_str(DEFAULT_TOML, Path::new("config/default.toml")).unwrap();
         assert_eq!(c.models.default, "tiny.en");
-        assert_eq!(c.vad.hangover_ms, 500);
+        assert_eq!(c.vad.hangover_ms, 350);
         assert_eq!(c.audio.counterpart, CounterpartInput::None);
     }
 

@@ -24,6 +24,7 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
         BenchCommand::Asr { clips } => bench_asr(g, clips),
         BenchCommand::Latency { call, speed } => bench_latency(g, call, speed),
         BenchCommand::Classify => crate::transforms::coach::bench_classify(),
+        BenchCommand::Soak { minutes } => bench_soak(minutes),
         BenchCommand::Roleplay(a) => super::roleplay::bench(g, a),
     }
 }
@@ -227,14 +228,14 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     let duration = truth.turns.iter().map(|t| t.end).fold(0.0, f64::max);
     eprintln!("bench: replaying {} ({:.0} s) at {:?} pace", call.display(), duration, speed);
     let t0 = Instant::now();
-    // (speaker, start, end, ready at seconds since t0)
-    let mut ready: Vec<(Speaker, f64, f64, f64)> = Vec::new();
+    // (speaker, start, end, ready at)
+    let mut ready: Vec<(Speaker, f64, f64, Instant)> = Vec::new();
     let mut last_report = 0.0;
     let mut on_event = |ev: &Event| -> Result<()> {
         match ev {
             Event::Utterance(cu) => {
                 let u = &cu.utterance;
-                ready.push((u.speaker, u.start_secs(), u.end_secs(), t0.elapsed().as_secs_f64()));
+                ready.push((u.speaker, u.start_secs(), u.end_secs(), Instant::now()));
             }
             Event::Audio(b) => {
                 let t = samples_to_secs(b.start_sample);
@@ -247,10 +248,12 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         }
         Ok(())
     };
+    let decodes_before = stats.segments_decoded.load(Ordering::Relaxed);
     let (summary, mut transcriber) =
         run_session(&g.config, &input, transcriber, &mut coach, stop.clone(), None, stats.clone(), &mut on_event)?;
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop.load(Ordering::Relaxed);
+    let started = *stats.started.get().ok_or_else(|| anyhow::anyhow!("the replay never started"))?;
     // Match each utterance to the turn it overlaps most (same speaker).
     let mut lat = Vec::new();
     let mut matched = vec![false; truth.turns.len()];
@@ -266,8 +269,9 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         if let Some((i, ov)) = best {
             if ov > 0.0 && !matched[i] {
                 matched[i] = true;
-                // At real-time pace, stream second x is delivered at wall second x.
-                lat.push((r - truth.turns[i].end) * 1000.0);
+                // At real-time pace, stream second x is delivered at `started + x`.
+                let at = r.duration_since(started).as_secs_f64();
+                lat.push((at - truth.turns[i].end) * 1000.0);
                 spans.push((*sp, *s, *e));
             }
         }
@@ -312,7 +316,11 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     println!("stream / wall       {stream_secs:.1} s / {wall:.1} s");
     println!("latency (end of speech -> utterance ready): p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
         percentile(&lat, 50.0), percentile(&lat, 95.0), percentile(&lat, 100.0));
-    println!("whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}");
+    println!(
+        "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused",
+        stats.segments_decoded.load(Ordering::Relaxed) - decodes_before,
+        stats.segments_reused.load(Ordering::Relaxed)
+    );
     println!("decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",
         median(&ours), median(&peer_s), median(&ratios));
     println!("peak RSS            {rss:.0} MB");
@@ -328,6 +336,135 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         lat.len(),
         truth.turns.len()
     );
+    Ok(())
+}
+
+/// Resident set size of process `pid` in MB.
+fn rss_mb_of(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// `ringside bench soak`: `minutes` of call audio replayed at max speed through a daemon
+/// (a child process with private data and runtime dirs under target/soak), with an SSE client
+/// counting what it receives. Memory must stay flat: the RSS at the first utterance and at the
+/// end are compared.
+fn bench_soak(minutes: u32) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let base = default_call()?;
+    let long = read_wav(&base)?;
+    let want = minutes as usize * 60 * SAMPLE_RATE_HZ as usize;
+    let mut chans: Vec<Vec<f32>> = vec![Vec::with_capacity(want); 2];
+    while chans[0].len() < want {
+        for (c, src) in chans.iter_mut().zip(&long.channels) {
+            c.extend_from_slice(src);
+        }
+    }
+    let work = repo_root().join("target/soak");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("run"))?;
+    let wav = std::fs::canonicalize(&work)?.join("soak.wav");
+    crate::audio::wav::write_wav_16k(&wav, &[&chans[0], &chans[1]]).context("cannot write the soak call")?;
+    let audio_secs = chans[0].len() as f64 / SAMPLE_RATE_HZ as f64;
+    drop(chans);
+    let exe = std::env::current_exe().context("cannot find the ringside binary")?;
+    let mut daemon = Command::new(exe)
+        .args(["daemon", "--port", "0", "--no-socket"])
+        .env("XDG_DATA_HOME", work.join("data"))
+        .env("XDG_RUNTIME_DIR", work.join("run"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start the daemon")?;
+    let pid = daemon.id();
+    let mut lines = BufReader::new(daemon.stdout.take().context("daemon stdout")?).lines();
+    let first = lines.next().transpose()?.unwrap_or_default();
+    let addr: std::net::SocketAddr = first
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.parse().ok())
+        .with_context(|| format!("unexpected first daemon line {first:?}"))?;
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let token = std::fs::read_to_string(work.join("run/ringside/token"))?.trim().to_string();
+    // The live-stream client.
+    let (tx, rx) = std::sync::mpsc::channel::<(String, Instant)>();
+    let mut sse = std::net::TcpStream::connect(addr)?;
+    write!(sse, "GET /api/events?token={token} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")?;
+    std::thread::spawn(move || {
+        for l in BufReader::new(sse).lines().map_while(Result::ok) {
+            if let Some(ev) = l.strip_prefix("event:") {
+                if tx.send((ev.trim().to_string(), Instant::now())).is_err() {
+                    break;
+                }
+            } else if let Some(d) = l.strip_prefix("data:") {
+                if d.contains("\"missed\"") && tx.send((format!("missed {}", d.trim()), Instant::now())).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let ep = crate::control::client::Endpoint::Tcp(addr);
+    let auth = format!("Bearer {token}");
+    let body = serde_json::json!({"replay": wav.display().to_string(), "speed": "max"}).to_string();
+    let started = Instant::now();
+    let r = crate::control::client::request(&ep, "POST", "/api/sessions/start", &[("Authorization", &auth)], Some(body.as_bytes()))?;
+    if r.status >= 300 {
+        bail!("the daemon refused the session: {} {}", r.status, r.json());
+    }
+    eprintln!("bench: {:.0} minutes of call audio through the daemon at max speed (pid {pid})", audio_secs / 60.0);
+    let (mut utterances, mut cues, mut lagged, mut missed) = (0u64, 0u64, 0u64, 0u64);
+    let mut rss_start = f64::NAN;
+    let mut rss_peak = 0.0f64;
+    let mut last_print = Instant::now();
+    loop {
+        let (ev, _) = match rx.recv_timeout(std::time::Duration::from_secs(600)) {
+            Ok(x) => x,
+            Err(_) => bail!("no event from the daemon for 10 minutes"),
+        };
+        match ev.as_str() {
+            "utterance" => {
+                utterances += 1;
+                if utterances == 1 {
+                    rss_start = rss_mb_of(pid);
+                }
+            }
+            "cue" => cues += 1,
+            "lagged" => lagged += 1,
+            "session_ended" => break,
+            m if m.starts_with("missed") => {
+                missed += m.split(|c: char| !c.is_ascii_digit()).filter_map(|x| x.parse::<u64>().ok()).next().unwrap_or(0);
+            }
+            _ => {}
+        }
+        rss_peak = rss_peak.max(rss_mb_of(pid));
+        if last_print.elapsed().as_secs() >= 30 {
+            last_print = Instant::now();
+            eprintln!("bench: {utterances} utterances, RSS {:.0} MB", rss_mb_of(pid));
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let rss_end = rss_mb_of(pid);
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM);
+    }
+    let _ = daemon.wait();
+    println!("audio / wall        {:.0} s / {:.0} s ({:.1}x real time)", audio_secs, wall, audio_secs / wall);
+    println!("events received     {utterances} utterances, {cues} cues");
+    println!("events missed       {missed} ({lagged} lagged notices)");
+    println!("daemon RSS          {rss_start:.1} MB at the first utterance, {rss_end:.1} MB at the end, peak {rss_peak:.1} MB");
+    println!(
+        "audio_min={:.0} rss_start_mb={rss_start:.1} rss_end_mb={rss_end:.1} rss_growth_mb={:.1} utterances={utterances} cues={cues} dropped_events={missed}",
+        audio_secs / 60.0,
+        rss_end - rss_start
+    );
+    let _ = std::fs::remove_file(&wav);
     Ok(())
 }
 

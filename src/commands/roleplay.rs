@@ -27,20 +27,6 @@ const BENCH_SCRIPTS: [(&str, &str); 2] = [
     ("no_oriented", include_str!("../../tests/fixtures/roleplay/no_oriented.txt")),
 ];
 
-/// Whisper's decoder threads for a role-play: `asr.threads`, except that "auto" (0) on a
-/// machine with two cores or fewer means one. ggml's workers spin at their barriers; with the
-/// playback, two audio streams and the sound server also wanting the two cores, a second
-/// worker mostly waits for the first (measured with `ringside bench roleplay` on 2 cores:
-/// median reply 2.0 s with two threads, 0.7 s with one).
-fn roleplay_asr(g: &Globals) -> crate::config::AsrConfig {
-    let mut asr = g.config.asr.clone();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if asr.threads == 0 && cores <= 2 {
-        asr.threads = 1;
-    }
-    asr
-}
-
 fn channels(c: OutputChannel) -> OutputChannels {
     match c {
         OutputChannel::All => OutputChannels::All,
@@ -161,7 +147,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         super::practice::repair_crashed(&sessions_dir);
     }
     eprintln!("ringside: loading {}", model.display());
-    let transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
+    let transcriber = Transcriber::new(&model, &g.config.asr)?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
@@ -247,7 +233,7 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
     let scenario = Scenario::load("insurance_cold_call")?;
     let model = super::model_path(g, None)?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
-    let mut transcriber = Transcriber::new(&model, &roleplay_asr(g))?;
+    let mut transcriber = Transcriber::new(&model, &g.config.asr)?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
     ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;

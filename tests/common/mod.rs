@@ -45,4 +45,5 @@ pub fn truth(path: &Path) -> Truth {
     serde_json::from_str(&text).unwrap()
 }
 
+#[allow(unused_imports)] // each test binary uses a different part
 pub use ringside::wer::{edits as edit_distance, wer, words};
