@@ -15,6 +15,8 @@ use std::time::Duration;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 
+use crate::sources::microphone::device_name;
+
 /// Which channels of the output device carry the voice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputChannels {
@@ -65,13 +67,6 @@ pub struct Output {
     pub name: String,
 }
 
-fn device_name(d: &cpal::Device) -> String {
-    d.description()
-        .map(|x| x.name().to_string())
-        .or_else(|_| d.id().map(|i| i.to_string()))
-        .unwrap_or_else(|_| "?".into())
-}
-
 /// Finds an output device by exact name, id (with or without the host prefix), then
 /// case-insensitive substring; `None` = the default output.
 pub fn find_output(name: Option<&str>) -> Result<cpal::Device, OutputError> {
@@ -85,24 +80,7 @@ pub fn find_output(name: Option<&str>) -> Result<cpal::Device, OutputError> {
         .output_devices()
         .map_err(|e| OutputError::Open { name: n.into(), message: e.to_string() })?
         .collect();
-    if let Some(d) = devices.iter().find(|d| device_name(d) == n) {
-        return Ok(d.clone());
-    }
-    let id_matches = |d: &cpal::Device| {
-        d.id()
-            .map(|i| {
-                let s = i.to_string();
-                s == n || s.split_once(':').is_some_and(|(_, rest)| rest == n)
-            })
-            .unwrap_or(false)
-    };
-    if let Some(d) = devices.iter().find(|d| id_matches(d)) {
-        return Ok(d.clone());
-    }
-    let lower = n.to_lowercase();
-    devices
-        .into_iter()
-        .find(|d| device_name(d).to_lowercase().contains(&lower))
+    crate::sources::microphone::pick_device(devices, n)
         .ok_or_else(|| OutputError::NotFound { name: n.into() })
 }
 

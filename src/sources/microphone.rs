@@ -59,7 +59,8 @@ pub struct DeviceInfo {
     pub is_default: bool,
 }
 
-fn device_name(d: &cpal::Device) -> String {
+/// A device's human-readable name (its id when it has none).
+pub fn device_name(d: &cpal::Device) -> String {
     d.description()
         .map(|x| x.name().to_string())
         .or_else(|_| d.id().map(|i| i.to_string()))
@@ -101,6 +102,27 @@ fn list_devices_inner() -> Result<(String, Vec<DeviceInfo>), String> {
     Ok((host_name, out))
 }
 
+/// Picks `n` from `devices`: by exact name, then by id ("host:name" or just "name"), then by
+/// case-insensitive substring of the name.
+pub fn pick_device(devices: Vec<cpal::Device>, n: &str) -> Option<cpal::Device> {
+    if let Some(d) = devices.iter().find(|d| device_name(d) == n) {
+        return Some(d.clone());
+    }
+    let id_matches = |d: &cpal::Device| {
+        d.id()
+            .map(|i| {
+                let s = i.to_string();
+                s == n || s.split_once(':').is_some_and(|(_, rest)| rest == n)
+            })
+            .unwrap_or(false)
+    };
+    if let Some(d) = devices.iter().find(|d| id_matches(d)) {
+        return Some(d.clone());
+    }
+    let lower = n.to_lowercase();
+    devices.into_iter().find(|d| device_name(d).to_lowercase().contains(&lower))
+}
+
 /// Finds an input device by exact name, then by case-insensitive substring; `None` = default.
 pub fn find_input(name: Option<&str>) -> Result<cpal::Device, OpenError> {
     crate::audio::with_stderr_silenced(|| find_input_inner(name))
@@ -117,26 +139,7 @@ fn find_input_inner(name: Option<&str>) -> Result<cpal::Device, OpenError> {
                 .input_devices()
                 .map_err(|e| OpenError::Open { name: n.into(), message: e.to_string() })?
                 .collect();
-            if let Some(d) = devices.iter().find(|d| device_name(d) == n) {
-                return Ok(d.clone());
-            }
-            // Ids look like "host:name"; accept the whole id or the part after the host.
-            let id_matches = |d: &cpal::Device| {
-                d.id()
-                    .map(|i| {
-                        let s = i.to_string();
-                        s == n || s.split_once(':').is_some_and(|(_, rest)| rest == n)
-                    })
-                    .unwrap_or(false)
-            };
-            if let Some(d) = devices.iter().find(|d| id_matches(d)) {
-                return Ok(d.clone());
-            }
-            let lower = n.to_lowercase();
-            devices
-                .into_iter()
-                .find(|d| device_name(d).to_lowercase().contains(&lower))
-                .ok_or_else(|| OpenError::NotFound { name: n.into() })
+            pick_device(devices, n).ok_or_else(|| OpenError::NotFound { name: n.into() })
         }
     }
 }

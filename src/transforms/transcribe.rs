@@ -261,8 +261,10 @@ fn low_content(text: &str) -> bool {
     words <= 4
 }
 
-/// When `text` is one phrase repeated back to back (the last copy possibly cut off), returns
-/// the phrase once.
+/// When `text` ends in a loop (a phrase repeated back to back more than twice, the last copy
+/// possibly cut off, as in "Yes, of course, of course, of course, of"), returns the text
+/// up to the end of the phrase's first copy. Whisper falls into such loops on short utterances
+/// and the part before the loop is the real speech.
 pub fn collapse_loop(text: &str) -> Option<String> {
     let raw: Vec<&str> = text.split_whitespace().collect();
     let norm: Vec<String> = raw
@@ -270,9 +272,12 @@ pub fn collapse_loop(text: &str) -> Option<String> {
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
         .collect();
     let n = norm.len();
-    for period in 1..=n / 2 {
-        if (period..n).all(|i| norm[i] == norm[i - period]) {
-            return Some(raw[..period].join(" "));
+    for start in 0..n {
+        // More than two copies: "No, not at all. No, not at all." may well be speech.
+        for period in 1..=(n - start).saturating_sub(1) / 2 {
+            if (start + period..n).all(|i| norm[i] == norm[i - period]) {
+                return Some(raw[..start + period].join(" "));
+            }
         }
     }
     None
@@ -347,6 +352,12 @@ mod tests {
             Some("No, not at all.")
         );
         assert_eq!(collapse_loop("Is now a bad time?"), None);
+        assert_eq!(
+            collapse_loop("Yes, of course, of course, of course, of course, of").as_deref(),
+            Some("Yes, of course,")
+        );
+        // Two copies are not a loop ("No, no." is speech).
+        assert_eq!(collapse_loop("No, not at all. No, not at all."), None);
         assert_eq!(collapse_loop("you you you you").as_deref(), Some("you"));
     }
 
