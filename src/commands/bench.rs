@@ -360,7 +360,7 @@ fn bench_soak(minutes: u32) -> Result<()> {
     let base = default_call()?;
     let long = read_wav(&base)?;
     let want = minutes as usize * 60 * SAMPLE_RATE_HZ as usize;
-    let mut chans: Vec<Vec<f32>> = vec![Vec::with_capacity(want); 2];
+    let mut chans: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(want)).collect();
     while chans[0].len() < want {
         for (c, src) in chans.iter_mut().zip(&long.channels) {
             c.extend_from_slice(src);
