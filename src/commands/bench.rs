@@ -84,15 +84,21 @@ fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
         .collect()
 }
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A memory figure of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, ...) in MB.
+fn proc_status_mb(pid: &str, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// This process's peak resident set size in MB.
+fn peak_rss_mb() -> f64 {
+    proc_status_mb("self", "VmHWM:")
 }
 
 /// `ringside bench asr`: WER and decode time per clip, Ringside vs the peer.
@@ -341,14 +347,7 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
 
 /// Resident set size of process `pid` in MB.
 fn rss_mb_of(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    proc_status_mb(&pid.to_string(), "VmRSS:")
 }
 
 /// `ringside bench soak`: `minutes` of call audio replayed at max speed through a daemon

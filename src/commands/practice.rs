@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::app::{run_recorded_session, Event, Input, SessionOptions};
+use crate::session::format::SessionEvent;
 use crate::session::SessionMeta;
 use crate::cli::PracticeArgs;
 use crate::config::CounterpartInput;
@@ -119,16 +120,18 @@ pub fn repair_crashed(dir: &std::path::Path) {
     }
 }
 
-/// Prints events as JSON lines (`--json`).
+/// Prints events as JSON lines (`--json`), in the format of the session's `events.jsonl`
+/// (`SessionEvent`), so a live consumer and a recording read the same records.
 pub fn print_json(ev: &Event) -> Result<()> {
     let v = match ev {
-        Event::Utterance(cu) => serde_json::json!({"type": "utterance", "id": cu.utterance.id,
-            "speaker": cu.utterance.speaker, "start": cu.utterance.start_secs(), "end": cu.utterance.end_secs(),
-            "text": cu.utterance.text, "act": cu.act, "why": cu.why, "latency_ms": cu.utterance.latency_ms}),
-        Event::Cue(c) => serde_json::json!({"type": "cue", "id": c.id, "severity": c.severity,
-            "message": c.message, "time": crate::event::samples_to_secs(c.at_sample), "utterance_id": c.utterance_id}),
-        Event::Device { speaker, change, at_sample, detail } => serde_json::json!({"type": "device",
-            "speaker": speaker, "event": change.as_str(), "time": crate::event::samples_to_secs(*at_sample), "detail": detail}),
+        Event::Utterance(cu) => serde_json::to_value(SessionEvent::from_utterance(cu))?,
+        Event::Cue(c) => serde_json::to_value(SessionEvent::from_cue(c))?,
+        Event::Device { speaker, change, at_sample, detail } => serde_json::to_value(SessionEvent::Device {
+            speaker: *speaker,
+            event: *change,
+            time: crate::event::samples_to_secs(*at_sample),
+            detail: detail.clone(),
+        })?,
         Event::Warning(w) => serde_json::json!({"type": "warning", "message": w}),
         Event::Audio(_) => return Ok(()),
     };
