@@ -27,11 +27,13 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
 use crate::cli::Speed;
 use crate::config::{Config, CounterpartInput};
-use crate::event::{samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Speaker, Utterance, SAMPLE_RATE_HZ};
-use crate::sources::microphone;
-use crate::sources::replay::{Blocks, Replay};
+use crate::event::{
+    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Speaker, Utterance, SAMPLE_RATE_HZ,
+};
 use crate::session::{FinishedSession, SessionMeta};
 use crate::sinks::recording::RecordingSink;
+use crate::sources::microphone;
+use crate::sources::replay::{Blocks, Replay};
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
 use crate::transforms::transcribe::{DecodeMode, Transcriber};
@@ -140,9 +142,11 @@ pub fn input_channels(input: &Input) -> Result<u16> {
             if them.is_some() {
                 2
             } else {
-                let r = hound::WavReader::open(path).map_err(|e| crate::audio::wav::WavError::Format {
-                    path: path.clone(),
-                    message: e.to_string(),
+                let r = hound::WavReader::open(path).map_err(|e| {
+                    crate::audio::wav::WavError::Format {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    }
                 })?;
                 if r.spec().channels >= 2 {
                     2
@@ -207,7 +211,16 @@ pub fn run_recorded_session(
     opts: SessionOptions,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<Outcome> {
-    run_recorded_session_with(cfg, input, transcriber, coach, stop, opts, SessionHooks::default(), on_event)
+    run_recorded_session_with(
+        cfg,
+        input,
+        transcriber,
+        coach,
+        stop,
+        opts,
+        SessionHooks::default(),
+        on_event,
+    )
 }
 
 /// [`run_recorded_session`] with [`SessionHooks`].
@@ -222,7 +235,11 @@ pub fn run_recorded_session_with(
     hooks: SessionHooks,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<Outcome> {
-    let channels = if hooks.them_feed.is_some() { 2 } else { input_channels(input)? };
+    let channels = if hooks.them_feed.is_some() {
+        2
+    } else {
+        input_channels(input)?
+    };
     let mut rec = match &opts.record_dir {
         Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), channels)?),
         None => None,
@@ -233,9 +250,12 @@ pub fn run_recorded_session_with(
                 Event::Audio(b) => r.handle_audio(b),
                 Event::Utterance(cu) => r.handle_utterance(cu),
                 Event::Cue(c) => r.handle_cue(c),
-                Event::Device { speaker, change, at_sample, detail } => {
-                    r.handle_device(*speaker, *change, *at_sample, detail)
-                }
+                Event::Device {
+                    speaker,
+                    change,
+                    at_sample,
+                    detail,
+                } => r.handle_device(*speaker, *change, *at_sample, detail),
                 Event::Warning(_) => None,
             };
             if let Some(w) = warning {
@@ -244,15 +264,28 @@ pub fn run_recorded_session_with(
         }
         on_event(ev)
     };
-    let result =
-        run_session_with(cfg, input, transcriber, coach, stop, opts.limit_secs, opts.stats.clone(), hooks, &mut forward);
+    let result = run_session_with(
+        cfg,
+        input,
+        transcriber,
+        coach,
+        stop,
+        opts.limit_secs,
+        opts.stats.clone(),
+        hooks,
+        &mut forward,
+    );
     // Finish the recording whatever happened to the session: what was captured is kept.
     let recording = match rec {
         Some(r) => Some(r.finish()?),
         None => None,
     };
     let (summary, transcriber) = result?;
-    Ok(Outcome { summary, recording, transcriber })
+    Ok(Outcome {
+        summary,
+        recording,
+        transcriber,
+    })
 }
 
 #[allow(clippy::too_many_arguments)] // the pipeline's parts, each owned by the caller
@@ -269,7 +302,17 @@ pub fn run_session(
     stats: Arc<Stats>,
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<(Summary, Transcriber)> {
-    run_session_with(cfg, input, transcriber, coach, stop, limit_secs, stats, SessionHooks::default(), on_event)
+    run_session_with(
+        cfg,
+        input,
+        transcriber,
+        coach,
+        stop,
+        limit_secs,
+        stats,
+        SessionHooks::default(),
+        on_event,
+    )
 }
 
 /// [`run_session`] with [`SessionHooks`].
@@ -286,7 +329,9 @@ pub fn run_session_with(
     on_event: &mut dyn FnMut(&Event) -> Result<()>,
 ) -> Result<(Summary, Transcriber)> {
     if hooks.them_feed.is_some() && input_channels(input)? == 2 {
-        anyhow::bail!("the input already has a counterpart channel; a \"them\" feed cannot be added");
+        anyhow::bail!(
+            "the input already has a counterpart channel; a \"them\" feed cannot be added"
+        );
     }
     let started = Instant::now();
     let (msg_tx, msg_rx) = bounded::<Msg>(4096);
@@ -297,7 +342,12 @@ pub fn run_session_with(
     let mut channels = vec![Speaker::Me];
     let mut source_threads = Vec::new();
     match input {
-        Input::Replay { path, them, speed, blocks } => {
+        Input::Replay {
+            path,
+            them,
+            speed,
+            blocks,
+        } => {
             let replay = Replay::load(path, them.as_deref())?;
             if replay.has_counterpart() {
                 channels.push(Speaker::Them);
@@ -305,7 +355,13 @@ pub fn run_session_with(
             let (speed, blocks) = (*speed, *blocks);
             let mut procs: HashMap<Speaker, ChannelProc> = channels
                 .iter()
-                .map(|s| (*s, ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
+                .map(|s| {
+                    (
+                        *s,
+                        ChannelProc::new(*s, cfg, seg_tx.clone(), msg_tx.clone())
+                            .with_vad(hooks.vad.clone()),
+                    )
+                })
                 .collect();
             let stop2 = stop.clone();
             let stats2 = stats.clone();
@@ -337,7 +393,10 @@ pub fn run_session_with(
             match counterpart {
                 CounterpartInput::None => {}
                 CounterpartInput::RightChannel => {
-                    plan[0].1 = vec![(Speaker::Me, ChannelSel::Index(0)), (Speaker::Them, ChannelSel::Index(1))];
+                    plan[0].1 = vec![
+                        (Speaker::Me, ChannelSel::Index(0)),
+                        (Speaker::Them, ChannelSel::Index(1)),
+                    ];
                     channels.push(Speaker::Them);
                 }
                 CounterpartInput::Device(name) => {
@@ -348,7 +407,13 @@ pub fn run_session_with(
             for (device, sels) in plan {
                 let procs: Vec<(ChannelSel, ChannelProc)> = sels
                     .into_iter()
-                    .map(|(s, sel)| (sel, ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone())))
+                    .map(|(s, sel)| {
+                        (
+                            sel,
+                            ChannelProc::new(s, cfg, seg_tx.clone(), msg_tx.clone())
+                                .with_vad(hooks.vad.clone()),
+                        )
+                    })
                     .collect();
                 let live = LiveSource {
                     device,
@@ -371,7 +436,8 @@ pub fn run_session_with(
     }
     if let Some(feed) = hooks.them_feed {
         channels.push(Speaker::Them);
-        let mut p = ChannelProc::new(Speaker::Them, cfg, seg_tx.clone(), msg_tx.clone()).with_vad(hooks.vad.clone());
+        let mut p = ChannelProc::new(Speaker::Them, cfg, seg_tx.clone(), msg_tx.clone())
+            .with_vad(hooks.vad.clone());
         let (stop2, tx, transcribe) = (stop.clone(), msg_tx.clone(), hooks.transcribe_them_feed);
         source_threads.push(
             std::thread::Builder::new()
@@ -386,7 +452,11 @@ pub fn run_session_with(
                             FeedItem::Audio(block) if transcribe => p.push(at, &block),
                             FeedItem::Audio(samples) => {
                                 p.pos += samples.len() as u64;
-                                let _ = tx.send(Msg::Audio(AudioBlock { speaker: Speaker::Them, start_sample: at, samples }));
+                                let _ = tx.send(Msg::Audio(AudioBlock {
+                                    speaker: Speaker::Them,
+                                    start_sample: at,
+                                    samples,
+                                }));
                             }
                             FeedItem::Utterance(u) => {
                                 let _ = tx.send(Msg::Utterance(u));
@@ -448,8 +518,21 @@ pub fn run_session_with(
                 emit(&Event::Utterance(cu.clone()), &mut sink_error);
                 summary.utterances.push(cu);
             }
-            Msg::Device { speaker, change, at_sample, detail } => {
-                emit(&Event::Device { speaker, change, at_sample, detail }, &mut sink_error);
+            Msg::Device {
+                speaker,
+                change,
+                at_sample,
+                detail,
+            } => {
+                emit(
+                    &Event::Device {
+                        speaker,
+                        change,
+                        at_sample,
+                        detail,
+                    },
+                    &mut sink_error,
+                );
             }
             Msg::Warning(w) => emit(&Event::Warning(w), &mut sink_error),
             Msg::Fatal(e) => {
@@ -504,7 +587,12 @@ struct ChannelProc {
 }
 
 impl ChannelProc {
-    fn new(speaker: Speaker, cfg: &Config, seg_tx: Sender<SegmentEvent>, msg_tx: Sender<Msg>) -> ChannelProc {
+    fn new(
+        speaker: Speaker,
+        cfg: &Config,
+        seg_tx: Sender<SegmentEvent>,
+        msg_tx: Sender<Msg>,
+    ) -> ChannelProc {
         ChannelProc {
             speaker,
             segmenter: Segmenter::new(speaker, &cfg.vad),
@@ -528,7 +616,11 @@ impl ChannelProc {
         if let Some(v) = &self.vad {
             let speaking = self.segmenter.in_speech();
             if speaking != was_speaking {
-                let _ = v.try_send(VadActivity { speaker: self.speaker, speaking, at_sample: self.pos });
+                let _ = v.try_send(VadActivity {
+                    speaker: self.speaker,
+                    speaking,
+                    at_sample: self.pos,
+                });
             }
         }
         self.forward();
@@ -541,7 +633,11 @@ impl ChannelProc {
 
     fn finish(&mut self) {
         if let (Some(v), true) = (&self.vad, self.segmenter.in_speech()) {
-            let _ = v.try_send(VadActivity { speaker: self.speaker, speaking: false, at_sample: self.pos });
+            let _ = v.try_send(VadActivity {
+                speaker: self.speaker,
+                speaking: false,
+                at_sample: self.pos,
+            });
         }
         self.segmenter.finish(&mut self.events);
         self.forward();
@@ -578,7 +674,10 @@ const FALLBACK_GRACE: Duration = Duration::from_secs(5);
 
 impl LiveSource {
     fn speaker0(&self) -> Speaker {
-        self.procs.first().map(|(_, p)| p.speaker).unwrap_or(Speaker::Me)
+        self.procs
+            .first()
+            .map(|(_, p)| p.speaker)
+            .unwrap_or(Speaker::Me)
     }
 
     fn run(mut self) {
@@ -588,8 +687,13 @@ impl LiveSource {
         let mut use_default = false;
         let mut lost_since: Option<Instant> = None;
         while !self.stop.load(Ordering::Relaxed) && !self.past_limit() {
-            let name = if use_default { None } else { self.device.as_deref() };
-            let opened = microphone::find_input(name).and_then(|d| microphone::open(&d, self.ring_secs, self.start_timeout));
+            let name = if use_default {
+                None
+            } else {
+                self.device.as_deref()
+            };
+            let opened = microphone::find_input(name)
+                .and_then(|d| microphone::open(&d, self.ring_secs, self.start_timeout));
             let mut cap = match opened {
                 Ok(c) => c,
                 Err(e) => {
@@ -673,8 +777,11 @@ impl LiveSource {
 
     fn capture(&mut self, cap: &mut microphone::Capture, t0: Instant) {
         let ch = cap.channels.max(1) as usize;
-        let mut resamplers: Vec<Option<Resampler>> =
-            self.procs.iter().map(|_| Resampler::new(cap.rate).ok()).collect();
+        let mut resamplers: Vec<Option<Resampler>> = self
+            .procs
+            .iter()
+            .map(|_| Resampler::new(cap.rate).ok())
+            .collect();
         let mut raw: Vec<f32> = Vec::with_capacity(cap.rate as usize * ch);
         let mut mono = Vec::with_capacity(cap.rate as usize);
         let mut out16 = Vec::with_capacity(SAMPLE_RATE_HZ as usize);
@@ -747,7 +854,9 @@ fn transcribe_loop(
     let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<String> {
         let started = Instant::now();
         let result = t.transcribe(samples, DecodeMode::Utterance);
-        stats.decode_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        stats
+            .decode_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         match result {
             Ok(tr) => {
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
@@ -788,7 +897,8 @@ fn transcribe_loop(
                     continue;
                 }
                 let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
-                let hang_ms = samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
+                let hang_ms =
+                    samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
                 let _ = tx.send(Msg::Utterance(Utterance {
                     id: 0,
                     speaker: seg.speaker,
@@ -796,6 +906,7 @@ fn transcribe_loop(
                     end_sample: seg.end_sample,
                     text,
                     latency_ms: Some(wait_ms + hang_ms),
+                    hesitation: None,
                 }));
             }
         }

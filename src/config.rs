@@ -255,7 +255,10 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     };
     let ring_secs: f64 = pick!(audio.ring_secs);
     if !(0.1..=60.0).contains(&ring_secs) {
-        return Err(invalid("audio.ring_secs", format!("must be between 0.1 and 60, got {ring_secs}")));
+        return Err(invalid(
+            "audio.ring_secs",
+            format!("must be between 0.1 and 60, got {ring_secs}"),
+        ));
     }
     let start_timeout_secs: f64 = pick!(audio.start_timeout_secs);
     if !(0.1..=120.0).contains(&start_timeout_secs) {
@@ -274,21 +277,33 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         post_roll_ms: pick!(vad.post_roll_ms),
     };
     if !(0.0..1.0).contains(&vad.threshold) {
-        return Err(invalid("vad.threshold", format!("must be in [0, 1), got {}", vad.threshold)));
+        return Err(invalid(
+            "vad.threshold",
+            format!("must be in [0, 1), got {}", vad.threshold),
+        ));
     }
     if vad.hangover_ms < 100 || vad.hangover_ms > 5000 {
-        return Err(invalid("vad.hangover_ms", format!("must be 100..=5000, got {}", vad.hangover_ms)));
+        return Err(invalid(
+            "vad.hangover_ms",
+            format!("must be 100..=5000, got {}", vad.hangover_ms),
+        ));
     }
     if vad.early_pause_ms > vad.hangover_ms {
         return Err(invalid(
             "vad.early_pause_ms",
-            format!("must not exceed vad.hangover_ms ({}), got {}", vad.hangover_ms, vad.early_pause_ms),
+            format!(
+                "must not exceed vad.hangover_ms ({}), got {}",
+                vad.hangover_ms, vad.early_pause_ms
+            ),
         ));
     }
     if vad.max_utterance_ms < 2000 || vad.max_utterance_ms > 30000 {
         return Err(invalid(
             "vad.max_utterance_ms",
-            format!("must be 2000..=30000 (Whisper sees at most 30 s), got {}", vad.max_utterance_ms),
+            format!(
+                "must be 2000..=30000 (Whisper sees at most 30 s), got {}",
+                vad.max_utterance_ms
+            ),
         ));
     }
     if vad.pre_roll_ms > 2000 || vad.post_roll_ms > vad.hangover_ms {
@@ -306,10 +321,16 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         language: pick!(asr.language),
     };
     if asr.audio_ctx_margin > 1500 {
-        return Err(invalid("asr.audio_ctx_margin", format!("must be 0..=1500, got {}", asr.audio_ctx_margin)));
+        return Err(invalid(
+            "asr.audio_ctx_margin",
+            format!("must be 0..=1500, got {}", asr.audio_ctx_margin),
+        ));
     }
     if asr.threads > 64 {
-        return Err(invalid("asr.threads", format!("must be 0..=64, got {}", asr.threads)));
+        return Err(invalid(
+            "asr.threads",
+            format!("must be 0..=64, got {}", asr.threads),
+        ));
     }
     if !(0.0..=1.0).contains(&asr.no_speech_threshold) {
         return Err(invalid(
@@ -328,14 +349,27 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     };
     let rules: String = pick!(coach.rules);
     let coach = CoachConfig {
-        rules: if rules.is_empty() { None } else { Some(PathBuf::from(rules)) },
+        rules: if rules.is_empty() {
+            None
+        } else {
+            Some(PathBuf::from(rules))
+        },
         show_praise: pick!(coach.show_praise),
     };
     let bind: String = pick!(daemon.bind);
-    let bind = bind
-        .parse::<std::net::IpAddr>()
-        .map_err(|e| invalid("daemon.bind", format!("must be an IP address such as 127.0.0.1, got {bind:?}: {e}")))?;
-    let path_or_none = |s: String| if s.is_empty() { None } else { Some(PathBuf::from(s)) };
+    let bind = bind.parse::<std::net::IpAddr>().map_err(|e| {
+        invalid(
+            "daemon.bind",
+            format!("must be an IP address such as 127.0.0.1, got {bind:?}: {e}"),
+        )
+    })?;
+    let path_or_none = |s: String| {
+        if s.is_empty() {
+            None
+        } else {
+            Some(PathBuf::from(s))
+        }
+    };
     let daemon = DaemonConfig {
         port: pick!(daemon.port),
         bind,
@@ -349,7 +383,11 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
             default: pick!(models.default),
         },
         audio: AudioConfig {
-            mic: if mic == "default" || mic.is_empty() { None } else { Some(mic) },
+            mic: if mic == "default" || mic.is_empty() {
+                None
+            } else {
+                Some(mic)
+            },
             counterpart,
             ring_secs,
             start_timeout_secs,
@@ -418,15 +456,21 @@ mod tests {
     fn daemon_defaults_to_loopback() {
         let c = Config::default();
         assert!(c.daemon.bind.is_loopback() && !c.daemon.allow_remote);
-        let e = Config::from_toml_str("[daemon]\nbind = \"localhost\"\n", Path::new("c")).unwrap_err();
+        let e =
+            Config::from_toml_str("[daemon]\nbind = \"localhost\"\n", Path::new("c")).unwrap_err();
         assert!(e.to_string().contains("daemon.bind"), "{e}");
     }
 
     #[test]
     fn counterpart_variants() {
-        let c = Config::from_toml_str("[audio]\ncounterpart = \"right\"\n", Path::new("c")).unwrap();
+        let c =
+            Config::from_toml_str("[audio]\ncounterpart = \"right\"\n", Path::new("c")).unwrap();
         assert_eq!(c.audio.counterpart, CounterpartInput::RightChannel);
-        let c = Config::from_toml_str("[audio]\ncounterpart = \"Monitor of X\"\n", Path::new("c")).unwrap();
-        assert_eq!(c.audio.counterpart, CounterpartInput::Device("Monitor of X".into()));
+        let c = Config::from_toml_str("[audio]\ncounterpart = \"Monitor of X\"\n", Path::new("c"))
+            .unwrap();
+        assert_eq!(
+            c.audio.counterpart,
+            CounterpartInput::Device("Monitor of X".into())
+        );
     }
 }

@@ -89,6 +89,39 @@ pub struct Utterance {
     /// when measured on a live or real-time stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
+    /// Evidence of hesitation measured by the pipeline (fillers kept in the text, the pause
+    /// before answering, voiced sound before the first word); `None` when nothing was measured
+    /// (typed text, old sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hesitation: Option<Hesitation>,
+}
+
+/// How hesitant an utterance sounded. Whisper drops "uhm" and "uh", yet that is how a
+/// counterfeit yes sounds ("Uhm, I think so."), so the evidence is kept beside the text for the
+/// classifier and the review.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hesitation {
+    /// Filler words ("uh", "um", "hmm", "er") found in the decoded text.
+    #[serde(default)]
+    pub fillers: u32,
+    /// Milliseconds of silence between the other side's last speech and this onset, when this
+    /// utterance answers a turn of the other side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_before_ms: Option<u32>,
+    /// Milliseconds of voiced sound before the first word (a drawn-out "uhm" the decoder left
+    /// out), when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_in_ms: Option<u32>,
+}
+
+impl Hesitation {
+    /// True when the evidence says the speaker hesitated: a filler, a pause of 1.2 s or more
+    /// before answering, or 400 ms or more of sound before the first word.
+    pub fn hesitant(&self) -> bool {
+        self.fillers > 0
+            || self.pause_before_ms.is_some_and(|p| p >= 1200)
+            || self.lead_in_ms.is_some_and(|l| l >= 400)
+    }
 }
 
 impl Utterance {
@@ -183,7 +216,10 @@ impl Act {
 
     /// True for the question acts of "me".
     pub fn is_question(self) -> bool {
-        matches!(self, Act::YesQuestion | Act::NoQuestion | Act::CalibratedQuestion)
+        matches!(
+            self,
+            Act::YesQuestion | Act::NoQuestion | Act::CalibratedQuestion
+        )
     }
 }
 

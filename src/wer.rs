@@ -6,7 +6,11 @@ pub fn words(s: &str) -> Vec<String> {
     s.to_lowercase()
         .replace(['-', '\u{2014}'], " ")
         .split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>())
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+        })
         .map(|w| w.trim_matches('\'').to_string())
         .filter(|w| !w.is_empty())
         .collect()

@@ -24,7 +24,11 @@ fn virtmic(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("scripts/virtmic.sh runs");
-    assert!(out.status.success(), "virtmic.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "virtmic.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -40,7 +44,14 @@ fn start_practice() -> Session {
     let data = tempfile::tempdir().unwrap();
     let data_dir = data.path().to_path_buf();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ringside"))
-        .args(["practice", "--mic", "virtmic", "--counterpart", "counterpart", "--json"])
+        .args([
+            "practice",
+            "--mic",
+            "virtmic",
+            "--counterpart",
+            "counterpart",
+            "--json",
+        ])
         .env("XDG_DATA_HOME", &data_dir)
         .env("RINGSIDE_MODELS", common::model().parent().unwrap())
         .stdout(Stdio::piped())
@@ -65,7 +76,9 @@ fn start_practice() -> Session {
     });
     let t0 = Instant::now();
     loop {
-        let l = erx.recv_timeout(Duration::from_secs(60)).expect("ringside practice started");
+        let l = erx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("ringside practice started");
         if l.contains("Ctrl-C ends the session") {
             break;
         }
@@ -73,17 +86,32 @@ fn start_practice() -> Session {
     }
     // Let both streams open.
     std::thread::sleep(Duration::from_millis(1500));
-    Session { child, lines: rx, _data: data, data_dir }
+    Session {
+        child,
+        lines: rx,
+        _data: data,
+        data_dir,
+    }
 }
 
 /// Ends the session like Ctrl-C and collects its JSON lines.
-fn stop(mut s: Session) -> (Vec<serde_json::Value>, std::path::PathBuf, tempfile::TempDir) {
+fn stop(
+    mut s: Session,
+) -> (
+    Vec<serde_json::Value>,
+    std::path::PathBuf,
+    tempfile::TempDir,
+) {
     unsafe {
         libc::kill(s.child.id() as i32, libc::SIGINT);
     }
     let status = s.child.wait().unwrap();
     assert!(status.success(), "ringside practice exited with {status}");
-    let v: Vec<serde_json::Value> = s.lines.try_iter().map(|l| serde_json::from_str(&l).unwrap()).collect();
+    let v: Vec<serde_json::Value> = s
+        .lines
+        .try_iter()
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
     (v, s.data_dir, s._data)
 }
 
@@ -106,22 +134,51 @@ fn tts_call_over_the_virtual_microphone_is_transcribed_per_speaker() {
     std::thread::sleep(Duration::from_secs(2));
     let (events, _, _tmp) = stop(s);
     let mut utts = of_type(&events, "utterance");
-    utts.sort_by(|a, b| a["start"].as_f64().partial_cmp(&b["start"].as_f64()).unwrap());
+    utts.sort_by(|a, b| {
+        a["start"]
+            .as_f64()
+            .partial_cmp(&b["start"].as_f64())
+            .unwrap()
+    });
     for u in &utts {
-        eprintln!("{} {:.2}-{:.2} {}", u["speaker"], u["start"], u["end"], u["text"]);
+        eprintln!(
+            "{} {:.2}-{:.2} {}",
+            u["speaker"], u["start"], u["end"], u["text"]
+        );
     }
     assert_eq!(utts.len(), truth.turns.len(), "one utterance per turn");
     // Capture starts before playback: one constant offset between stream and file time.
     let offset = median(
-        truth.turns.iter().zip(&utts).map(|(t, u)| u["start"].as_f64().unwrap() - t.start).collect(),
+        truth
+            .turns
+            .iter()
+            .zip(&utts)
+            .map(|(t, u)| u["start"].as_f64().unwrap() - t.start)
+            .collect(),
     );
     let (mut errs, mut n) = (0, 0);
     for (t, u) in truth.turns.iter().zip(&utts) {
         assert_eq!(u["speaker"], t.speaker.as_str(), "speaker of {:?}", t.text);
-        let (a, b) = (u["start"].as_f64().unwrap() - offset, u["end"].as_f64().unwrap() - offset);
-        assert!((a - t.start).abs() <= 0.3, "start {a:.2} vs {:.2} ({:?})", t.start, t.text);
-        assert!((b - t.end).abs() <= 0.3, "end {b:.2} vs {:.2} ({:?})", t.end, t.text);
-        let (e, k) = common::edit_distance(&common::words(&t.text), &common::words(u["text"].as_str().unwrap()));
+        let (a, b) = (
+            u["start"].as_f64().unwrap() - offset,
+            u["end"].as_f64().unwrap() - offset,
+        );
+        assert!(
+            (a - t.start).abs() <= 0.3,
+            "start {a:.2} vs {:.2} ({:?})",
+            t.start,
+            t.text
+        );
+        assert!(
+            (b - t.end).abs() <= 0.3,
+            "end {b:.2} vs {:.2} ({:?})",
+            t.end,
+            t.text
+        );
+        let (e, k) = common::edit_distance(
+            &common::words(&t.text),
+            &common::words(u["text"].as_str().unwrap()),
+        );
         errs += e;
         n += k;
     }
@@ -144,23 +201,41 @@ fn unplugging_the_counterpart_mid_session_keeps_the_session_and_records_the_gap(
     // its audio like a pulled cable. (Unloading the source is no test: PulseAudio then moves
     // the stream to the default source, the practitioner's mic.)
     std::thread::sleep(Duration::from_secs(20));
-    let st = Command::new("pactl").args(["suspend-source", "counterpart", "1"]).status().unwrap();
+    let st = Command::new("pactl")
+        .args(["suspend-source", "counterpart", "1"])
+        .status()
+        .unwrap();
     assert!(st.success());
     std::thread::sleep(Duration::from_secs(20));
-    let st = Command::new("pactl").args(["suspend-source", "counterpart", "0"]).status().unwrap();
+    let st = Command::new("pactl")
+        .args(["suspend-source", "counterpart", "0"])
+        .status()
+        .unwrap();
     assert!(st.success());
     play.join().unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let (events, data_dir, _tmp) = stop(s);
     let devices = of_type(&events, "device");
     eprintln!("{devices:?}");
-    let lost = devices.iter().find(|d| d["event"] == "lost" && d["speaker"] == "them").expect("a lost event");
+    let lost = devices
+        .iter()
+        .find(|d| d["event"] == "lost" && d["speaker"] == "them")
+        .expect("a lost event");
     let lost_at = lost["time"].as_f64().unwrap();
-    assert!(devices.iter().any(|d| d["event"] == "restored" && d["speaker"] == "them"), "a restored event");
+    assert!(
+        devices
+            .iter()
+            .any(|d| d["event"] == "restored" && d["speaker"] == "them"),
+        "a restored event"
+    );
     // The session went on: "me" was transcribed after the unplug, "them" after the re-plug.
     let utts = of_type(&events, "utterance");
-    assert!(utts.iter().any(|u| u["speaker"] == "me" && u["start"].as_f64().unwrap() > lost_at + 5.0));
-    assert!(utts.iter().any(|u| u["speaker"] == "them" && u["start"].as_f64().unwrap() > lost_at + 20.0));
+    assert!(utts
+        .iter()
+        .any(|u| u["speaker"] == "me" && u["start"].as_f64().unwrap() > lost_at + 5.0));
+    assert!(utts
+        .iter()
+        .any(|u| u["speaker"] == "them" && u["start"].as_f64().unwrap() > lost_at + 20.0));
     // The recording covers the whole session on both channels, the gap included.
     let summary = &of_type(&events, "summary")[0];
     let dir = std::path::PathBuf::from(summary["session_dir"].as_str().unwrap());
@@ -169,7 +244,13 @@ fn unplugging_the_counterpart_mid_session_keeps_the_session_and_records_the_gap(
     assert_eq!(r.spec().channels, 2);
     let secs = r.duration() as f64 / 16_000.0;
     let stream = summary["stream_secs"].as_f64().unwrap();
-    assert!((secs - stream).abs() < 1.0, "wav {secs:.1} s vs stream {stream:.1} s");
+    assert!(
+        (secs - stream).abs() < 1.0,
+        "wav {secs:.1} s vs stream {stream:.1} s"
+    );
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
-    assert!(log.contains("\"lost\""), "the device loss is in events.jsonl");
+    assert!(
+        log.contains("\"lost\""),
+        "the device loss is in events.jsonl"
+    );
 }

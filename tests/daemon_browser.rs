@@ -18,12 +18,25 @@ use daemon_support::{repo, Daemon};
 fn require_tools() -> (PathBuf, PathBuf) {
     let hint = "run scripts/setup.sh --test (it installs nodejs, npm, chromium and runs `npm ci --prefix tests/browser`)";
     let node = std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("node")).find(|n| n.is_file()))
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("node"))
+                .find(|n| n.is_file())
+        })
         .unwrap_or_else(|| panic!("node is missing: {hint}"));
-    let chromium = std::env::var_os("RINGSIDE_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(chromium.is_file(), "{} is missing: {hint}", chromium.display());
+    let chromium = std::env::var_os("RINGSIDE_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        chromium.is_file(),
+        "{} is missing: {hint}",
+        chromium.display()
+    );
     let pw = repo().join("tests/browser/node_modules/playwright-core/package.json");
-    assert!(pw.is_file(), "playwright-core is not installed in tests/browser/node_modules: {hint}");
+    assert!(
+        pw.is_file(),
+        "playwright-core is not installed in tests/browser/node_modules: {hint}"
+    );
     (node, chromium)
 }
 
@@ -36,7 +49,11 @@ fn run_node(node: &Path, chromium: &Path, script: &str, args: &[&str]) -> serde_
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", node.display()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{script} failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{script}: last line {last:?}: {e}"))
 }
@@ -53,15 +70,27 @@ fn live_review_and_history_pages_work_in_chromium() {
 
     let live = run_node(&node, &chromium, "live.mjs", &[&url, &d.token, &art]);
     let id = live["session"].as_str().unwrap().to_string();
-    assert!(d.sessions_dir().join(&id).join("audio.wav").is_file(), "{live}");
+    assert!(
+        d.sessions_dir().join(&id).join("audio.wav").is_file(),
+        "{live}"
+    );
     let review = run_node(&node, &chromium, "review.mjs", &[&url, &d.token, &id, &art]);
     let marker = review["marker"].as_f64().unwrap();
     let after = review["after_marker"].as_f64().unwrap();
     assert!((marker - after).abs() < 1.0, "{review}");
-    for shot in ["live.png", "history.png", "review.png", "review-playing.png"] {
+    for shot in [
+        "live.png",
+        "history.png",
+        "review.png",
+        "review-playing.png",
+    ] {
         assert!(artifacts.join(shot).is_file(), "{shot}");
     }
 
     d.sigterm();
-    assert!(d.wait(std::time::Duration::from_secs(60)).success(), "{}", d.log());
+    assert!(
+        d.wait(std::time::Duration::from_secs(60)).success(),
+        "{}",
+        d.log()
+    );
 }

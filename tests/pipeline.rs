@@ -22,10 +22,24 @@ fn replay(path: &Path, speed: Speed, blocks: Blocks) -> Summary {
     let cfg = Config::default();
     let t = Transcriber::new(&common::model(), &cfg.asr).unwrap();
     let mut coach = Coach::load(None).unwrap();
-    let input = Input::Replay { path: path.to_path_buf(), them: None, speed, blocks };
+    let input = Input::Replay {
+        path: path.to_path_buf(),
+        them: None,
+        speed,
+        blocks,
+    };
     let mut sink = |_: &Event| Ok(());
-    let (summary, _) =
-        run_session(&cfg, &input, t, &mut coach, Arc::new(AtomicBool::new(false)), None, Default::default(), &mut sink).unwrap();
+    let (summary, _) = run_session(
+        &cfg,
+        &input,
+        t,
+        &mut coach,
+        Arc::new(AtomicBool::new(false)),
+        None,
+        Default::default(),
+        &mut sink,
+    )
+    .unwrap();
     summary
 }
 
@@ -35,7 +49,12 @@ fn key(s: &Summary) -> Vec<(String, u64, u64, String)> {
         .iter()
         .map(|c| {
             let u = &c.utterance;
-            (u.speaker.to_string(), u.start_sample, u.end_sample, u.text.clone())
+            (
+                u.speaker.to_string(),
+                u.start_sample,
+                u.end_sample,
+                u.text.clone(),
+            )
         })
         .collect();
     v.sort_by_key(|k| k.1);
@@ -49,15 +68,29 @@ fn sample_call_replay_matches_the_script() {
     let s = replay(&wav, Speed::Max, Blocks::default());
     let got = key(&s);
     for (sp, a, b, t) in &got {
-        eprintln!("{sp:4} {:6.2}-{:6.2} {t}", *a as f64 / 16e3, *b as f64 / 16e3);
+        eprintln!(
+            "{sp:4} {:6.2}-{:6.2} {t}",
+            *a as f64 / 16e3,
+            *b as f64 / 16e3
+        );
     }
     assert_eq!(got.len(), truth.turns.len(), "one utterance per turn");
     let (mut errs, mut n) = (0, 0);
     for (turn, (sp, a, b, text)) in truth.turns.iter().zip(&got) {
         assert_eq!(&turn.speaker, sp, "speaker of {:?}", turn.text);
         let (a, b) = (*a as f64 / 16e3, *b as f64 / 16e3);
-        assert!((a - turn.start).abs() <= 0.3, "start {a:.2} vs {:.2} for {:?}", turn.start, turn.text);
-        assert!((b - turn.end).abs() <= 0.3, "end {b:.2} vs {:.2} for {:?}", turn.end, turn.text);
+        assert!(
+            (a - turn.start).abs() <= 0.3,
+            "start {a:.2} vs {:.2} for {:?}",
+            turn.start,
+            turn.text
+        );
+        assert!(
+            (b - turn.end).abs() <= 0.3,
+            "end {b:.2} vs {:.2} for {:?}",
+            turn.end,
+            turn.text
+        );
         let (e, k) = common::edit_distance(&common::words(&turn.text), &common::words(text));
         errs += e;
         n += k;
@@ -72,7 +105,11 @@ fn sample_call_replay_matches_the_script() {
 fn random_block_sizes_give_the_same_utterances() {
     let wav = common::fixture("sample_call.wav");
     let a = key(&replay(&wav, Speed::Max, Blocks::default()));
-    let b = key(&replay(&wav, Speed::Max, Blocks::Random { seed: 7, max: 3000 }));
+    let b = key(&replay(
+        &wav,
+        Speed::Max,
+        Blocks::Random { seed: 7, max: 3000 },
+    ));
     assert!(!a.is_empty());
     assert_eq!(a, b);
 }
@@ -101,7 +138,9 @@ fn no_hallucinated_utterance_from_a_minute_of_low_noise() {
     synth(
         &p,
         |i| {
-            let mut x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut x = (i as u64)
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             x ^= x >> 33;
             x = x.wrapping_mul(0xff51afd7ed558ccd);
             x ^= x >> 33;

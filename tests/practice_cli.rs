@@ -25,20 +25,48 @@ fn replayed_tts_call_shows_cues_live_and_records_them() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     // Terminal view: transcript lines with speaker and act, cue lines by severity.
-    assert!(stdout.contains(" me   ") && stdout.contains(" them "), "{stdout}");
-    assert!(stdout.contains("ALERT") && stdout.contains("Stop fishing for yes"), "{stdout}");
-    assert!(stdout.contains("NUDGE") && stdout.contains("counterfeit"), "{stdout}");
-    assert!(stdout.contains("GOOD") && stdout.contains("That's a commitment"), "{stdout}");
+    assert!(
+        stdout.contains(" me   ") && stdout.contains(" them "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ALERT") && stdout.contains("Stop fishing for yes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("NUDGE") && stdout.contains("counterfeit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("GOOD") && stdout.contains("That's a commitment"),
+        "{stdout}"
+    );
     // The scorecard closes the session.
-    assert!(stdout.contains("Scorecard") && stdout.contains("Commitment        reached"), "{stdout}");
+    assert!(
+        stdout.contains("Scorecard") && stdout.contains("Commitment        reached"),
+        "{stdout}"
+    );
     // The same cues are in the session's events.
-    let dir = std::fs::read_dir(tmp.path()).unwrap().next().unwrap().unwrap().path();
+    let dir = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     for id in ["yes_ladder", "counterfeit_yes", "commitment", "opening_yes"] {
-        assert!(log.contains(&format!("\"type\":\"cue\",\"id\":\"{id}\"")) || log.contains(&format!("\"id\":\"{id}\"")), "{id} not recorded");
+        assert!(
+            log.contains(&format!("\"type\":\"cue\",\"id\":\"{id}\""))
+                || log.contains(&format!("\"id\":\"{id}\"")),
+            "{id} not recorded"
+        );
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("0 dropped samples"), "{stderr}");
@@ -58,12 +86,33 @@ fn malformed_config_names_the_file_and_key() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("mine.toml");
     std::fs::write(&cfg, "[vad]\nhangover_ms = \"long\"\n").unwrap();
-    let e = one_line_error(&ringside().arg("--config").arg(&cfg).args(["practice", "--sample"]).output().unwrap());
+    let e = one_line_error(
+        &ringside()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["practice", "--sample"])
+            .output()
+            .unwrap(),
+    );
     assert!(e.contains("mine.toml") && e.contains("hangover_ms"), "{e}");
     std::fs::write(&cfg, "[vad]\nhangover = 300\n").unwrap();
-    let e = one_line_error(&ringside().arg("--config").arg(&cfg).arg("devices").output().unwrap());
+    let e = one_line_error(
+        &ringside()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("devices")
+            .output()
+            .unwrap(),
+    );
     assert!(e.contains("mine.toml") && e.contains("hangover"), "{e}");
-    let e = one_line_error(&ringside().arg("--config").arg(tmp.path().join("none.toml")).arg("devices").output().unwrap());
+    let e = one_line_error(
+        &ringside()
+            .arg("--config")
+            .arg(tmp.path().join("none.toml"))
+            .arg("devices")
+            .output()
+            .unwrap(),
+    );
     assert!(e.contains("none.toml"), "{e}");
 }
 
@@ -76,9 +125,18 @@ fn unknown_device_and_bad_replay_file_give_clear_errors() {
             .output()
             .unwrap(),
     );
-    assert!(e.contains("no-such-headset-xyz") || e.contains("no audio input"), "{e}");
+    assert!(
+        e.contains("no-such-headset-xyz") || e.contains("no audio input"),
+        "{e}"
+    );
     let bad = tmp.path().join("call.wav");
     std::fs::write(&bad, b"RIFF....WAVEjunk").unwrap();
-    let e = one_line_error(&ringside().args(["practice", "--no-record", "--replay"]).arg(&bad).output().unwrap());
+    let e = one_line_error(
+        &ringside()
+            .args(["practice", "--no-record", "--replay"])
+            .arg(&bad)
+            .output()
+            .unwrap(),
+    );
     assert!(e.contains("call.wav"), "{e}");
 }

@@ -23,11 +23,21 @@ fn require_env() {
         has("PULSE_SERVER") || has("XDG_RUNTIME_DIR"),
         "no virtual microphone: run the tests with scripts/test.sh (it exports the PulseAudio env of `scripts/virtmic.sh start`)"
     );
-    let ok = Command::new("pactl").arg("info").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("pactl")
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(ok, "PulseAudio does not answer `pactl info`: run scripts/test.sh, or `eval \"$(scripts/virtmic.sh start)\"` (scripts/setup.sh --test installs it)");
-    for (cmd, arg) in [("flite", "--version"), ("text2wave", "-h"), ("paplay", "--version")] {
+    for (cmd, arg) in [
+        ("flite", "--version"),
+        ("text2wave", "-h"),
+        ("paplay", "--version"),
+    ] {
         let found = Command::new(cmd).arg(arg).output().is_ok();
-        assert!(found, "{cmd} is missing: run scripts/setup.sh --test (TTS voices and pulseaudio-utils)");
+        assert!(
+            found,
+            "{cmd} is missing: run scripts/setup.sh --test (TTS voices and pulseaudio-utils)"
+        );
     }
 }
 
@@ -44,8 +54,16 @@ impl VirtualLine {
         let sink = format!("rp_{tag}_{}", std::process::id());
         let mic = format!("{sink}_mic");
         let load = |args: &[String]| -> String {
-            let out = Command::new("pactl").arg("load-module").args(args).output().unwrap();
-            assert!(out.status.success(), "pactl load-module {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("pactl")
+                .arg("load-module")
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pactl load-module {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8(out.stdout).unwrap().trim().to_string()
         };
         let m1 = load(&[
@@ -66,7 +84,11 @@ impl VirtualLine {
             "remix=no".into(),
             format!("source_properties=device.description={mic}"),
         ]);
-        VirtualLine { sink, mic, modules: vec![m2, m1] }
+        VirtualLine {
+            sink,
+            mic,
+            modules: vec![m2, m1],
+        }
     }
 }
 
@@ -93,9 +115,25 @@ fn roleplay(tag: &str, script: &str, extra: &[&str]) -> Run {
         .current_dir(common::repo())
         .env_remove("RINGSIDE_CONFIG")
         .env("XDG_DATA_HOME", tmp.path().join("data"))
-        .env("RINGSIDE_TTS_CACHE", common::repo().join("target/tts-cache/roleplay"))
-        .args(["roleplay", "insurance_cold_call", "--json", "--output-channel", "right"])
-        .args(["--mic", &line.mic, "--output", &line.sink, "--practitioner-sink", &line.sink])
+        .env(
+            "RINGSIDE_TTS_CACHE",
+            common::repo().join("target/tts-cache/roleplay"),
+        )
+        .args([
+            "roleplay",
+            "insurance_cold_call",
+            "--json",
+            "--output-channel",
+            "right",
+        ])
+        .args([
+            "--mic",
+            &line.mic,
+            "--output",
+            &line.sink,
+            "--practitioner-sink",
+            &line.sink,
+        ])
         .arg("--practitioner-script")
         .arg(common::fixture(&format!("roleplay/{script}")))
         .args(["--duration", "150"])
@@ -111,24 +149,51 @@ fn roleplay(tag: &str, script: &str, extra: &[&str]) -> Run {
         .collect();
     for l in &lines {
         match l["type"].as_str() {
-            Some("utterance") => eprintln!("{:6.2} {:4} {} [{}]", l["start"].as_f64().unwrap(), l["speaker"].as_str().unwrap(), l["text"], l["act"]),
+            Some("utterance") => eprintln!(
+                "{:6.2} {:4} {} [{}]",
+                l["start"].as_f64().unwrap(),
+                l["speaker"].as_str().unwrap(),
+                l["text"],
+                l["act"]
+            ),
             Some("cue") => eprintln!("{:6.2}      cue {}", l["time"].as_f64().unwrap(), l["id"]),
             Some("counterpart") => eprintln!("       counterpart {} {}", l["event"], l["text"]),
             _ => {}
         }
     }
-    let summary = lines.iter().rev().find(|l| l["type"] == "summary").cloned().expect("a summary line");
+    let summary = lines
+        .iter()
+        .rev()
+        .find(|l| l["type"] == "summary")
+        .cloned()
+        .expect("a summary line");
     eprintln!("{summary}");
-    let session = PathBuf::from(summary["session_dir"].as_str().expect("the session was recorded"));
-    assert!(session.starts_with(tmp.path()), "recorded under XDG_DATA_HOME: {}", session.display());
-    Run { lines, summary, session, _tmp: tmp }
+    let session = PathBuf::from(
+        summary["session_dir"]
+            .as_str()
+            .expect("the session was recorded"),
+    );
+    assert!(
+        session.starts_with(tmp.path()),
+        "recorded under XDG_DATA_HOME: {}",
+        session.display()
+    );
+    Run {
+        lines,
+        summary,
+        session,
+        _tmp: tmp,
+    }
 }
 
 /// Per channel, the share of 100 ms windows with speech-level energy.
 fn active_share(wav: &Path) -> (f64, f64) {
     let mut r = hound::WavReader::open(wav).unwrap();
     assert_eq!(r.spec().channels, 2, "both channels recorded");
-    let s: Vec<f32> = r.samples::<i16>().map(|x| x.unwrap() as f32 / 32768.0).collect();
+    let s: Vec<f32> = r
+        .samples::<i16>()
+        .map(|x| x.unwrap() as f32 / 32768.0)
+        .collect();
     let (mut act, mut n) = ([0usize; 2], 0usize);
     for w in s.chunks(3200) {
         n += 1;
@@ -143,25 +208,46 @@ fn active_share(wav: &Path) -> (f64, f64) {
 }
 
 fn cues(r: &Run) -> Vec<String> {
-    r.summary["cues"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()
+    r.summary["cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn check_recording(r: &Run, result: &str) {
     let (me, them) = active_share(&r.session.join("audio.wav"));
     eprintln!("speech share: me {me:.2}, them {them:.2}");
-    assert!(me > 0.15 && them > 0.15, "both channels carry speech: me {me:.2}, them {them:.2}");
+    assert!(
+        me > 0.15 && them > 0.15,
+        "both channels carry speech: me {me:.2}, them {them:.2}"
+    );
     let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap())
+            .unwrap();
     assert_eq!(log["result"], result);
     assert_eq!(r.summary["result"], result);
     // The counterpart's lines were transcribed from the "them" channel like a person's.
-    let them_utts = r.lines.iter().filter(|l| l["type"] == "utterance" && l["speaker"] == "them").count();
+    let them_utts = r
+        .lines
+        .iter()
+        .filter(|l| l["type"] == "utterance" && l["speaker"] == "them")
+        .count();
     assert!(them_utts >= 3, "{them_utts} them utterances");
     let events = std::fs::read_to_string(r.session.join("events.jsonl")).unwrap();
     for c in cues(r) {
-        assert!(events.contains(&format!("\"id\":\"{c}\"")), "cue {c} recorded");
+        assert!(
+            events.contains(&format!("\"id\":\"{c}\"")),
+            "cue {c} recorded"
+        );
     }
-    let lats: Vec<f64> = r.summary["reply_latencies_ms"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let lats: Vec<f64> = r.summary["reply_latencies_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert!(!lats.is_empty(), "replies were measured");
     eprintln!(
         "reply_latency_p50_ms={:.0} reply_latency_p95_ms={:.0} replies={}",
@@ -181,9 +267,14 @@ fn a_yes_ladder_makes_the_prospect_hang_up() {
     assert!(!c.iter().any(|x| x == "commitment"), "{c:?}");
     // The fourth line of the script is never said: the prospect hung up after the third.
     let said_last = r.lines.iter().any(|l| {
-        l["type"] == "utterance" && l["speaker"] == "me" && l["text"].as_str().unwrap().to_lowercase().contains("quote")
+        l["type"] == "utterance"
+            && l["speaker"] == "me"
+            && l["text"].as_str().unwrap().to_lowercase().contains("quote")
     });
-    assert!(!said_last, "the practitioner stops when the prospect hangs up");
+    assert!(
+        !said_last,
+        "the practitioner stops when the prospect hangs up"
+    );
 }
 
 #[test]
@@ -201,42 +292,91 @@ fn no_oriented_questions_and_labels_get_a_commitment() {
 fn talking_over_the_counterpart_makes_it_stop() {
     let r = roleplay("barge", "barge_in.txt", &[]);
     let log: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(r.session.join("roleplay.json")).unwrap())
+            .unwrap();
     let cuts = log["interruptions"].as_array().unwrap();
     assert!(!cuts.is_empty(), "the barge-in was noticed: {log:#}");
     let cut = &cuts[0];
-    let (stopped, onset) = (cut["time"].as_f64().unwrap(), cut["me_onset"].as_f64().unwrap());
+    let (stopped, onset) = (
+        cut["time"].as_f64().unwrap(),
+        cut["me_onset"].as_f64().unwrap(),
+    );
     eprintln!("barge-in: me from {onset:.2} s, counterpart stopped at {stopped:.2} s");
-    assert!(stopped - onset < 0.5, "stopped {:.0} ms after the practitioner started", (stopped - onset) * 1000.0);
-    let line = log["lines"].as_array().unwrap().iter().find(|l| l["interrupted"] == true).expect("an interrupted line");
+    assert!(
+        stopped - onset < 0.5,
+        "stopped {:.0} ms after the practitioner started",
+        (stopped - onset) * 1000.0
+    );
+    let line = log["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["interrupted"] == true)
+        .expect("an interrupted line");
     // The interrupted answer is shorter than the full line.
     let played = line["end"].as_f64().unwrap() - line["start"].as_f64().unwrap();
     assert!(played < 3.0, "played {played:.1} s of the interrupted line");
     // The counterpart still answered the interrupting label and the call went on.
-    assert_eq!(r.summary["interruptions"].as_u64().unwrap(), cuts.len() as u64);
+    assert_eq!(
+        r.summary["interruptions"].as_u64().unwrap(),
+        cuts.len() as u64
+    );
     assert_eq!(log["result"], "commitment", "{log:#}");
 }
 
 #[test]
 fn scenarios_are_listed_and_a_bad_file_is_named_with_its_field() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).arg("scenarios").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .arg("scenarios")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for name in ["insurance_cold_call", "saas_renewal", "salary_negotiation", "landlord_rent"] {
+    for name in [
+        "insurance_cold_call",
+        "saas_renewal",
+        "salary_negotiation",
+        "landlord_rent",
+    ] {
         assert!(text.contains(name), "{name} listed:\n{text}");
     }
     // A malformed file: the error names the file and the field, before any audio is touched.
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.toml");
-    let src = std::fs::read_to_string(common::repo().join("config/scenarios/landlord_rent.toml")).unwrap();
-    std::fs::write(&bad, src.replacen("[[responses.pitch]]\ntext = \"Hmm. Maybe.\"", "[[responses.pitch]]\ntext = \"\"", 1)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).arg("roleplay").arg(&bad).output().unwrap();
+    let src = std::fs::read_to_string(common::repo().join("config/scenarios/landlord_rent.toml"))
+        .unwrap();
+    std::fs::write(
+        &bad,
+        src.replacen(
+            "[[responses.pitch]]\ntext = \"Hmm. Maybe.\"",
+            "[[responses.pitch]]\ntext = \"\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .arg("roleplay")
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains(&format!("{}: responses.pitch[2].text: empty", bad.display())), "{err}");
-    let out = Command::new(env!("CARGO_BIN_EXE_ringside")).args(["roleplay", "no_such_scenario"]).output().unwrap();
+    assert!(
+        err.contains(&format!(
+            "{}: responses.pitch[2].text: empty",
+            bad.display()
+        )),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(["roleplay", "no_such_scenario"])
+        .output()
+        .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!out.status.success() && err.contains("ringside scenarios"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("ringside scenarios"),
+        "{err}"
+    );
 }
 
 /// The session hooks role-play uses, without audio devices: a replayed "me" channel, a "them"
@@ -262,11 +402,23 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
         feed_tx.send(FeedItem::Audio(vec![0.0; 8000])).unwrap();
     }
     let said = "No, it's fine. What is this about?";
-    let u = Utterance { id: 0, speaker: Speaker::Them, start_sample: 80_000, end_sample: 96_000, text: said.into(), latency_ms: None };
+    let u = Utterance {
+        id: 0,
+        speaker: Speaker::Them,
+        start_sample: 80_000,
+        end_sample: 96_000,
+        text: said.into(),
+        latency_ms: None,
+        hesitation: None,
+    };
     feed_tx.send(FeedItem::Utterance(u)).unwrap();
     drop(feed_tx);
     let (vad_tx, vad_rx) = crossbeam_channel::bounded(64);
-    let hooks = SessionHooks { them_feed: Some(feed_rx), transcribe_them_feed: false, vad: Some(vad_tx) };
+    let hooks = SessionHooks {
+        them_feed: Some(feed_rx),
+        transcribe_them_feed: false,
+        vad: Some(vad_tx),
+    };
     let mut them_audio = 0usize;
     let mut sink = |ev: &ringside::app::Event| {
         if let ringside::app::Event::Audio(b) = ev {
@@ -276,17 +428,48 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
         }
         Ok(())
     };
-    let (summary, _) =
-        run_session_with(&cfg, &input, t, &mut coach, Arc::new(AtomicBool::new(false)), None, Default::default(), hooks, &mut sink)
-            .unwrap();
+    let (summary, _) = run_session_with(
+        &cfg,
+        &input,
+        t,
+        &mut coach,
+        Arc::new(AtomicBool::new(false)),
+        None,
+        Default::default(),
+        hooks,
+        &mut sink,
+    )
+    .unwrap();
     assert_eq!(summary.channels, vec![Speaker::Me, Speaker::Them]);
-    assert_eq!(them_audio, 80_000, "the feed's audio is the them channel, as sent");
-    let them: Vec<_> = summary.utterances.iter().filter(|c| c.utterance.speaker == Speaker::Them).collect();
+    assert_eq!(
+        them_audio, 80_000,
+        "the feed's audio is the them channel, as sent"
+    );
+    let them: Vec<_> = summary
+        .utterances
+        .iter()
+        .filter(|c| c.utterance.speaker == Speaker::Them)
+        .collect();
     assert_eq!(them.len(), 1);
     assert_eq!(them[0].utterance.text, said);
-    assert_eq!(them[0].act, ringside::event::Act::No, "the injected utterance is classified like any other");
-    let me = summary.utterances.iter().find(|c| c.utterance.speaker == Speaker::Me).expect("me transcribed");
+    assert_eq!(
+        them[0].act,
+        ringside::event::Act::No,
+        "the injected utterance is classified like any other"
+    );
+    let me = summary
+        .utterances
+        .iter()
+        .find(|c| c.utterance.speaker == Speaker::Me)
+        .expect("me transcribed");
     assert_eq!(me.act, ringside::event::Act::NoQuestion);
-    let acts: Vec<_> = vad_rx.try_iter().filter(|v| v.speaker == Speaker::Me).map(|v| v.speaking).collect();
-    assert!(acts.len() >= 2 && acts[0] && !acts[acts.len() - 1], "onset then end of speech: {acts:?}");
+    let acts: Vec<_> = vad_rx
+        .try_iter()
+        .filter(|v| v.speaker == Speaker::Me)
+        .map(|v| v.speaking)
+        .collect();
+    assert!(
+        acts.len() >= 2 && acts[0] && !acts[acts.len() - 1],
+        "onset then end of speech: {acts:?}"
+    );
 }

@@ -48,6 +48,7 @@ fn cu(
             end_sample: (end * SR as f64) as u64,
             text: text.into(),
             latency_ms: Some(400.0 + id as f64),
+            hesitation: None,
         },
         act,
         why: format!("rule {}", act),

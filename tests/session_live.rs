@@ -32,7 +32,11 @@ fn normalize_events(text: &str) -> String {
         if let Some(o) = v.as_object_mut() {
             o.remove("latency_ms");
             for k in ["id", "started_at", "ended_at", "wall_secs"] {
-                if o.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.starts_with("session_")) && o.contains_key(k) {
+                if o.get("type")
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t.starts_with("session_"))
+                    && o.contains_key(k)
+                {
                     o.insert(k.into(), serde_json::json!("X"));
                 }
             }
@@ -60,7 +64,13 @@ fn check_golden(name: &str, got: &str) {
             .take(5)
             .map(|(a, b)| format!("- {a}\n+ {b}"))
             .collect();
-        panic!("{name} differs from {} ({} vs {} lines):\n{}", p.display(), want.lines().count(), got.lines().count(), diff.join("\n"));
+        panic!(
+            "{name} differs from {} ({} vs {} lines):\n{}",
+            p.display(),
+            want.lines().count(),
+            got.lines().count(),
+            diff.join("\n")
+        );
     }
 }
 
@@ -74,38 +84,77 @@ fn analyzed_tts_call_matches_the_golden_session_files() {
         .arg(&input)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let dir = PathBuf::from(stdout.trim().lines().last().unwrap());
     assert!(dir.starts_with(tmp.path()));
     // Events, scorecard, transcript and labels as expected.
-    check_golden("events.jsonl", &normalize_events(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap()));
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
+    check_golden(
+        "events.jsonl",
+        &normalize_events(&std::fs::read_to_string(dir.join("events.jsonl")).unwrap()),
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
     assert_eq!(info["finished"], true);
-    check_golden("scorecard.json", &(serde_json::to_string_pretty(&info["scorecard"]).unwrap() + "\n"));
+    check_golden(
+        "scorecard.json",
+        &(serde_json::to_string_pretty(&info["scorecard"]).unwrap() + "\n"),
+    );
     let vtt = std::fs::read_to_string(dir.join("transcript.vtt")).unwrap();
     let id = info["id"].as_str().unwrap();
     check_golden("transcript.vtt", &vtt.replace(id, "SESSION-ID"));
-    check_golden("labels.txt", &std::fs::read_to_string(dir.join("labels.txt")).unwrap());
+    check_golden(
+        "labels.txt",
+        &std::fs::read_to_string(dir.join("labels.txt")).unwrap(),
+    );
     // The WAV is exactly as long as the input, both channels sample-exact after 16-bit rounding.
     let src = hound::WavReader::open(&input).unwrap();
     let rec = hound::WavReader::open(dir.join("audio.wav")).unwrap();
     assert_eq!(rec.spec().channels, 2);
-    assert_eq!(rec.duration(), src.duration(), "no lost or duplicated samples");
+    assert_eq!(
+        rec.duration(),
+        src.duration(),
+        "no lost or duplicated samples"
+    );
     let a: Vec<i16> = src.into_samples::<i16>().map(Result::unwrap).collect();
     let b: Vec<i16> = rec.into_samples::<i16>().map(Result::unwrap).collect();
-    let max_diff = a.iter().zip(&b).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
-    assert!(max_diff <= 1, "recorded audio differs from the input by {max_diff}");
+    let max_diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (*x as i32 - *y as i32).abs())
+        .max()
+        .unwrap();
+    assert!(
+        max_diff <= 1,
+        "recorded audio differs from the input by {max_diff}"
+    );
     // Markers parse back: one per cue.
     let markers = ringside::session::wav::read_markers(&dir.join("audio.wav")).unwrap();
-    let cues = std::fs::read_to_string(dir.join("events.jsonl")).unwrap().lines().filter(|l| l.contains("\"type\":\"cue\"")).count();
+    let cues = std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"type\":\"cue\""))
+        .count();
     assert_eq!(markers.len(), cues);
     assert!(cues >= 8, "the sample call fires most cues ({cues})");
 }
 
 fn sox_opens(p: &Path) {
-    let out = Command::new("sox").arg("--i").arg(p).output().expect("sox is installed (scripts/setup.sh --test)");
-    assert!(out.status.success(), "sox --i {}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("sox")
+        .arg("--i")
+        .arg(p)
+        .output()
+        .expect("sox is installed (scripts/setup.sh --test)");
+    assert!(
+        out.status.success(),
+        "sox --i {}: {}",
+        p.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -135,7 +184,9 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
         }
     });
     loop {
-        let l = erx.recv_timeout(Duration::from_secs(60)).expect("practice starts");
+        let l = erx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("practice starts");
         if l.contains("Ctrl-C ends the session") {
             break;
         }
@@ -144,7 +195,8 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
     // Kill mid-call (the call is 68 s), once a few utterances are out.
     let mut seen: Vec<String> = Vec::new();
     while started.elapsed() < Duration::from_secs(50)
-        && !(started.elapsed() > Duration::from_secs(25) && seen.iter().filter(|l| l.contains("\"utterance\"")).count() >= 4)
+        && !(started.elapsed() > Duration::from_secs(25)
+            && seen.iter().filter(|l| l.contains("\"utterance\"")).count() >= 4)
     {
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
             seen.push(l);
@@ -161,16 +213,34 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|v| v["type"] == "utterance")
         .collect();
-    assert!(utts.len() >= 2, "utterances before the kill: {}", utts.len());
-    let dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(
+        utts.len() >= 2,
+        "utterances before the kill: {}",
+        utts.len()
+    );
+    let dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 1);
     let dir = &dirs[0];
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
     assert_eq!(info["finished"], false, "killed sessions are unfinished");
     // Repair.
-    let out = ringside().args(["sessions", "--sessions-dir"]).arg(tmp.path()).args(["repair"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
+    let out = ringside()
+        .args(["sessions", "--sessions-dir"])
+        .arg(tmp.path())
+        .args(["repair"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("session.json")).unwrap()).unwrap();
     assert_eq!(info["finished"], true);
     assert_eq!(info["repaired"], true);
     // Audio up to within a second of the kill (stream time <= wall time since start).
@@ -178,17 +248,32 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
     let r = hound::WavReader::open(&wav).unwrap();
     let secs = r.duration() as f64 / 16_000.0;
     eprintln!("killed after {killed_after:.2} s; WAV holds {secs:.2} s");
-    assert!(secs >= killed_after - 1.0 - 0.25, "WAV holds {secs:.2} s, killed after {killed_after:.2} s");
+    assert!(
+        secs >= killed_after - 1.0 - 0.25,
+        "WAV holds {secs:.2} s, killed after {killed_after:.2} s"
+    );
     assert!(secs <= killed_after + 0.5);
     sox_opens(&wav);
     // Every utterance finished before the kill is in events.jsonl.
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     for u in &utts {
         let text = u["text"].as_str().unwrap();
-        assert!(log.contains(&serde_json::to_string(text).unwrap()), "{text:?} missing from events.jsonl");
+        assert!(
+            log.contains(&serde_json::to_string(text).unwrap()),
+            "{text:?} missing from events.jsonl"
+        );
     }
     // The report works on the repaired session.
-    let out = ringside().args(["report", "--sessions-dir"]).arg(tmp.path()).arg(dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ringside()
+        .args(["report", "--sessions-dir"])
+        .arg(tmp.path())
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Talk ratio"));
 }

@@ -25,8 +25,16 @@ fn tts_clips_are_transcribed_with_low_word_error_rate() {
     assert!(clips.len() >= 4);
     let (mut errs, mut n) = (0, 0);
     for clip in &clips {
-        let out = ringside().args(["transcribe", "--json"]).arg(clip).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = ringside()
+            .args(["transcribe", "--json"])
+            .arg(clip)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let reference = std::fs::read_to_string(clip.with_extension("txt")).unwrap();
         let hyp = v["text"].as_str().unwrap();
@@ -43,7 +51,11 @@ fn tts_clips_are_transcribed_with_low_word_error_rate() {
 
 #[test]
 fn transcribe_prints_timestamped_lines() {
-    let out = ringside().arg("transcribe").arg(common::fixture("asr/01.wav")).output().unwrap();
+    let out = ringside()
+        .arg("transcribe")
+        .arg(common::fixture("asr/01.wav"))
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.starts_with("[   0.00 ->"), "{s}");
@@ -52,7 +64,11 @@ fn transcribe_prints_timestamped_lines() {
 
 fn fails_with(args: &[&str], file: &std::path::Path, needles: &[&str]) {
     let out = ringside().args(args).arg(file).output().unwrap();
-    assert!(!out.status.success(), "should fail: {args:?} {}", file.display());
+    assert!(
+        !out.status.success(),
+        "should fail: {args:?} {}",
+        file.display()
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     let last = err.trim().lines().last().unwrap_or("");
     assert!(last.starts_with("ringside: error:"), "{err}");
@@ -65,10 +81,18 @@ fn fails_with(args: &[&str], file: &std::path::Path, needles: &[&str]) {
 #[test]
 fn missing_corrupt_and_non_wav_inputs_fail_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    fails_with(&["transcribe"], &dir.path().join("nope.wav"), &["nope.wav", "cannot open"]);
+    fails_with(
+        &["transcribe"],
+        &dir.path().join("nope.wav"),
+        &["nope.wav", "cannot open"],
+    );
     let text = dir.path().join("notes.wav");
     std::fs::write(&text, "these are meeting notes, not audio").unwrap();
-    fails_with(&["transcribe"], &text, &["notes.wav", "not a readable WAV", "sox"]);
+    fails_with(
+        &["transcribe"],
+        &text,
+        &["notes.wav", "not a readable WAV", "sox"],
+    );
     let empty = dir.path().join("empty.wav");
     ringside::audio::wav::write_wav_16k(&empty, &[&[]]).unwrap();
     fails_with(&["transcribe"], &empty, &["empty.wav", "no audio samples"]);
@@ -101,7 +125,12 @@ fn missing_or_corrupt_model_fails_with_what_to_do() {
     let cut = dir.path().join("ggml-cut.bin");
     let real = std::fs::read(common::model()).unwrap();
     std::fs::write(&cut, &real[..real.len() / 3]).unwrap();
-    let out = ringside().args(["transcribe", "--model"]).arg(&cut).arg(&clip).output().unwrap();
+    let out = ringside()
+        .args(["transcribe", "--model"])
+        .arg(&cut)
+        .arg(&clip)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ggml-cut.bin"), "{err}");

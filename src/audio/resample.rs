@@ -33,7 +33,10 @@ const CHUNK_IN: usize = 1024;
 impl Resampler {
     pub fn new(in_rate: u32) -> Result<Resampler, ResampleError> {
         if in_rate == 0 {
-            return Err(ResampleError { rate: in_rate, message: "the rate is zero".into() });
+            return Err(ResampleError {
+                rate: in_rate,
+                message: "the rate is zero".into(),
+            });
         }
         if in_rate == SAMPLE_RATE_HZ {
             return Ok(Resampler {
@@ -46,8 +49,12 @@ impl Resampler {
                 out_total: 0,
             });
         }
-        let inner = FftFixedIn::<f32>::new(in_rate as usize, SAMPLE_RATE_HZ as usize, CHUNK_IN, 2, 1)
-            .map_err(|e| ResampleError { rate: in_rate, message: e.to_string() })?;
+        let inner =
+            FftFixedIn::<f32>::new(in_rate as usize, SAMPLE_RATE_HZ as usize, CHUNK_IN, 2, 1)
+                .map_err(|e| ResampleError {
+                    rate: in_rate,
+                    message: e.to_string(),
+                })?;
         let out_buf = inner.output_buffer_allocate(true);
         let skip = inner.output_delay();
         Ok(Resampler {
@@ -107,7 +114,11 @@ impl Resampler {
         }
         let mut guard = 0;
         while self.out_total < want && guard < 64 {
-            let need = self.inner.as_ref().map(|i| i.input_frames_next()).unwrap_or(CHUNK_IN);
+            let need = self
+                .inner
+                .as_ref()
+                .map(|i| i.input_frames_next())
+                .unwrap_or(CHUNK_IN);
             let pad = need.saturating_sub(self.pending.len()).max(1);
             let zeros = vec![0.0f32; pad];
             let before = out.len();
@@ -133,12 +144,20 @@ pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
         return;
     }
     let inv = 1.0 / channels as f32;
-    out.extend(interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() * inv));
+    out.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|f| f.iter().sum::<f32>() * inv),
+    );
 }
 
 /// Picks channel `ch` of interleaved frames.
 pub fn pick_channel_into(interleaved: &[f32], channels: usize, ch: usize, out: &mut Vec<f32>) {
-    out.extend(interleaved.chunks_exact(channels.max(1)).map(|f| f.get(ch).copied().unwrap_or(0.0)));
+    out.extend(
+        interleaved
+            .chunks_exact(channels.max(1))
+            .map(|f| f.get(ch).copied().unwrap_or(0.0)),
+    );
 }
 
 #[cfg(test)]
@@ -147,7 +166,9 @@ mod tests {
 
     fn sine(rate: u32, hz: f32, secs: f32) -> Vec<f32> {
         let n = (rate as f32 * secs) as usize;
-        (0..n).map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5).collect()
+        (0..n)
+            .map(|i| (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin() * 0.5)
+            .collect()
     }
 
     #[test]

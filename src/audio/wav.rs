@@ -9,7 +9,10 @@ use crate::event::SAMPLE_RATE_HZ;
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
     #[error("cannot open {path}: {source}; check the path")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a readable WAV file ({message}); convert it with e.g. `sox IN -r 16000 -b 16 OUT.wav`")]
     Format { path: PathBuf, message: String },
     #[error("{path} holds no audio samples; record or choose a non-empty WAV file")]
@@ -37,7 +40,9 @@ impl WavAudio {
     pub fn mono(&self) -> Vec<f32> {
         let n = self.channels.len().max(1) as f32;
         let len = self.channels.first().map(|c| c.len()).unwrap_or(0);
-        (0..len).map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / n).collect()
+        (0..len)
+            .map(|i| self.channels.iter().map(|c| c[i]).sum::<f32>() / n)
+            .collect()
     }
 }
 
@@ -50,7 +55,8 @@ pub fn read_wav(path: &Path) -> Result<WavAudio, WavError> {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let mut out = Vec::with_capacity(ch.len() * SAMPLE_RATE_HZ as usize / spec.sample_rate as usize + 16);
+        let mut out =
+            Vec::with_capacity(ch.len() * SAMPLE_RATE_HZ as usize / spec.sample_rate as usize + 16);
         r.process(&ch, &mut out);
         r.finish(&mut out);
         channels.push(out);
@@ -72,7 +78,8 @@ pub fn read_wav_native(path: &Path) -> Result<(Vec<Vec<f32>>, hound::WavSpec), W
         path: path.to_path_buf(),
         message,
     };
-    let reader = hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| fmt_err(e.to_string()))?;
+    let reader =
+        hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| fmt_err(e.to_string()))?;
     let spec = reader.spec();
     if spec.channels == 0 || spec.sample_rate < 4000 || spec.sample_rate > 384_000 {
         return Err(fmt_err(format!(
@@ -94,11 +101,17 @@ pub fn read_wav_native(path: &Path) -> Result<(Vec<Vec<f32>>, hound::WavSpec), W
                 .collect::<Result<_, _>>()
                 .map_err(|e| fmt_err(e.to_string()))?
         }
-        (f, b) => return Err(fmt_err(format!("unsupported sample format {f:?} with {b} bits"))),
+        (f, b) => {
+            return Err(fmt_err(format!(
+                "unsupported sample format {f:?} with {b} bits"
+            )))
+        }
     };
     let frames = interleaved.len() / n_ch;
     if frames == 0 {
-        return Err(WavError::Empty { path: path.to_path_buf() });
+        return Err(WavError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     let mut channels = vec![Vec::with_capacity(frames); n_ch];
     for frame in interleaved.chunks_exact(n_ch) {
@@ -136,10 +149,16 @@ mod tests {
     fn reads_stereo_44k_and_resamples_each_channel() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.wav");
-        let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
         let mut w = hound::WavWriter::create(&p, spec).unwrap();
         for i in 0..44_100 {
-            w.write_sample(if i % 2 == 0 { 1000 } else { -1000 }).unwrap();
+            w.write_sample(if i % 2 == 0 { 1000 } else { -1000 })
+                .unwrap();
             w.write_sample(0).unwrap();
         }
         w.finalize().unwrap();
@@ -156,12 +175,20 @@ mod tests {
         let p = dir.path().join("x.wav");
         std::fs::write(&p, b"this is not audio at all").unwrap();
         let e = read_wav(&p).unwrap_err().to_string();
-        assert!(e.contains("x.wav") && e.contains("not a readable WAV"), "{e}");
+        assert!(
+            e.contains("x.wav") && e.contains("not a readable WAV"),
+            "{e}"
+        );
         let empty = dir.path().join("e.wav");
         write_wav_16k(&empty, &[&[]]).unwrap();
         let e = read_wav(&empty).unwrap_err().to_string();
         assert!(e.contains("no audio samples"), "{e}");
-        let e = read_wav(&dir.path().join("missing.wav")).unwrap_err().to_string();
-        assert!(e.contains("missing.wav") && e.contains("cannot open"), "{e}");
+        let e = read_wav(&dir.path().join("missing.wav"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("missing.wav") && e.contains("cannot open"),
+            "{e}"
+        );
     }
 }

@@ -58,14 +58,21 @@ fn ct2_dir(g: &Globals) -> Result<PathBuf> {
     let name = &g.config.models.default;
     let known = crate::model::fetch::known(name)
         .with_context(|| format!("bench needs a known model name, not {name:?}"))?;
-    Ok(crate::model::fetch::ct2_dir(known, &g.config.models.dir, true)?)
+    Ok(crate::model::fetch::ct2_dir(
+        known,
+        &g.config.models.dir,
+        true,
+    )?)
 }
 
 /// Runs scripts/peer_asr.py; returns its JSON lines.
 fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
     let script = repo_root().join("scripts/peer_asr.py");
     if !script.is_file() {
-        bail!("{} not found: run benchmarks from the repository root", script.display());
+        bail!(
+            "{} not found: run benchmarks from the repository root",
+            script.display()
+        );
     }
     eprintln!("bench: running the peer (faster-whisper int8, beam 1); the first run installs it into .venv/peer");
     let out = Command::new("python3")
@@ -89,9 +96,11 @@ fn proc_status_mb(pid: &str, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with(key)).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
@@ -121,11 +130,18 @@ fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
     let mut refs = Vec::new();
     for c in &clips {
         let t = c.with_extension("txt");
-        refs.push(std::fs::read_to_string(&t).with_context(|| format!("{} needs its known text in {}", c.display(), t.display()))?);
+        refs.push(
+            std::fs::read_to_string(&t).with_context(|| {
+                format!("{} needs its known text in {}", c.display(), t.display())
+            })?,
+        );
     }
     let model = super::model_path(g, None)?;
     let mut t = Transcriber::new(&model, &g.config.asr)?;
-    let audio: Vec<Vec<f32>> = clips.iter().map(|c| read_wav(c).map(|a| a.mono())).collect::<Result<_, _>>()?;
+    let audio: Vec<Vec<f32>> = clips
+        .iter()
+        .map(|c| read_wav(c).map(|a| a.mono()))
+        .collect::<Result<_, _>>()?;
     // Warm-up, untimed, like the peer.
     t.transcribe(&audio[0], DecodeMode::Utterance)?;
     let mut ours = Vec::new();
@@ -138,9 +154,16 @@ fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
     args.extend(clips.iter().map(|c| c.display().to_string()));
     let peer = run_peer(&args)?;
     if peer.len() != clips.len() {
-        bail!("the peer returned {} results for {} clips", peer.len(), clips.len());
+        bail!(
+            "the peer returned {} results for {} clips",
+            peer.len(),
+            clips.len()
+        );
     }
-    println!("{:<28} {:>6} {:>9} {:>9} {:>7} {:>7}", "clip", "secs", "ours_s", "peer_s", "wer", "peer_wer");
+    println!(
+        "{:<28} {:>6} {:>9} {:>9} {:>7} {:>7}",
+        "clip", "secs", "ours_s", "peer_s", "wer", "peer_wer"
+    );
     let (mut e_ours, mut e_peer, mut n) = (0, 0, 0);
     let mut ratios = Vec::new();
     for (i, c) in clips.iter().enumerate() {
@@ -153,7 +176,10 @@ fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
         e_peer += ep;
         n += k;
         ratios.push(secs / psecs);
-        let name = c.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = c
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         println!(
             "{:<28} {:>6.2} {:>9.3} {:>9.3} {:>7.3} {:>7.3}",
             name,
@@ -168,7 +194,12 @@ fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
         println!("    peer: {ptext}");
     }
     let ours_med = median(&ours.iter().map(|x| x.1).collect::<Vec<_>>());
-    let peer_med = median(&peer.iter().filter_map(|p| p["decode_s"].as_f64()).collect::<Vec<_>>());
+    let peer_med = median(
+        &peer
+            .iter()
+            .filter_map(|p| p["decode_s"].as_f64())
+            .collect::<Vec<_>>(),
+    );
     println!(
         "clips={} wer_ringside={:.3} wer_peer={:.3} decode_s_ringside_p50={:.3} decode_s_peer_p50={:.3} decode_ratio={:.2}",
         clips.len(),
@@ -200,7 +231,10 @@ fn default_call() -> Result<PathBuf> {
     if wav.is_file() && wav.with_extension("truth.json").is_file() {
         return Ok(wav);
     }
-    eprintln!("bench: generating a 5-minute TTS call (once) into {}", out.display());
+    eprintln!(
+        "bench: generating a 5-minute TTS call (once) into {}",
+        out.display()
+    );
     let st = Command::new("python3")
         .arg(repo_root().join("scripts/tts_call.py"))
         .arg(repo_root().join("tests/fixtures/calls/long.txt"))
@@ -222,17 +256,28 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     };
     let truth_path = call.with_extension("truth.json");
     let truth: Truth = serde_json::from_str(
-        &std::fs::read_to_string(&truth_path).with_context(|| format!("cannot read {}", truth_path.display()))?,
+        &std::fs::read_to_string(&truth_path)
+            .with_context(|| format!("cannot read {}", truth_path.display()))?,
     )
     .with_context(|| format!("{} is not a truth file", truth_path.display()))?;
     let model = super::model_path(g, None)?;
     let transcriber = Transcriber::new(&model, &g.config.asr)?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
-    let input = Input::Replay { path: call.clone(), them: None, speed, blocks: Blocks::default() };
+    let input = Input::Replay {
+        path: call.clone(),
+        them: None,
+        speed,
+        blocks: Blocks::default(),
+    };
     let stats = Arc::new(Stats::default());
     let stop = Arc::new(AtomicBool::new(false));
     let duration = truth.turns.iter().map(|t| t.end).fold(0.0, f64::max);
-    eprintln!("bench: replaying {} ({:.0} s) at {:?} pace", call.display(), duration, speed);
+    eprintln!(
+        "bench: replaying {} ({:.0} s) at {:?} pace",
+        call.display(),
+        duration,
+        speed
+    );
     let t0 = Instant::now();
     // (speaker, start, end, ready at)
     let mut ready: Vec<(Speaker, f64, f64, Instant)> = Vec::new();
@@ -247,7 +292,10 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
                 let t = samples_to_secs(b.start_sample);
                 if t - last_report >= 30.0 {
                     last_report = t;
-                    eprintln!("bench: {t:.0} s of {duration:.0} s, {} utterances", ready.len());
+                    eprintln!(
+                        "bench: {t:.0} s of {duration:.0} s, {} utterances",
+                        ready.len()
+                    );
                 }
             }
             _ => {}
@@ -255,11 +303,22 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         Ok(())
     };
     let decodes_before = stats.segments_decoded.load(Ordering::Relaxed);
-    let (summary, mut transcriber) =
-        run_session(&g.config, &input, transcriber, &mut coach, stop.clone(), None, stats.clone(), &mut on_event)?;
+    let (summary, mut transcriber) = run_session(
+        &g.config,
+        &input,
+        transcriber,
+        &mut coach,
+        stop.clone(),
+        None,
+        stats.clone(),
+        &mut on_event,
+    )?;
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop.load(Ordering::Relaxed);
-    let started = *stats.started.get().ok_or_else(|| anyhow::anyhow!("the replay never started"))?;
+    let started = *stats
+        .started
+        .get()
+        .ok_or_else(|| anyhow::anyhow!("the replay never started"))?;
     // Match each utterance to the turn it overlaps most (same speaker).
     let mut lat = Vec::new();
     let mut matched = vec![false; truth.turns.len()];
@@ -300,9 +359,11 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         let started = Instant::now();
         transcriber.transcribe(&audio.channels[ch][a..b], DecodeMode::Utterance)?;
         ours.push(started.elapsed().as_secs_f64());
-        segs.push(serde_json::json!({"wav": std::fs::canonicalize(&call)?.display().to_string(),
+        segs.push(
+            serde_json::json!({"wav": std::fs::canonicalize(&call)?.display().to_string(),
             "start": a as f64 / SAMPLE_RATE_HZ as f64, "end": b as f64 / SAMPLE_RATE_HZ as f64,
-            "channel": if ch == 0 { "left" } else { "right" }}));
+            "channel": if ch == 0 { "left" } else { "right" }}),
+        );
     }
     let seg_file = repo_root().join("target/calls/latency_segments.json");
     if let Some(p) = seg_file.parent() {
@@ -318,17 +379,30 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     let peer_s: Vec<f64> = peer.iter().filter_map(|p| p["decode_s"].as_f64()).collect();
     let ratios: Vec<f64> = ours.iter().zip(&peer_s).map(|(o, p)| o / p).collect();
     println!("call                {}", call.display());
-    println!("turns / utterances  {} / {} ({} matched)", truth.turns.len(), ready.len(), lat.len());
+    println!(
+        "turns / utterances  {} / {} ({} matched)",
+        truth.turns.len(),
+        ready.len(),
+        lat.len()
+    );
     println!("stream / wall       {stream_secs:.1} s / {wall:.1} s");
-    println!("latency (end of speech -> utterance ready): p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
-        percentile(&lat, 50.0), percentile(&lat, 95.0), percentile(&lat, 100.0));
+    println!(
+        "latency (end of speech -> utterance ready): p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        percentile(&lat, 50.0),
+        percentile(&lat, 95.0),
+        percentile(&lat, 100.0)
+    );
     println!(
         "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused",
         stats.segments_decoded.load(Ordering::Relaxed) - decodes_before,
         stats.segments_reused.load(Ordering::Relaxed)
     );
-    println!("decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",
-        median(&ours), median(&peer_s), median(&ratios));
+    println!(
+        "decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",
+        median(&ours),
+        median(&peer_s),
+        median(&ratios)
+    );
     println!("peak RSS            {rss:.0} MB");
     println!("dropped samples     {}", summary.dropped_samples);
     println!(
@@ -369,7 +443,8 @@ fn bench_soak(minutes: u32) -> Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("run"))?;
     let wav = std::fs::canonicalize(&work)?.join("soak.wav");
-    crate::audio::wav::write_wav_16k(&wav, &[&chans[0], &chans[1]]).context("cannot write the soak call")?;
+    crate::audio::wav::write_wav_16k(&wav, &[&chans[0], &chans[1]])
+        .context("cannot write the soak call")?;
     let audio_secs = chans[0].len() as f64 / SAMPLE_RATE_HZ as f64;
     drop(chans);
     let exe = std::env::current_exe().context("cannot find the ringside binary")?;
@@ -390,7 +465,9 @@ fn bench_soak(minutes: u32) -> Result<()> {
         .and_then(|a| a.parse().ok())
         .with_context(|| format!("unexpected first daemon line {first:?}"))?;
     std::thread::spawn(move || for _ in lines.by_ref() {});
-    let token = std::fs::read_to_string(work.join("run/ringside/token"))?.trim().to_string();
+    let token = std::fs::read_to_string(work.join("run/ringside/token"))?
+        .trim()
+        .to_string();
     // The live-stream client.
     let (tx, rx) = std::sync::mpsc::channel::<(String, Instant)>();
     let mut sse = std::net::TcpStream::connect(addr)?;
@@ -402,7 +479,11 @@ fn bench_soak(minutes: u32) -> Result<()> {
                     break;
                 }
             } else if let Some(d) = l.strip_prefix("data:") {
-                if d.contains("\"missed\"") && tx.send((format!("missed {}", d.trim()), Instant::now())).is_err() {
+                if d.contains("\"missed\"")
+                    && tx
+                        .send((format!("missed {}", d.trim()), Instant::now()))
+                        .is_err()
+                {
                     break;
                 }
             }
@@ -412,11 +493,20 @@ fn bench_soak(minutes: u32) -> Result<()> {
     let auth = format!("Bearer {token}");
     let body = serde_json::json!({"replay": wav.display().to_string(), "speed": "max"}).to_string();
     let started = Instant::now();
-    let r = crate::control::client::request(&ep, "POST", "/api/sessions/start", &[("Authorization", &auth)], Some(body.as_bytes()))?;
+    let r = crate::control::client::request(
+        &ep,
+        "POST",
+        "/api/sessions/start",
+        &[("Authorization", &auth)],
+        Some(body.as_bytes()),
+    )?;
     if r.status >= 300 {
         bail!("the daemon refused the session: {} {}", r.status, r.json());
     }
-    eprintln!("bench: {:.0} minutes of call audio through the daemon at max speed (pid {pid})", audio_secs / 60.0);
+    eprintln!(
+        "bench: {:.0} minutes of call audio through the daemon at max speed (pid {pid})",
+        audio_secs / 60.0
+    );
     let (mut utterances, mut cues, mut lagged, mut missed) = (0u64, 0u64, 0u64, 0u64);
     let mut rss_start = f64::NAN;
     let mut rss_peak = 0.0f64;
@@ -437,14 +527,21 @@ fn bench_soak(minutes: u32) -> Result<()> {
             "lagged" => lagged += 1,
             "session_ended" => break,
             m if m.starts_with("missed") => {
-                missed += m.split(|c: char| !c.is_ascii_digit()).filter_map(|x| x.parse::<u64>().ok()).next().unwrap_or(0);
+                missed += m
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter_map(|x| x.parse::<u64>().ok())
+                    .next()
+                    .unwrap_or(0);
             }
             _ => {}
         }
         rss_peak = rss_peak.max(rss_mb_of(pid));
         if last_print.elapsed().as_secs() >= 30 {
             last_print = Instant::now();
-            eprintln!("bench: {utterances} utterances, RSS {:.0} MB", rss_mb_of(pid));
+            eprintln!(
+                "bench: {utterances} utterances, RSS {:.0} MB",
+                rss_mb_of(pid)
+            );
         }
     }
     let wall = started.elapsed().as_secs_f64();
@@ -454,7 +551,12 @@ fn bench_soak(minutes: u32) -> Result<()> {
         libc::kill(pid as i32, libc::SIGTERM);
     }
     let _ = daemon.wait();
-    println!("audio / wall        {:.0} s / {:.0} s ({:.1}x real time)", audio_secs, wall, audio_secs / wall);
+    println!(
+        "audio / wall        {:.0} s / {:.0} s ({:.1}x real time)",
+        audio_secs,
+        wall,
+        audio_secs / wall
+    );
     println!("events received     {utterances} utterances, {cues} cues");
     println!("events missed       {missed} ({lagged} lagged notices)");
     println!("daemon RSS          {rss_start:.1} MB at the first utterance, {rss_end:.1} MB at the end, peak {rss_peak:.1} MB");

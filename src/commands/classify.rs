@@ -94,6 +94,7 @@ pub fn run(g: &Globals) -> Result<()> {
             end_sample,
             text: input.text.clone(),
             latency_ms: None,
+            hesitation: None,
         };
         next_id += 1;
         cues.clear();

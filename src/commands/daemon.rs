@@ -19,7 +19,11 @@ use crate::control::token;
 use crate::transforms::transcribe::Transcriber;
 
 fn db_path(g: &Globals, sessions_dir: &Path) -> std::path::PathBuf {
-    g.config.daemon.db.clone().unwrap_or_else(|| default_db_path(sessions_dir))
+    g.config
+        .daemon
+        .db
+        .clone()
+        .unwrap_or_else(|| default_db_path(sessions_dir))
 }
 
 pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
@@ -29,7 +33,10 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     server::check_bind(bind, cfg.daemon.allow_remote)?;
     let token_file = token::token_path(cfg);
     server::check_not_running(&token_file)?;
-    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| cfg.session.dir.clone());
+    let sessions_dir = a
+        .sessions_dir
+        .clone()
+        .unwrap_or_else(|| cfg.session.dir.clone());
     let model = super::model_path(g, a.model.as_deref())?;
     super::practice::repair_crashed(&sessions_dir);
     let db = db_path(g, &sessions_dir);
@@ -41,8 +48,20 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     eprintln!("ringside: loading {}", model.display());
     // Loaded once; each session hands it back for the next (see Outcome::transcriber).
     let transcriber = Transcriber::new(&model, &cfg.asr)?;
-    let socket = (!a.no_socket).then(|| token_file.parent().unwrap_or(Path::new(".")).join(token::SOCKET_FILE));
-    let shared = Arc::new(Shared::new(cfg.clone(), token::generate()?, model.clone(), sessions_dir.clone(), store, transcriber));
+    let socket = (!a.no_socket).then(|| {
+        token_file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(token::SOCKET_FILE)
+    });
+    let shared = Arc::new(Shared::new(
+        cfg.clone(),
+        token::generate()?,
+        model.clone(),
+        sessions_dir.clone(),
+        store,
+        transcriber,
+    ));
     let opts = DaemonOptions {
         bind,
         port: a.port.unwrap_or(cfg.daemon.port),
@@ -64,15 +83,19 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
 
 /// The error message of an API answer.
 fn api_error(v: &Value, status: u16) -> String {
-    v.get("error").and_then(Value::as_str).map_or_else(|| format!("the daemon answered {status}"), str::to_string)
+    v.get("error")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("the daemon answered {status}"), str::to_string)
 }
 
 pub fn start(g: &Globals, a: StartArgs) -> Result<()> {
     let d = Daemon::locate(&g.config)?;
-    let mut body = json!({ "speed": match a.speed { Speed::Realtime => "realtime", Speed::Max => "max" } });
+    let mut body =
+        json!({ "speed": match a.speed { Speed::Realtime => "realtime", Speed::Max => "max" } });
     if let Some(p) = &a.replay {
         // The daemon runs elsewhere: send an absolute path.
-        let abs = std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?;
+        let abs =
+            std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?;
         body["replay"] = json!(abs);
     }
     if a.sample {
@@ -88,7 +111,10 @@ pub fn start(g: &Globals, a: StartArgs) -> Result<()> {
     match status {
         200..=299 => {
             let id = v.get("id").and_then(Value::as_str).unwrap_or("(starting)");
-            println!("started session {id}: {}", v.get("input").and_then(Value::as_str).unwrap_or(""));
+            println!(
+                "started session {id}: {}",
+                v.get("input").and_then(Value::as_str).unwrap_or("")
+            );
             println!("live page: {}#/live", d.page_url());
             Ok(())
         }
@@ -113,7 +139,10 @@ pub fn stop(g: &Globals) -> Result<()> {
         if s.get("state").and_then(Value::as_str) != Some("running") {
             let last = s.get("last_session").cloned().unwrap_or(Value::Null);
             match last.get("id").and_then(Value::as_str) {
-                Some(id) => println!("stopped; session {id} recorded (review: {}#/review/{id})", d.page_url()),
+                Some(id) => println!(
+                    "stopped; session {id} recorded (review: {}#/review/{id})",
+                    d.page_url()
+                ),
                 None => println!("stopped"),
             }
             return Ok(());
@@ -137,13 +166,24 @@ pub fn status(g: &Globals, a: StatusArgs) -> Result<()> {
     }
     let s = |k: &str| v.get(k).cloned().unwrap_or(Value::Null);
     let f = |x: Value| x.as_f64().unwrap_or(0.0);
-    println!("ringside daemon (pid {}) on http://{} and {}", d.info.pid, d.http, d.endpoint);
+    println!(
+        "ringside daemon (pid {}) on http://{} and {}",
+        d.info.pid, d.http, d.endpoint
+    );
     println!("  page:    {}", d.page_url());
-    println!("  model:   {}   uptime {:.0} s", s("model").as_str().unwrap_or("?"), f(s("uptime_secs")));
+    println!(
+        "  model:   {}   uptime {:.0} s",
+        s("model").as_str().unwrap_or("?"),
+        f(s("uptime_secs"))
+    );
     match s("state").as_str() {
         Some("running") => {
             let lv = s("levels");
-            let db = |k: &str| lv.get(k).and_then(Value::as_f64).map_or("-".to_string(), |x| format!("{x:.0} dBFS"));
+            let db = |k: &str| {
+                lv.get(k)
+                    .and_then(Value::as_f64)
+                    .map_or("-".to_string(), |x| format!("{x:.0} dBFS"))
+            };
             println!(
                 "  session: {} ({})",
                 s("session_id").as_str().unwrap_or("starting"),
@@ -160,7 +200,11 @@ pub fn status(g: &Globals, a: StatusArgs) -> Result<()> {
         }
         _ => println!("  session: none (idle); `ringside start --sample` replays the sample call"),
     }
-    println!("  live clients: {}   lagged events: {}", s("sse_clients"), s("lagged_events"));
+    println!(
+        "  live clients: {}   lagged events: {}",
+        s("sse_clients"),
+        s("lagged_events")
+    );
     Ok(())
 }
 
@@ -172,6 +216,11 @@ pub fn reindex(g: &Globals, sessions_dir: &Path) -> Result<()> {
     for s in &rep.skipped {
         eprintln!("ringside: warning: skipped {s}");
     }
-    println!("indexed {} session(s) from {} into {}", rep.indexed, sessions_dir.display(), db.display());
+    println!(
+        "indexed {} session(s) from {} into {}",
+        rep.indexed,
+        sessions_dir.display(),
+        db.display()
+    );
     Ok(())
 }

@@ -129,6 +129,7 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
             end_sample: e,
             text: r.text.clone(),
             latency_ms: None,
+            hesitation: None,
         };
         for (engine, a, set) in [
             (&mut gold_cues, r.act, &mut gold_set),

@@ -9,10 +9,10 @@ use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::app::{run_recorded_session, Event, Input, SessionOptions};
-use crate::session::format::SessionEvent;
-use crate::session::SessionMeta;
 use crate::cli::PracticeArgs;
 use crate::config::CounterpartInput;
+use crate::session::format::SessionEvent;
+use crate::session::SessionMeta;
 use crate::sinks::terminal::TerminalSink;
 use crate::sources::microphone;
 use crate::sources::replay::Blocks;
@@ -37,7 +37,12 @@ pub fn sample_call_path() -> Result<PathBuf> {
 fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
     if let Some(p) = &a.replay {
         return Ok((
-            Input::Replay { path: p.clone(), them: None, speed: a.speed, blocks: Blocks::default() },
+            Input::Replay {
+                path: p.clone(),
+                them: None,
+                speed: a.speed,
+                blocks: Blocks::default(),
+            },
             format!("replaying {}", p.display()),
         ));
     }
@@ -50,9 +55,18 @@ fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
                 .and_then(|d| microphone::open(&d, 0.5, std::time::Duration::from_secs(2)))
                 .is_err());
     if sample {
-        let why = if a.sample { "" } else { " (no microphone found)" };
+        let why = if a.sample {
+            ""
+        } else {
+            " (no microphone found)"
+        };
         return Ok((
-            Input::Replay { path: sample_call_path()?, them: None, speed: a.speed, blocks: Blocks::default() },
+            Input::Replay {
+                path: sample_call_path()?,
+                them: None,
+                speed: a.speed,
+                blocks: Blocks::default(),
+            },
             format!("replaying the built-in sample call{why}"),
         ));
     }
@@ -100,7 +114,14 @@ pub fn session_meta(g: &Globals, input: &Input, model: &std::path::Path) -> Sess
         ("vad.hangover_ms", v.hangover_ms.to_string()),
         ("vad.early_pause_ms", v.early_pause_ms.to_string()),
         ("vad.max_utterance_ms", v.max_utterance_ms.to_string()),
-        ("coach.rules", g.config.coach.rules.as_ref().map_or("built-in".into(), |p| p.display().to_string())),
+        (
+            "coach.rules",
+            g.config
+                .coach
+                .rules
+                .as_ref()
+                .map_or("built-in".into(), |p| p.display().to_string()),
+        ),
     ] {
         meta.config.insert(k.to_string(), val);
     }
@@ -126,7 +147,12 @@ pub fn print_json(ev: &Event) -> Result<()> {
     let v = match ev {
         Event::Utterance(cu) => serde_json::to_value(SessionEvent::from_utterance(cu))?,
         Event::Cue(c) => serde_json::to_value(SessionEvent::from_cue(c))?,
-        Event::Device { speaker, change, at_sample, detail } => serde_json::to_value(SessionEvent::Device {
+        Event::Device {
+            speaker,
+            change,
+            at_sample,
+            detail,
+        } => serde_json::to_value(SessionEvent::Device {
             speaker: *speaker,
             event: *change,
             time: crate::event::samples_to_secs(*at_sample),
@@ -146,7 +172,10 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
     let model = super::model_path(g, a.model.as_deref())?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
     let record = g.config.session.record && !a.no_record;
-    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| g.config.session.dir.clone());
+    let sessions_dir = a
+        .sessions_dir
+        .clone()
+        .unwrap_or_else(|| g.config.session.dir.clone());
     if record {
         repair_crashed(&sessions_dir);
     }
@@ -155,7 +184,8 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
     eprintln!("ringside: {desc}; Ctrl-C ends the session");
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
-    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
     let mut term = TerminalSink::new(g.config.coach.show_praise);
     let json = a.json;
     let mut on_event = |ev: &Event| -> Result<()> {
@@ -171,7 +201,15 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
         limit_secs: a.duration,
         stats: Default::default(),
     };
-    let out = run_recorded_session(&g.config, &input, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let out = run_recorded_session(
+        &g.config,
+        &input,
+        transcriber,
+        &mut coach,
+        stop,
+        opts,
+        &mut on_event,
+    )?;
     let s = &out.summary;
     if json {
         println!(
@@ -196,13 +234,18 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
         for w in &r.warnings {
             eprintln!("ringside: warning: {w}");
         }
-        eprintln!("ringside: recorded to {}; review it with `ringside review {}`", r.dir.display(), r.info.id);
+        eprintln!(
+            "ringside: recorded to {}; review it with `ringside review {}`",
+            r.dir.display(),
+            r.info.id
+        );
     }
     Ok(())
 }
 
 pub fn devices(_g: &Globals) -> Result<()> {
-    let (host, list) = microphone::list_devices().map_err(|e| anyhow::anyhow!("cannot list audio devices: {e}"))?;
+    let (host, list) = microphone::list_devices()
+        .map_err(|e| anyhow::anyhow!("cannot list audio devices: {e}"))?;
     println!("host: {host}   (* = default; pass the id or the name to --mic / --counterpart)");
     if list.is_empty() {
         println!("no audio devices found (on a machine without a sound card, use `ringside practice --sample`)");

@@ -14,7 +14,8 @@ use crate::app::Event;
 use crate::cli::{OutputChannel, RoleplayArgs, RoleplayBenchArgs};
 use crate::event::samples_to_secs;
 use crate::roleplay::{
-    self, p50_p95, CallResult, OutputChannels, PlayerNote, PractitionerConfig, RoleplayEvent, RoleplayOptions, Scenario, Script,
+    self, p50_p95, CallResult, OutputChannels, PlayerNote, PractitionerConfig, RoleplayEvent,
+    RoleplayOptions, Scenario, Script,
 };
 use crate::session::scorecard::mmss;
 use crate::sinks::terminal::TerminalSink;
@@ -23,8 +24,14 @@ use crate::transforms::transcribe::Transcriber;
 
 /// The practitioner scripts of the tests, built in for the benchmark.
 const BENCH_SCRIPTS: [(&str, &str); 2] = [
-    ("yes_ladder", include_str!("../../tests/fixtures/roleplay/yes_ladder.txt")),
-    ("no_oriented", include_str!("../../tests/fixtures/roleplay/no_oriented.txt")),
+    (
+        "yes_ladder",
+        include_str!("../../tests/fixtures/roleplay/yes_ladder.txt"),
+    ),
+    (
+        "no_oriented",
+        include_str!("../../tests/fixtures/roleplay/no_oriented.txt"),
+    ),
 ];
 
 fn channels(c: OutputChannel) -> OutputChannels {
@@ -41,7 +48,10 @@ pub fn scenarios(_g: &Globals) -> Result<()> {
         let s = s?;
         println!();
         println!("  {:22} {}", s.name, s.title);
-        println!("  {:22} {} ({}), patience {}", "", s.persona_name, s.voice, s.patience);
+        println!(
+            "  {:22} {} ({}), patience {}",
+            "", s.persona_name, s.voice, s.patience
+        );
         println!("  {:22} {}", "", s.situation);
     }
     Ok(())
@@ -51,11 +61,16 @@ pub fn scenarios(_g: &Globals) -> Result<()> {
 fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
     let v = match ev {
         RoleplayEvent::Pipeline(e) => return super::practice::print_json(e),
-        RoleplayEvent::Prepared { synthesized, cached } => {
+        RoleplayEvent::Prepared {
+            synthesized,
+            cached,
+        } => {
             serde_json::json!({"type": "prepared", "synthesized": synthesized, "cached": cached})
         }
-        RoleplayEvent::Decided { turn, text } => serde_json::json!({"type": "decided", "line": turn.line,
-            "kind": turn.kind, "why": turn.why, "text": text}),
+        RoleplayEvent::Decided { turn, text } => {
+            serde_json::json!({"type": "decided", "line": turn.line,
+            "kind": turn.kind, "why": turn.why, "text": text})
+        }
         RoleplayEvent::Counterpart { note, text } => {
             let mut v = serde_json::to_value(note)?;
             if let Some(o) = v.as_object_mut() {
@@ -64,7 +79,10 @@ fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
                 o.insert("event".into(), t);
                 for k in ["at_sample", "me_onset_sample"] {
                     if let Some(x) = o.remove(k).and_then(|x| x.as_u64()) {
-                        o.insert(k.replace("_sample", "").replace("at", "time"), samples_to_secs(x).into());
+                        o.insert(
+                            k.replace("_sample", "").replace("at", "time"),
+                            samples_to_secs(x).into(),
+                        );
                     }
                 }
                 if let Some(t) = text {
@@ -84,20 +102,59 @@ fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
 /// Terminal lines for the counterpart's events (the pipeline's go through the terminal sink).
 fn print_counterpart(s: &Scenario, ev: &RoleplayEvent) {
     match ev {
-        RoleplayEvent::Prepared { synthesized, cached } => {
+        RoleplayEvent::Prepared {
+            synthesized,
+            cached,
+        } => {
             eprintln!("ringside: {} voice lines ready ({synthesized} synthesized, {cached} from the cache)", synthesized + cached);
         }
-        RoleplayEvent::Counterpart { note: PlayerNote::Ready { device, rate, channels }, .. } => {
-            eprintln!("ringside: {} speaks through {device:?} ({channels} ch, {rate} Hz)", s.persona_name);
+        RoleplayEvent::Counterpart {
+            note:
+                PlayerNote::Ready {
+                    device,
+                    rate,
+                    channels,
+                },
+            ..
+        } => {
+            eprintln!(
+                "ringside: {} speaks through {device:?} ({channels} ch, {rate} Hz)",
+                s.persona_name
+            );
         }
-        RoleplayEvent::Counterpart { note: PlayerNote::Started { at_sample, latency_ms, .. }, text } => {
-            let lat = latency_ms.map(|l| format!("   (reply after {l:.0} ms)")).unwrap_or_default();
-            println!("{}      >> {}: {}{lat}", mmss(samples_to_secs(*at_sample)), s.persona_name, text.unwrap_or(""));
+        RoleplayEvent::Counterpart {
+            note:
+                PlayerNote::Started {
+                    at_sample,
+                    latency_ms,
+                    ..
+                },
+            text,
+        } => {
+            let lat = latency_ms
+                .map(|l| format!("   (reply after {l:.0} ms)"))
+                .unwrap_or_default();
+            println!(
+                "{}      >> {}: {}{lat}",
+                mmss(samples_to_secs(*at_sample)),
+                s.persona_name,
+                text.unwrap_or("")
+            );
         }
-        RoleplayEvent::Counterpart { note: PlayerNote::Interrupted { at_sample, .. }, .. } => {
-            println!("{}      -- you interrupted {}: they stopped talking", mmss(samples_to_secs(*at_sample)), s.persona_name);
+        RoleplayEvent::Counterpart {
+            note: PlayerNote::Interrupted { at_sample, .. },
+            ..
+        } => {
+            println!(
+                "{}      -- you interrupted {}: they stopped talking",
+                mmss(samples_to_secs(*at_sample)),
+                s.persona_name
+            );
         }
-        RoleplayEvent::Counterpart { note: PlayerNote::Warning { message }, .. } => eprintln!("ringside: warning: {message}"),
+        RoleplayEvent::Counterpart {
+            note: PlayerNote::Warning { message },
+            ..
+        } => eprintln!("ringside: warning: {message}"),
         _ => {}
     }
 }
@@ -107,7 +164,10 @@ fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
     let verdict = match out.result {
-        CallResult::Commitment => format!("commitment reached: {} agreed to a next step", s.persona_name),
+        CallResult::Commitment => format!(
+            "commitment reached: {} agreed to a next step",
+            s.persona_name
+        ),
         CallResult::HangUp => format!("no commitment: {} hung up", s.persona_name),
         CallResult::Open => "no commitment: the call ended before a decision".to_string(),
     };
@@ -115,7 +175,11 @@ fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
     let _ = writeln!(t, "  Outcome           {verdict}");
     let lats = out.log.reply_latencies_ms();
     if let Some((p50, p95)) = p50_p95(&lats) {
-        let _ = writeln!(t, "  Reply latency     median {p50:.0} ms, p95 {p95:.0} ms over {} replies", lats.len());
+        let _ = writeln!(
+            t,
+            "  Reply latency     median {p50:.0} ms, p95 {p95:.0} ms over {} replies",
+            lats.len()
+        );
     }
     if !out.log.interruptions.is_empty() {
         let _ = writeln!(t, "  Interruptions     {}", out.log.interruptions.len());
@@ -125,7 +189,14 @@ fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
         let _ = writeln!(t, "    (no cues)");
     }
     for c in &out.summary.cues {
-        let _ = writeln!(t, "    {}  {:6}  {:18} {}", mmss(samples_to_secs(c.at_sample)), c.severity.as_str(), c.id.as_str(), c.message);
+        let _ = writeln!(
+            t,
+            "    {}  {:6}  {:18} {}",
+            mmss(samples_to_secs(c.at_sample)),
+            c.severity.as_str(),
+            c.id.as_str(),
+            c.message
+        );
     }
     t
 }
@@ -135,14 +206,20 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
     let practitioner = match &a.practitioner_script {
         Some(p) => Some((
             Script::load(p)?,
-            PractitionerConfig { sink: a.practitioner_sink.clone(), ..PractitionerConfig::default() },
+            PractitionerConfig {
+                sink: a.practitioner_sink.clone(),
+                ..PractitionerConfig::default()
+            },
         )),
         None => None,
     };
     let model = super::model_path(g, a.model.as_deref())?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
     let record = g.config.session.record && !a.no_record;
-    let sessions_dir = a.sessions_dir.clone().unwrap_or_else(|| g.config.session.dir.clone());
+    let sessions_dir = a
+        .sessions_dir
+        .clone()
+        .unwrap_or_else(|| g.config.session.dir.clone());
     if record {
         super::practice::repair_crashed(&sessions_dir);
     }
@@ -150,12 +227,17 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
     let transcriber = Transcriber::new(&model, &g.config.asr)?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
-    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
     let mic = a.mic.clone().or_else(|| g.config.audio.mic.clone());
-    let input = crate::app::Input::Live { mic: mic.clone(), counterpart: crate::config::CounterpartInput::None };
+    let input = crate::app::Input::Live {
+        mic: mic.clone(),
+        counterpart: crate::config::CounterpartInput::None,
+    };
     let mut meta = super::practice::session_meta(g, &input, &model);
     meta.counterpart_device = Some(format!("roleplay:{} ({})", scenario.name, scenario.voice));
-    meta.config.insert("roleplay.scenario".into(), scenario.source.clone());
+    meta.config
+        .insert("roleplay.scenario".into(), scenario.source.clone());
     let opts = RoleplayOptions {
         mic,
         player: roleplay::PlayerConfig {
@@ -172,8 +254,14 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         transcribe_counterpart: a.transcribe_counterpart,
         ..Default::default()
     };
-    eprintln!("ringside: role-play {:?}: {}. {}", scenario.name, scenario.title, scenario.situation);
-    eprintln!("ringside: {} picks up the phone; Ctrl-C ends the call", scenario.persona_name);
+    eprintln!(
+        "ringside: role-play {:?}: {}. {}",
+        scenario.name, scenario.title, scenario.situation
+    );
+    eprintln!(
+        "ringside: {} picks up the phone; Ctrl-C ends the call",
+        scenario.persona_name
+    );
     let mut term = TerminalSink::new(g.config.coach.show_praise);
     let json = a.json;
     let sc = &scenario;
@@ -195,7 +283,15 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         }
         Ok(())
     };
-    let out = roleplay::run(&g.config, &scenario, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let out = roleplay::run(
+        &g.config,
+        &scenario,
+        transcriber,
+        &mut coach,
+        stop,
+        opts,
+        &mut on_event,
+    )?;
     let lats = out.log.reply_latencies_ms();
     if json {
         let (p50, p95) = p50_p95(&lats).unwrap_or((f64::NAN, f64::NAN));
@@ -219,7 +315,11 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         for w in &r.warnings {
             eprintln!("ringside: warning: {w}");
         }
-        eprintln!("ringside: recorded to {}; review it with `ringside review {}`", r.dir.display(), r.info.id);
+        eprintln!(
+            "ringside: recorded to {}; review it with `ringside review {}`",
+            r.dir.display(),
+            r.info.id
+        );
     }
     Ok(())
 }
@@ -236,7 +336,8 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
     let mut transcriber = Transcriber::new(&model, &g.config.asr)?;
     let stop = Arc::new(AtomicBool::new(false));
     let s2 = stop.clone();
-    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed)).context("cannot install the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
     let mut all = Vec::new();
     for round in 0..a.rounds.max(1) {
         for (name, text) in BENCH_SCRIPTS {
@@ -251,7 +352,13 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
                     channels: OutputChannels::Right,
                     ..Default::default()
                 },
-                practitioner: Some((script, PractitionerConfig { sink: a.practitioner_sink.clone(), ..Default::default() })),
+                practitioner: Some((
+                    script,
+                    PractitionerConfig {
+                        sink: a.practitioner_sink.clone(),
+                        ..Default::default()
+                    },
+                )),
                 limit_secs: Some(120.0),
                 rotation_offset: round,
                 transcribe_counterpart: a.transcribe_counterpart,
@@ -261,7 +368,15 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
             let stats = opts.stats.clone();
             let run_stop = Arc::new(AtomicBool::new(false));
             let mut sink = |_: &RoleplayEvent| -> Result<()> { Ok(()) };
-            let out = roleplay::run(&g.config, &scenario, transcriber, &mut coach, run_stop, opts, &mut sink)?;
+            let out = roleplay::run(
+                &g.config,
+                &scenario,
+                transcriber,
+                &mut coach,
+                run_stop,
+                opts,
+                &mut sink,
+            )?;
             transcriber = out.transcriber;
             let lats = out.log.reply_latencies_ms();
             println!(
@@ -277,7 +392,12 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
             all.extend(lats);
         }
     }
-    let (p50, p95) = p50_p95(&all).context("no replies were measured (check the virtual microphone: scripts/virtmic.sh status)")?;
-    println!("reply_latency_p50_ms={p50:.0} reply_latency_p95_ms={p95:.0} replies={}", all.len());
+    let (p50, p95) = p50_p95(&all).context(
+        "no replies were measured (check the virtual microphone: scripts/virtmic.sh status)",
+    )?;
+    println!(
+        "reply_latency_p50_ms={p50:.0} reply_latency_p95_ms={p95:.0} replies={}",
+        all.len()
+    );
     Ok(())
 }

@@ -33,7 +33,12 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
     let mut coach = crate::transforms::coach::Coach::load(g.config.coach.rules.as_deref())?;
     let transcriber = crate::transforms::transcribe::Transcriber::new(&model, &g.config.asr)?;
     let dir = sessions_dir(g, a.sessions_dir.clone());
-    let opts = SessionOptions { record_dir: Some(dir), meta: session_meta(g, &input, &model), limit_secs: None, stats: Default::default() };
+    let opts = SessionOptions {
+        record_dir: Some(dir),
+        meta: session_meta(g, &input, &model),
+        limit_secs: None,
+        stats: Default::default(),
+    };
     let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut last_shown = 0.0f64;
@@ -44,8 +49,15 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
                 last_shown = t;
                 let pct = if total > 0.0 { 100.0 * t / total } else { 0.0 };
                 let mut e = std::io::stderr().lock();
-                let _ = write!(e, "{}analyze: {:5.1}% ({:.0} of {:.0} s){}", if tty { "\r" } else { "" },
-                    pct.min(100.0), t, total, if tty { "" } else { "\n" });
+                let _ = write!(
+                    e,
+                    "{}analyze: {:5.1}% ({:.0} of {:.0} s){}",
+                    if tty { "\r" } else { "" },
+                    pct.min(100.0),
+                    t,
+                    total,
+                    if tty { "" } else { "\n" }
+                );
                 let _ = e.flush();
             }
         } else if let Event::Warning(w) = ev {
@@ -54,7 +66,15 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
         Ok(())
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let out = run_recorded_session(&g.config, &input, transcriber, &mut coach, stop, opts, &mut on_event)?;
+    let out = run_recorded_session(
+        &g.config,
+        &input,
+        transcriber,
+        &mut coach,
+        stop,
+        opts,
+        &mut on_event,
+    )?;
     let wall = started.elapsed().as_secs_f64();
     if tty {
         eprintln!();
@@ -67,7 +87,9 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
         out.summary.utterances.len(),
         out.summary.cues.len()
     );
-    let rec = out.recording.ok_or_else(|| anyhow::anyhow!("the session was not recorded"))?;
+    let rec = out
+        .recording
+        .ok_or_else(|| anyhow::anyhow!("the session was not recorded"))?;
     for w in &rec.warnings {
         eprintln!("analyze: warning: {w}");
     }

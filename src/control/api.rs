@@ -40,15 +40,23 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.status, Json(json!({"error": self.message, "status": self.status.as_u16()}))).into_response();
+        let mut r = (
+            self.status,
+            Json(json!({"error": self.message, "status": self.status.as_u16()})),
+        )
+            .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         r
     }
@@ -59,7 +67,9 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// Runs blocking work (disk, SQLite) off the runtime's workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
@@ -78,8 +88,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(super::web::routes())
         .merge(api)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route; the API lives under /api (see README)") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route") })
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no such route; the API lives under /api (see README)",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route",
+            )
+        })
         .with_state(shared)
 }
 
@@ -91,7 +111,11 @@ fn given_token(req: &Request) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    header.or_else(|| req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))))
+    header.or_else(|| {
+        req.uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
+    })
 }
 
 async fn auth(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
@@ -107,7 +131,8 @@ async fn status(State(shared): State<Arc<Shared>>) -> Json<super::server::Status
 }
 
 async fn list(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
-    let rows = blocking(move || super::server::lock_store(&shared).list().map_err(internal)).await?;
+    let rows =
+        blocking(move || super::server::lock_store(&shared).list().map_err(internal)).await?;
     Ok(Json(json!({ "sessions": rows })))
 }
 
@@ -147,15 +172,23 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         SpeedReq::Max => Speed::Max,
     };
     if (req.replay.is_some() || req.sample) && (req.mic.is_some() || req.counterpart.is_some()) {
-        return Err(bad("give either replay/sample or mic/counterpart, not both".into()));
+        return Err(bad(
+            "give either replay/sample or mic/counterpart, not both".into(),
+        ));
     }
     if req.replay.is_some() && req.sample {
         return Err(bad("give either replay or sample, not both".into()));
     }
     let replay = |path: PathBuf, description: String| -> Result<SessionSpec, ApiError> {
-        hound::WavReader::open(&path).map_err(|e| bad(format!("cannot replay {}: {e}", path.display())))?;
+        hound::WavReader::open(&path)
+            .map_err(|e| bad(format!("cannot replay {}: {e}", path.display())))?;
         Ok(SessionSpec {
-            input: Input::Replay { path: path.clone(), them: None, speed, blocks: Blocks::default() },
+            input: Input::Replay {
+                path: path.clone(),
+                them: None,
+                speed,
+                blocks: Blocks::default(),
+            },
             description,
             mic: Some(format!("replay:{}", path.display())),
             counterpart: None,
@@ -163,7 +196,10 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
     };
     if let Some(p) = req.replay {
         if !p.is_absolute() {
-            return Err(bad(format!("replay path {} must be absolute (the daemon's directory is not yours)", p.display())));
+            return Err(bad(format!(
+                "replay path {} must be absolute (the daemon's directory is not yours)",
+                p.display()
+            )));
         }
         let d = format!("replaying {}", p.display());
         return replay(p, d);
@@ -190,7 +226,10 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
             mic.as_deref().unwrap_or("default input"),
             cp_desc.as_deref().unwrap_or("none")
         ),
-        input: Input::Live { mic: mic.clone(), counterpart },
+        input: Input::Live {
+            mic: mic.clone(),
+            counterpart,
+        },
         mic: Some(mic.unwrap_or_else(|| "default".into())),
         counterpart: cp_desc,
     })
@@ -201,10 +240,14 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T,
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
-async fn start(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn start(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: StartRequest = parse_body(&body)?;
     let s2 = shared.clone();
     let spec = blocking(move || resolve(&s2, req)).await?;
@@ -215,11 +258,20 @@ async fn start(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<(Status
         StartError::Spawn(_) => internal(e),
     })?;
     match tokio::time::timeout(START_WAIT, rx).await {
-        Ok(Ok(Ok(id))) => Ok((StatusCode::CREATED, Json(json!({"id": id, "state": "running", "input": input})))),
+        Ok(Ok(Ok(id))) => Ok((
+            StatusCode::CREATED,
+            Json(json!({"id": id, "state": "running", "input": input})),
+        )),
         // The session failed before it got going (e.g. the microphone does not open).
-        Ok(Ok(Err(e))) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the session could not start: {e}"))),
+        Ok(Ok(Err(e))) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the session could not start: {e}"),
+        )),
         Ok(Err(_)) => Err(internal("the session ended before it started")),
-        Err(_) => Ok((StatusCode::ACCEPTED, Json(json!({"id": null, "state": "starting", "input": input})))),
+        Err(_) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"id": null, "state": "starting", "input": input})),
+        )),
     }
 }
 
@@ -232,19 +284,35 @@ async fn stop(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError
 
 /// Session ids are directory names: refuse anything that could walk out of the sessions dir.
 fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no session {id:?}")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no session {id:?}"),
+        ));
     }
-    let indexed = super::server::lock_store(shared).get(id).map_err(internal)?.map(|r| r.dir);
+    let indexed = super::server::lock_store(shared)
+        .get(id)
+        .map_err(internal)?
+        .map(|r| r.dir);
     let dir = indexed.unwrap_or_else(|| shared.sessions_dir.join(id));
     if !crate::session::store::is_session_dir(&dir) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no session {id:?}; GET /api/sessions lists them")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no session {id:?}; GET /api/sessions lists them"),
+        ));
     }
     Ok(dir)
 }
 
-async fn detail(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
+async fn detail(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let dir = session_dir(&shared, &id)?;
         let s = crate::session::load_session(&dir).map_err(internal)?;
@@ -270,20 +338,28 @@ pub struct Unsatisfiable;
 /// `Ok(None)` to serve the whole file (no header, several ranges, or a form we ignore as RFC
 /// 9110 allows), `Err(Unsatisfiable)` for a 416.
 pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
-    let Some(spec) = h.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = h.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
-    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
     let (a, b) = (a.trim(), b.trim());
     if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        let Ok(n) = b.parse::<u64>() else {
+            return Ok(None);
+        };
         if n == 0 || len == 0 {
             return Err(Unsatisfiable);
         }
         return Ok(Some((len - n.min(len), len - 1)));
     }
-    let Ok(first) = a.parse::<u64>() else { return Ok(None) };
+    let Ok(first) = a.parse::<u64>() else {
+        return Ok(None);
+    };
     let last = if b.is_empty() {
         len.saturating_sub(1)
     } else {
@@ -298,18 +374,32 @@ pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiabl
     Ok(Some((first, last)))
 }
 
-async fn audio(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn audio(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let dir = blocking(move || session_dir(&shared, &id)).await?;
     let path = dir.join(crate::session::AUDIO_FILE);
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, format!("no audio for this session: {e}")))?;
+    let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no audio for this session: {e}"),
+        )
+    })?;
     let len = file.metadata().await.map_err(internal)?.len();
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map(|h| parse_range(h, len));
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| parse_range(h, len));
     let (status, first, last) = match range {
         Some(Err(Unsatisfiable)) => {
-            let mut r = ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("range outside the {len}-byte file")).into_response();
+            let mut r = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("range outside the {len}-byte file"),
+            )
+            .into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
             }
@@ -319,7 +409,9 @@ async fn audio(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, 
         _ => (StatusCode::OK, 0, len.saturating_sub(1)),
     };
     let count = if len == 0 { 0 } else { last - first + 1 };
-    file.seek(std::io::SeekFrom::Start(first)).await.map_err(internal)?;
+    file.seek(std::io::SeekFrom::Start(first))
+        .await
+        .map_err(internal)?;
     // Streamed in 64 KiB reads: an hour of stereo audio is 230 MB, not something to buffer.
     let reader = Some(file.take(count));
     let stream = futures_util::stream::unfold(reader, |r| async move {
@@ -369,12 +461,17 @@ mod tests {
 
     #[test]
     fn start_request_rejects_unknown_fields_and_accepts_empty() {
-        let e = parse_body::<StartRequest>(&Bytes::from_static(b"{\"replay\":\"/x.wav\",\"sped\":\"max\"}")).unwrap_err();
+        let e = parse_body::<StartRequest>(&Bytes::from_static(
+            b"{\"replay\":\"/x.wav\",\"sped\":\"max\"}",
+        ))
+        .unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert!(e.message.contains("sped"), "{}", e.message);
         let r = parse_body::<StartRequest>(&Bytes::from_static(b"  ")).unwrap();
         assert!(r.replay.is_none() && !r.sample);
-        let r = parse_body::<StartRequest>(&Bytes::from_static(b"{\"sample\":true,\"speed\":\"max\"}")).unwrap();
+        let r =
+            parse_body::<StartRequest>(&Bytes::from_static(b"{\"sample\":true,\"speed\":\"max\"}"))
+                .unwrap();
         assert!(r.sample && matches!(r.speed, SpeedReq::Max));
     }
 }

@@ -39,7 +39,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as JSON (`null` if it is not JSON).
@@ -56,33 +59,45 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Result<Response, ControlError> {
-    let err = |message: String| ControlError::Http { endpoint: ep.to_string(), message };
+    let err = |message: String| ControlError::Http {
+        endpoint: ep.to_string(),
+        message,
+    };
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     let body = body.unwrap_or_default();
     if !body.is_empty() || method == "POST" {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
     }
     req.push_str("\r\n");
     let timeout = Some(Duration::from_secs(60));
     let mut raw = Vec::new();
     let io = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => ControlError::NotRunning,
+        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => {
+            ControlError::NotRunning
+        }
         _ => err(e.to_string()),
     };
     match ep {
         Endpoint::Tcp(a) => {
             let mut s = TcpStream::connect_timeout(a, Duration::from_secs(2)).map_err(io)?;
             s.set_read_timeout(timeout).map_err(io)?;
-            s.write_all(req.as_bytes()).and_then(|_| s.write_all(body)).map_err(io)?;
+            s.write_all(req.as_bytes())
+                .and_then(|_| s.write_all(body))
+                .map_err(io)?;
             s.read_to_end(&mut raw).map_err(io)?;
         }
         Endpoint::Unix(p) => {
             let mut s = UnixStream::connect(p).map_err(io)?;
             s.set_read_timeout(timeout).map_err(io)?;
-            s.write_all(req.as_bytes()).and_then(|_| s.write_all(body)).map_err(io)?;
+            s.write_all(req.as_bytes())
+                .and_then(|_| s.write_all(body))
+                .map_err(io)?;
             s.read_to_end(&mut raw).map_err(io)?;
         }
     }
@@ -90,7 +105,10 @@ pub fn request(
 }
 
 fn parse_response(raw: &[u8]) -> Result<Response, String> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("response without a header end")?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("response without a header end")?;
     let head = String::from_utf8_lossy(&raw[..end]);
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -104,17 +122,26 @@ fn parse_response(raw: &[u8]) -> Result<Response, String> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let mut body = raw[end + 4..].to_vec();
-    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
     if chunked {
         body = dechunk(&body)?;
     }
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     loop {
-        let nl = b.windows(2).position(|w| w == b"\r\n").ok_or("truncated chunk size")?;
+        let nl = b
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunk size")?;
         let size_text = String::from_utf8_lossy(&b[..nl]);
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| format!("bad chunk size {size_text:?}"))?;
@@ -151,14 +178,30 @@ impl Daemon {
             Some(p) if p.exists() => Endpoint::Unix(p.clone()),
             _ => Endpoint::Tcp(info.http.parse().map_err(|_| ControlError::NotRunning)?),
         };
-        Ok(Daemon { endpoint, http: info.http.clone(), token, info })
+        Ok(Daemon {
+            endpoint,
+            http: info.http.clone(),
+            token,
+            info,
+        })
     }
 
     /// A JSON call with the token; returns the status and the JSON body.
-    pub fn call(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<(u16, serde_json::Value), ControlError> {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), ControlError> {
         let auth = format!("Bearer {}", self.token);
         let bytes = body.map(|b| b.to_string().into_bytes());
-        let r = request(&self.endpoint, method, path, &[("Authorization", &auth)], bytes.as_deref())?;
+        let r = request(
+            &self.endpoint,
+            method,
+            path,
+            &[("Authorization", &auth)],
+            bytes.as_deref(),
+        )?;
         Ok((r.status, r.json()))
     }
 
@@ -185,7 +228,14 @@ mod tests {
     #[test]
     fn nothing_listening_means_not_running() {
         let dir = tempfile::tempdir().unwrap();
-        let e = request(&Endpoint::Unix(dir.path().join("none.sock")), "GET", "/", &[], None).unwrap_err();
+        let e = request(
+            &Endpoint::Unix(dir.path().join("none.sock")),
+            "GET",
+            "/",
+            &[],
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(e, ControlError::NotRunning), "{e}");
     }
 }

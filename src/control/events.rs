@@ -32,7 +32,10 @@ pub const LIVE_FORMAT_VERSION: u32 = 1;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// First message of every stream: the format version and whether a session runs.
-    Hello { version: u32, session_id: Option<String> },
+    Hello {
+        version: u32,
+        session_id: Option<String>,
+    },
     SessionStarted {
         version: u32,
         id: String,
@@ -71,7 +74,9 @@ pub enum LiveEvent {
         time: f64,
         detail: String,
     },
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
     /// The session is over (stopped, source exhausted, or failed: `error`).
     SessionEnded {
         id: Option<String>,
@@ -86,7 +91,9 @@ pub enum LiveEvent {
     },
     /// This client fell behind and `missed` events were dropped for it (the channel keeps the
     /// newest; the session never waits for a slow client).
-    Lagged { missed: u64 },
+    Lagged {
+        missed: u64,
+    },
 }
 
 impl LiveEvent {
@@ -129,7 +136,12 @@ impl LiveEvent {
                 time: samples_to_secs(c.at_sample),
                 utterance_id: c.utterance_id,
             },
-            Event::Device { speaker, change, at_sample, detail } => LiveEvent::Device {
+            Event::Device {
+                speaker,
+                change,
+                at_sample,
+                detail,
+            } => LiveEvent::Device {
                 speaker: *speaker,
                 event: *change,
                 time: samples_to_secs(*at_sample),
@@ -168,18 +180,34 @@ fn idx(s: Speaker) -> usize {
 impl LevelMeter {
     /// `every`: at most one level event per this much wall time.
     pub fn new(every: Duration) -> LevelMeter {
-        LevelMeter { sum_sq: [0.0; 2], count: [0; 2], dbfs: [None; 2], stream_samples: 0, last_emit: None, every }
+        LevelMeter {
+            sum_sq: [0.0; 2],
+            count: [0; 2],
+            dbfs: [None; 2],
+            stream_samples: 0,
+            last_emit: None,
+            every,
+        }
     }
 
     /// Adds a block of samples; returns a level event when one is due.
-    pub fn push(&mut self, speaker: Speaker, start_sample: u64, samples: &[f32]) -> Option<LiveEvent> {
+    pub fn push(
+        &mut self,
+        speaker: Speaker,
+        start_sample: u64,
+        samples: &[f32],
+    ) -> Option<LiveEvent> {
         let i = idx(speaker);
         for &x in samples {
             self.sum_sq[i] += f64::from(x) * f64::from(x);
             self.count[i] += 1;
             if self.count[i] == WINDOW_SAMPLES {
                 let rms = (self.sum_sq[i] / f64::from(WINDOW_SAMPLES)).sqrt();
-                self.dbfs[i] = Some(if rms > 0.0 { (20.0 * rms.log10()).max(FLOOR_DBFS) } else { FLOOR_DBFS });
+                self.dbfs[i] = Some(if rms > 0.0 {
+                    (20.0 * rms.log10()).max(FLOOR_DBFS)
+                } else {
+                    FLOOR_DBFS
+                });
                 self.sum_sq[i] = 0.0;
                 self.count[i] = 0;
             }
@@ -211,7 +239,14 @@ mod tests {
         let mut m = LevelMeter::new(Duration::ZERO);
         let sine: Vec<f32> = (0..3200).map(|i| (i as f32 * 0.1).sin()).collect();
         let ev = m.push(Speaker::Me, 0, &sine).unwrap();
-        let LiveEvent::Level { me_dbfs: Some(me), them_dbfs: None, stream_secs } = ev else { panic!("{ev:?}") };
+        let LiveEvent::Level {
+            me_dbfs: Some(me),
+            them_dbfs: None,
+            stream_secs,
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
         assert!((me + 3.0).abs() < 0.2, "{me}");
         assert_eq!(stream_secs, 0.2);
         m.push(Speaker::Them, 0, &[0.0; 3200]).unwrap();

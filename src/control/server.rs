@@ -133,7 +133,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn new(config: Config, token: String, model_path: PathBuf, sessions_dir: PathBuf, store: Store, transcriber: Transcriber) -> Shared {
+    pub fn new(
+        config: Config,
+        token: String,
+        model_path: PathBuf,
+        sessions_dir: PathBuf,
+        store: Store,
+        transcriber: Transcriber,
+    ) -> Shared {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let (shutdown, _) = watch::channel(false);
         Shared {
@@ -148,7 +155,10 @@ impl Shared {
             store: Mutex::new(store),
             session: Mutex::new(SessionState::default()),
             transcriber: Mutex::new(Some(transcriber)),
-            levels: [AtomicU64::new(f64::NAN.to_bits()), AtomicU64::new(f64::NAN.to_bits())],
+            levels: [
+                AtomicU64::new(f64::NAN.to_bits()),
+                AtomicU64::new(f64::NAN.to_bits()),
+            ],
             shutdown,
         }
     }
@@ -160,7 +170,10 @@ impl Shared {
 
     /// The running session's id, if any (for the SSE hello).
     pub fn running_id(&self) -> Option<String> {
-        lock(&self.session).running.as_ref().and_then(|r| r.id.clone())
+        lock(&self.session)
+            .running
+            .as_ref()
+            .and_then(|r| r.id.clone())
     }
 
     pub fn is_running(&self) -> bool {
@@ -169,13 +182,18 @@ impl Shared {
 
     /// Starts a session on its own thread. The receiver yields the session id once the
     /// recording exists, or the error that ended the session before that.
-    pub fn start_session(self: &Arc<Self>, spec: SessionSpec) -> Result<oneshot::Receiver<Result<String, String>>, StartError> {
+    pub fn start_session(
+        self: &Arc<Self>,
+        spec: SessionSpec,
+    ) -> Result<oneshot::Receiver<Result<String, String>>, StartError> {
         let mut st = lock(&self.session);
         if st.closing {
             return Err(StartError::Closing);
         }
         if let Some(r) = &st.running {
-            return Err(StartError::Busy(r.id.clone().unwrap_or_else(|| "starting".into())));
+            return Err(StartError::Busy(
+                r.id.clone().unwrap_or_else(|| "starting".into()),
+            ));
         }
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Stats::default());
@@ -186,7 +204,13 @@ impl Shared {
             .name("ringside-session".into())
             .spawn(move || shared.session_thread(spec2, stop2, stats2, tx))
             .map_err(StartError::Spawn)?;
-        st.running = Some(Running { id: None, spec, stop, stats, started: Instant::now() });
+        st.running = Some(Running {
+            id: None,
+            spec,
+            stop,
+            stats,
+            started: Instant::now(),
+        });
         Ok(rx)
     }
 
@@ -209,8 +233,10 @@ impl Shared {
         id_tx: oneshot::Sender<Result<String, String>>,
     ) {
         let mut id_tx = Some(id_tx);
-        let before: HashSet<PathBuf> =
-            crate::session::store::session_dirs(&self.sessions_dir).unwrap_or_default().into_iter().collect();
+        let before: HashSet<PathBuf> = crate::session::store::session_dirs(&self.sessions_dir)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let mut id: Option<String> = None;
         let result = self.run_one(&spec, stop, stats, &before, &mut id, &mut id_tx);
         // Whatever happened, the recording (if any) was finished by run_recorded_session:
@@ -222,10 +248,16 @@ impl Shared {
                 let id = rec.as_ref().map(|r| r.info.id.clone()).or(id);
                 if let Some(r) = &rec {
                     if let Err(e) = lock(&self.store).index_dir(&r.dir) {
-                        self.publish(LiveEvent::Warning { message: format!("call history: {e}") });
+                        self.publish(LiveEvent::Warning {
+                            message: format!("call history: {e}"),
+                        });
                     }
                 }
-                let duration = rec.as_ref().map_or(samples_to_secs(out.summary.stream_samples), |r| r.info.duration);
+                let duration = rec
+                    .as_ref()
+                    .map_or(samples_to_secs(out.summary.stream_samples), |r| {
+                        r.info.duration
+                    });
                 (
                     LiveEvent::SessionEnded {
                         id: id.clone(),
@@ -235,7 +267,11 @@ impl Shared {
                         cues: out.summary.cues.len(),
                         scorecard: rec.map(|r| Box::new(r.scorecard)),
                     },
-                    LastSession { id, error: None, duration },
+                    LastSession {
+                        id,
+                        error: None,
+                        duration,
+                    },
                 )
             }
             Err(e) => {
@@ -247,8 +283,19 @@ impl Shared {
                     let _ = lock(&self.store).index_dir(&self.sessions_dir.join(i));
                 }
                 (
-                    LiveEvent::SessionEnded { id: id.clone(), error: Some(msg.clone()), duration: 0.0, utterances: 0, cues: 0, scorecard: None },
-                    LastSession { id, error: Some(msg), duration: 0.0 },
+                    LiveEvent::SessionEnded {
+                        id: id.clone(),
+                        error: Some(msg.clone()),
+                        duration: 0.0,
+                        utterances: 0,
+                        cues: 0,
+                        scorecard: None,
+                    },
+                    LastSession {
+                        id,
+                        error: Some(msg),
+                        duration: 0.0,
+                    },
                 )
             }
         };
@@ -280,7 +327,9 @@ impl Shared {
             None => Transcriber::new(&self.model_path, &self.config.asr)?,
         };
         let mut coach = Coach::load(self.config.coach.rules.as_deref())?;
-        let g = crate::commands::Globals { config: self.config.clone() };
+        let g = crate::commands::Globals {
+            config: self.config.clone(),
+        };
         let opts = SessionOptions {
             record_dir: Some(self.sessions_dir.clone()),
             meta: crate::commands::practice::session_meta(&g, &spec.input, &self.model_path),
@@ -326,7 +375,15 @@ impl Shared {
             }
             Ok(())
         };
-        run_recorded_session(&self.config, &spec.input, transcriber, &mut coach, stop, opts, &mut on_event)
+        run_recorded_session(
+            &self.config,
+            &spec.input,
+            transcriber,
+            &mut coach,
+            stop,
+            opts,
+            &mut on_event,
+        )
     }
 
     /// The status document of `GET /api/status`.
@@ -342,21 +399,31 @@ impl Shared {
             session_id: running.and_then(|r| r.id.clone()),
             input: running.map(|r| r.spec.description.clone()),
             devices: Devices {
-                mic: running.and_then(|r| r.spec.mic.clone()).or_else(|| self.config.audio.mic.clone()),
-                counterpart: running.and_then(|r| r.spec.counterpart.clone()).or_else(|| match &self.config.audio.counterpart {
-                    crate::config::CounterpartInput::None => None,
-                    crate::config::CounterpartInput::RightChannel => Some("right".into()),
-                    crate::config::CounterpartInput::Device(d) => Some(d.clone()),
-                }),
+                mic: running
+                    .and_then(|r| r.spec.mic.clone())
+                    .or_else(|| self.config.audio.mic.clone()),
+                counterpart: running.and_then(|r| r.spec.counterpart.clone()).or_else(
+                    || match &self.config.audio.counterpart {
+                        crate::config::CounterpartInput::None => None,
+                        crate::config::CounterpartInput::RightChannel => Some("right".into()),
+                        crate::config::CounterpartInput::Device(d) => Some(d.clone()),
+                    },
+                ),
             },
-            levels: Levels { me_dbfs: level(0), them_dbfs: level(1) },
-            stream_secs: running.map_or(0.0, |r| samples_to_secs(r.stats.stream_samples.load(Ordering::Relaxed))),
+            levels: Levels {
+                me_dbfs: level(0),
+                them_dbfs: level(1),
+            },
+            stream_secs: running.map_or(0.0, |r| {
+                samples_to_secs(r.stats.stream_samples.load(Ordering::Relaxed))
+            }),
             session_wall_secs: running.map_or(0.0, |r| r.started.elapsed().as_secs_f64()),
             dropped_samples: running.map_or(0, |r| r.stats.dropped_samples.load(Ordering::Relaxed)),
             decode_errors: running.map_or(0, |r| r.stats.decode_errors.load(Ordering::Relaxed)),
             lagged_events: self.lagged_events.load(Ordering::Relaxed),
             sse_clients: self.sse_clients.load(Ordering::Relaxed),
-            model: crate::model::installed_name(&self.model_path).unwrap_or_else(|| self.model_path.display().to_string()),
+            model: crate::model::installed_name(&self.model_path)
+                .unwrap_or_else(|| self.model_path.display().to_string()),
             uptime_secs: self.started.elapsed().as_secs_f64(),
             last_session: st.last.clone(),
             closing: st.closing,
@@ -437,8 +504,13 @@ fn new_session_id(sessions_dir: &Path, before: &HashSet<PathBuf>) -> Option<Stri
 pub fn check_not_running(token_file: &Path) -> Result<(), ControlError> {
     if let Ok(old) = token::read_info(&token::info_path(token_file)) {
         if let Ok(addr) = old.http.parse::<SocketAddr>() {
-            if old.pid != std::process::id() && std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() {
-                return Err(ControlError::AlreadyRunning { pid: old.pid, http: old.http });
+            if old.pid != std::process::id()
+                && std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
+            {
+                return Err(ControlError::AlreadyRunning {
+                    pid: old.pid,
+                    http: old.http,
+                });
             }
         }
     }
@@ -462,18 +534,29 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     check_not_running(&opts.token_file)?;
     let mut signals = Signals::install().map_err(ControlError::Signals)?;
     let addr = SocketAddr::new(opts.bind, opts.port);
-    let tcp = tokio::net::TcpListener::bind(addr).await.map_err(|source| ControlError::Bind { addr, source })?;
-    let local = tcp.local_addr().map_err(|source| ControlError::Bind { addr, source })?;
+    let tcp = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ControlError::Bind { addr, source })?;
+    let local = tcp
+        .local_addr()
+        .map_err(|source| ControlError::Bind { addr, source })?;
     let unix = match &opts.socket {
         Some(p) => {
             if let Some(dir) = p.parent() {
                 use std::os::unix::fs::DirBuilderExt;
-                let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
+                let _ = std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir);
             }
             // A socket file left by a killed daemon blocks the bind; the check above found
             // no live daemon, so it is stale.
             let _ = std::fs::remove_file(p);
-            let l = tokio::net::UnixListener::bind(p).map_err(|source| ControlError::BindSocket { path: p.clone(), source })?;
+            let l =
+                tokio::net::UnixListener::bind(p).map_err(|source| ControlError::BindSocket {
+                    path: p.clone(),
+                    source,
+                })?;
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
             Some(l)
@@ -481,7 +564,12 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
         None => None,
     };
     token::write_private(&opts.token_file, &shared.token)?;
-    let info = DaemonInfo { version: 1, pid: std::process::id(), http: local.to_string(), socket: opts.socket.clone() };
+    let info = DaemonInfo {
+        version: 1,
+        pid: std::process::id(),
+        http: local.to_string(),
+        socket: opts.socket.clone(),
+    };
     let info_json = serde_json::to_string(&info).unwrap_or_default();
     token::write_private(&info_path, &info_json)?;
 
@@ -489,7 +577,8 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     let until = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-    let tcp_serve = axum::serve(tcp, app.clone()).with_graceful_shutdown(until(shared.shutdown.subscribe()));
+    let tcp_serve =
+        axum::serve(tcp, app.clone()).with_graceful_shutdown(until(shared.shutdown.subscribe()));
     let tcp_task = tokio::spawn(async move { tcp_serve.await });
     let unix_task = unix.map(|l| {
         let serve = axum::serve(l, app).with_graceful_shutdown(until(shared.shutdown.subscribe()));
@@ -508,7 +597,10 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     if let Some(p) = &opts.socket {
         eprintln!("ringside: API also on the Unix socket {}", p.display());
     }
-    eprintln!("ringside: token in {} ; SIGTERM or Ctrl-C stops the daemon", opts.token_file.display());
+    eprintln!(
+        "ringside: token in {} ; SIGTERM or Ctrl-C stops the daemon",
+        opts.token_file.display()
+    );
 
     let sig = signals.recv().await;
     eprintln!("ringside: {sig}: shutting down");
@@ -535,7 +627,10 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
             let _ = t.await;
         }
     };
-    if tokio::time::timeout(Duration::from_secs(5), wait_servers).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), wait_servers)
+        .await
+        .is_err()
+    {
         eprintln!("ringside: some connections did not close within 5 s; exiting anyway");
     }
     cleanup(&opts, &info_path);

@@ -16,7 +16,10 @@ pub struct Signals {
 impl Signals {
     /// Installs the SIGINT and SIGTERM handlers (needs a tokio runtime).
     pub fn install() -> std::io::Result<Signals> {
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
     }
 
     /// Completes at the next SIGINT or SIGTERM; returns the signal's name.

@@ -42,7 +42,12 @@ pub fn client_stream<L: Fn(u64) + Send + 'static>(
     first: LiveEvent,
     on_lag: L,
 ) -> impl Stream<Item = LiveEvent> + Send {
-    let client = Client { rx, shutdown, first: Some(first), on_lag };
+    let client = Client {
+        rx,
+        shutdown,
+        first: Some(first),
+        on_lag,
+    };
     futures_util::stream::unfold(client, |mut c| async move {
         if let Some(ev) = c.first.take() {
             return Some((ev, c));
@@ -82,16 +87,22 @@ pub fn client_stream<L: Fn(u64) + Send + 'static>(
 }
 
 fn to_sse(ev: &LiveEvent) -> SseEvent {
-    let data = serde_json::to_string(ev).unwrap_or_else(|e| format!("{{\"type\":\"warning\",\"message\":\"{e}\"}}"));
+    let data = serde_json::to_string(ev)
+        .unwrap_or_else(|e| format!("{{\"type\":\"warning\",\"message\":\"{e}\"}}"));
     SseEvent::default().event(ev.name()).data(data)
 }
 
 /// The handler.
-pub async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+pub async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Subscribe before reading the state, so nothing falls between the hello and the stream.
     let rx = shared.events.subscribe();
     shared.sse_clients.fetch_add(1, Ordering::Relaxed);
-    let hello = LiveEvent::Hello { version: LIVE_FORMAT_VERSION, session_id: shared.running_id() };
+    let hello = LiveEvent::Hello {
+        version: LIVE_FORMAT_VERSION,
+        session_id: shared.running_id(),
+    };
     let guard = ClientGuard(shared.clone());
     let s2 = shared.clone();
     let stream = client_stream(rx, shared.shutdown.subscribe(), hello, move |n| {
@@ -111,7 +122,9 @@ mod tests {
     use std::sync::atomic::AtomicU64;
 
     fn warning(i: usize) -> LiveEvent {
-        LiveEvent::Warning { message: i.to_string() }
+        LiveEvent::Warning {
+            message: i.to_string(),
+        }
     }
 
     #[tokio::test]
@@ -120,16 +133,30 @@ mod tests {
         let (stop_tx, stop_rx) = watch::channel(false);
         let lagged = Arc::new(AtomicU64::new(0));
         let l2 = lagged.clone();
-        let stream = client_stream(rx, stop_rx, LiveEvent::Hello { version: 1, session_id: None }, move |n| {
-            l2.fetch_add(n, Ordering::Relaxed);
-        });
+        let stream = client_stream(
+            rx,
+            stop_rx,
+            LiveEvent::Hello {
+                version: 1,
+                session_id: None,
+            },
+            move |n| {
+                l2.fetch_add(n, Ordering::Relaxed);
+            },
+        );
         // The client reads nothing while 10 events go out: the channel keeps the newest 4.
         for i in 0..10 {
             tx.send(warning(i)).unwrap();
         }
         let _ = stop_tx.send(true);
         let got: Vec<LiveEvent> = stream.collect().await;
-        assert_eq!(got[0], LiveEvent::Hello { version: 1, session_id: None });
+        assert_eq!(
+            got[0],
+            LiveEvent::Hello {
+                version: 1,
+                session_id: None
+            }
+        );
         assert_eq!(got[1], LiveEvent::Lagged { missed: 6 });
         assert_eq!(&got[2..], &[warning(6), warning(7), warning(8), warning(9)]);
         assert_eq!(lagged.load(Ordering::Relaxed), 6);
@@ -139,7 +166,12 @@ mod tests {
     async fn the_stream_ends_at_shutdown() {
         let (_tx, rx) = broadcast::channel::<LiveEvent>(4);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let mut stream = Box::pin(client_stream(rx, stop_rx, LiveEvent::Lagged { missed: 0 }, |_| {}));
+        let mut stream = Box::pin(client_stream(
+            rx,
+            stop_rx,
+            LiveEvent::Lagged { missed: 0 },
+            |_| {},
+        ));
         assert!(stream.next().await.is_some());
         let _ = stop_tx.send(true);
         assert!(stream.next().await.is_none());

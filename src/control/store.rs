@@ -127,7 +127,10 @@ pub struct Store {
 
 /// `history.sqlite` beside the sessions directory (both in the user's data directory).
 pub fn default_db_path(sessions_dir: &Path) -> PathBuf {
-    sessions_dir.parent().unwrap_or(Path::new(".")).join("history.sqlite")
+    sessions_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("history.sqlite")
 }
 
 /// `INSERT OR REPLACE` of one row (on the connection or inside a transaction).
@@ -172,13 +175,25 @@ impl Store {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|source| StoreError::Create { path: dir.to_path_buf(), source })?;
+                .map_err(|source| StoreError::Create {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sql { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path).map_err(|source| StoreError::Sql {
+            path: path.to_path_buf(),
+            source,
+        })?;
         // The daemon and `sessions reindex` may write at once: wait for the other's lock.
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|source| StoreError::Sql { path: path.to_path_buf(), source })?;
-        let store = Store { conn, path: path.to_path_buf() };
+            .map_err(|source| StoreError::Sql {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -186,20 +201,31 @@ impl Store {
     /// An index in memory (tests).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sql { path: path.clone(), source })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        })?;
         let store = Store { conn, path };
         store.migrate()?;
         Ok(store)
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sql { path: self.path.clone(), source }
+        move |source| StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(self.sql())?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.sql())?;
         if version != SCHEMA_VERSION {
-            self.conn.execute_batch("DROP TABLE IF EXISTS sessions;").map_err(self.sql())?;
+            self.conn
+                .execute_batch("DROP TABLE IF EXISTS sessions;")
+                .map_err(self.sql())?;
         }
         self.conn.execute_batch(SCHEMA).map_err(self.sql())?;
         self.conn
@@ -255,7 +281,10 @@ impl Store {
     pub fn list(&self) -> Result<Vec<HistoryRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT {} FROM sessions ORDER BY started_at, id", Self::COLUMNS))
+            .prepare(&format!(
+                "SELECT {} FROM sessions ORDER BY started_at, id",
+                Self::COLUMNS
+            ))
             .map_err(self.sql())?;
         let rows = st.query_map([], Self::row).map_err(self.sql())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
@@ -264,7 +293,11 @@ impl Store {
     /// The row of session `id`.
     pub fn get(&self, id: &str) -> Result<Option<HistoryRow>, StoreError> {
         self.conn
-            .query_row(&format!("SELECT {} FROM sessions WHERE id = ?1", Self::COLUMNS), [id], Self::row)
+            .query_row(
+                &format!("SELECT {} FROM sessions WHERE id = ?1", Self::COLUMNS),
+                [id],
+                Self::row,
+            )
             .optional()
             .map_err(self.sql())
     }
@@ -274,7 +307,10 @@ impl Store {
     pub fn reindex(&mut self, sessions_dir: &Path) -> Result<ReindexReport, StoreError> {
         let dirs = session::store::session_dirs(sessions_dir)?;
         let path = self.path.clone();
-        let sql = |source| StoreError::Sql { path: path.clone(), source };
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute("DELETE FROM sessions", []).map_err(sql)?;
         let mut report = ReindexReport::default();
@@ -296,7 +332,10 @@ impl Store {
     pub fn index_missing(&self, sessions_dir: &Path) -> Result<usize, StoreError> {
         let mut added = 0;
         for dir in session::store::session_dirs(sessions_dir)? {
-            let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let id = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if self.get(&id)?.is_some() {
                 continue;
             }
@@ -332,7 +371,9 @@ mod tests {
             nos_heard: 1,
             commitments: 1,
             cues_total: 3,
-            cues: [("no_heard".to_string(), 2), ("good_label".to_string(), 1)].into_iter().collect(),
+            cues: [("no_heard".to_string(), 2), ("good_label".to_string(), 1)]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -345,7 +386,10 @@ mod tests {
         again.talk_share_me = None;
         s.upsert(&again).unwrap();
         let all = s.list().unwrap();
-        assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(all[0], row("a", "2026-11-26T14:00:00+00:00"));
         assert_eq!(all[1].talk_share_me, None);
         assert_eq!(s.get("zz").unwrap(), None);

@@ -38,17 +38,25 @@ pub fn runtime_dir() -> PathBuf {
         return PathBuf::from(x).join("ringside");
     }
     let data = crate::config::default_sessions_dir();
-    data.parent().map(|p| p.join("run")).unwrap_or_else(|| PathBuf::from("ringside-run"))
+    data.parent()
+        .map(|p| p.join("run"))
+        .unwrap_or_else(|| PathBuf::from("ringside-run"))
 }
 
 /// The token file of `cfg` (`daemon.token_file`, else `<runtime dir>/token`).
 pub fn token_path(cfg: &Config) -> PathBuf {
-    cfg.daemon.token_file.clone().unwrap_or_else(|| runtime_dir().join("token"))
+    cfg.daemon
+        .token_file
+        .clone()
+        .unwrap_or_else(|| runtime_dir().join("token"))
 }
 
 /// `daemon.json` lives beside the token, so a custom `token_file` moves both together.
 pub fn info_path(token_file: &Path) -> PathBuf {
-    token_file.parent().unwrap_or(Path::new(".")).join(INFO_FILE)
+    token_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(INFO_FILE)
 }
 
 /// A fresh random token: 32 bytes from the kernel's CSPRNG, hex.
@@ -65,14 +73,27 @@ pub fn generate() -> Result<String, ControlError> {
 pub fn write_private(path: &Path, contents: &str) -> Result<(), ControlError> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    let err = |source| ControlError::Write { path: path.to_path_buf(), source };
+    let err = |source| ControlError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(err)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(err)?;
     }
     // Remove first: `mode` only applies to new files, and an old file may be wider.
     let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(err)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(err)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(err)?;
     f.write_all(contents.as_bytes()).map_err(err)
 }
 
@@ -81,7 +102,10 @@ pub fn read_token(path: &Path) -> Result<String, ControlError> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(s.trim().to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ControlError::NotRunning),
-        Err(source) => Err(ControlError::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(ControlError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -90,7 +114,12 @@ pub fn read_info(path: &Path) -> Result<DaemonInfo, ControlError> {
     let text = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ControlError::NotRunning),
-        Err(source) => return Err(ControlError::Read { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(ControlError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     serde_json::from_str(&text).map_err(|e| ControlError::Read {
         path: path.to_path_buf(),
@@ -120,7 +149,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sub/token");
         write_private(&p, &t).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(read_token(&p).unwrap(), t);
         assert!(same_token(&t, &t));
         assert!(!same_token(&t, "x"));
@@ -132,7 +164,13 @@ mod tests {
     #[test]
     fn missing_files_mean_not_running() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(read_token(&dir.path().join("token")), Err(ControlError::NotRunning)));
-        assert!(matches!(read_info(&dir.path().join(INFO_FILE)), Err(ControlError::NotRunning)));
+        assert!(matches!(
+            read_token(&dir.path().join("token")),
+            Err(ControlError::NotRunning)
+        ));
+        assert!(matches!(
+            read_info(&dir.path().join(INFO_FILE)),
+            Err(ControlError::NotRunning)
+        ));
     }
 }

@@ -38,7 +38,9 @@ pub use policy::{LineKind, Policy, Turn};
 pub use practitioner::{PractitionerConfig, Script};
 pub use scenario::{Scenario, ScenarioError};
 
-use crate::app::{run_recorded_session_with, Event, Input, SessionHooks, SessionOptions, Stats, Summary};
+use crate::app::{
+    run_recorded_session_with, Event, Input, SessionHooks, SessionOptions, Stats, Summary,
+};
 use crate::config::{Config, CounterpartInput};
 use crate::event::{samples_to_secs, Speaker};
 use crate::session::{FinishedSession, SessionMeta};
@@ -116,7 +118,10 @@ pub enum RoleplayEvent<'a> {
     /// The counterpart chose its next line.
     Decided { turn: &'a Turn, text: &'a str },
     /// The counterpart's voice thread reported something.
-    Counterpart { note: &'a PlayerNote, text: Option<&'a str> },
+    Counterpart {
+        note: &'a PlayerNote,
+        text: Option<&'a str>,
+    },
 }
 
 /// How the call ended.
@@ -184,7 +189,11 @@ pub struct RoleplayLog {
 impl RoleplayLog {
     /// Reply latencies (ms) of the lines that answered the practitioner.
     pub fn reply_latencies_ms(&self) -> Vec<f64> {
-        self.lines.iter().filter(|l| l.kind != LineKind::Opening).filter_map(|l| l.latency_ms).collect()
+        self.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Opening)
+            .filter_map(|l| l.latency_ms)
+            .collect()
     }
 }
 
@@ -214,9 +223,14 @@ pub fn run(
     let session_err = RoleplayError::Session;
     // Every line of the scenario, synthesized before the call so a reply starts at once.
     let tts = Tts::new(opts.tts_cache.clone());
-    let spec = VoiceSpec::parse(&scenario.voice).map_err(|m| RoleplayError::Output(format!("{}: voice: {m}", scenario.source)))?;
+    let spec = VoiceSpec::parse(&scenario.voice)
+        .map_err(|m| RoleplayError::Output(format!("{}: voice: {m}", scenario.source)))?;
     let (lines16, st) = tts.lines(&spec, &scenario.lines)?;
-    let interrupts = opts.practitioner.as_ref().map(|(s, _)| s.interrupts.clone()).unwrap_or_default();
+    let interrupts = opts
+        .practitioner
+        .as_ref()
+        .map(|(s, _)| s.interrupts.clone())
+        .unwrap_or_default();
     let clips = match &opts.practitioner {
         Some((script, _)) => {
             practitioner::check_paplay().map_err(RoleplayError::Practitioner)?;
@@ -224,7 +238,11 @@ pub fn run(
         }
         None => Vec::new(),
     };
-    on_event(&RoleplayEvent::Prepared { synthesized: st.synthesized, cached: st.cached }).map_err(session_err)?;
+    on_event(&RoleplayEvent::Prepared {
+        synthesized: st.synthesized,
+        cached: st.cached,
+    })
+    .map_err(session_err)?;
     // Whisper's first decode is slower than the rest (buffers, caches): pay it now, on the
     // opening line, rather than on the practitioner's first utterance.
     let mut transcriber = transcriber;
@@ -236,8 +254,16 @@ pub fn run(
     let (vad_tx, vad_rx) = crossbeam_channel::bounded(1024);
     let t0 = Instant::now();
     let texts = (!opts.transcribe_counterpart).then(|| scenario.lines.clone());
-    let player = Player::spawn(opts.player.clone(), lines16, t0, stop.clone(), feed_tx, vad_rx, texts)
-        .map_err(|e| RoleplayError::Output(format!("cannot start the counterpart thread: {e}")))?;
+    let player = Player::spawn(
+        opts.player.clone(),
+        lines16,
+        t0,
+        stop.clone(),
+        feed_tx,
+        vad_rx,
+        texts,
+    )
+    .map_err(|e| RoleplayError::Output(format!("cannot start the counterpart thread: {e}")))?;
     let mut log = RoleplayLog {
         version: 1,
         scenario: scenario.name.clone(),
@@ -251,10 +277,22 @@ pub fn run(
     // Wait for the output to open: without it there is no role-play.
     let wait = opts.player.start_timeout + Duration::from_secs(2);
     match player.notes.recv_timeout(wait) {
-        Ok(PlayerNote::Ready { device, rate, channels }) => {
+        Ok(PlayerNote::Ready {
+            device,
+            rate,
+            channels,
+        }) => {
             log.output = Some(format!("{device} ({channels} ch, {rate} Hz)"));
-            let note = PlayerNote::Ready { device, rate, channels };
-            on_event(&RoleplayEvent::Counterpart { note: &note, text: None }).map_err(session_err)?;
+            let note = PlayerNote::Ready {
+                device,
+                rate,
+                channels,
+            };
+            on_event(&RoleplayEvent::Counterpart {
+                note: &note,
+                text: None,
+            })
+            .map_err(session_err)?;
         }
         Ok(PlayerNote::Failed { message }) => {
             stop.store(true, Ordering::Relaxed);
@@ -264,7 +302,9 @@ pub fn run(
         other => {
             stop.store(true, Ordering::Relaxed);
             player.join();
-            return Err(RoleplayError::Output(format!("the output did not open within {wait:?} ({other:?})")));
+            return Err(RoleplayError::Output(format!(
+                "the output did not open within {wait:?} ({other:?})"
+            )));
         }
     }
 
@@ -302,27 +342,50 @@ pub fn run(
         end_at: None,
         failed: None,
     };
-    ctl.say(&opening, None, Some(Instant::now() + opts.opening_delay), on_event).map_err(session_err)?;
+    ctl.say(
+        &opening,
+        None,
+        Some(Instant::now() + opts.opening_delay),
+        on_event,
+    )
+    .map_err(session_err)?;
 
-    let input = Input::Live { mic: opts.mic.clone(), counterpart: CounterpartInput::None };
+    let input = Input::Live {
+        mic: opts.mic.clone(),
+        counterpart: CounterpartInput::None,
+    };
     let sopts = SessionOptions {
         record_dir: opts.record_dir.clone(),
         meta: opts.meta.clone(),
         limit_secs: opts.limit_secs,
         stats: opts.stats.clone(),
     };
-    let hooks =
-        SessionHooks { them_feed: Some(feed_rx), transcribe_them_feed: opts.transcribe_counterpart, vad: Some(vad_tx) };
+    let hooks = SessionHooks {
+        them_feed: Some(feed_rx),
+        transcribe_them_feed: opts.transcribe_counterpart,
+        vad: Some(vad_tx),
+    };
     let result = {
         let mut handler = |ev: &Event| -> anyhow::Result<()> {
             on_event(&RoleplayEvent::Pipeline(ev))?;
             ctl.on_pipeline(ev, on_event)?;
             while let Ok(e) = perr_rx.try_recv() {
-                on_event(&RoleplayEvent::Pipeline(&Event::Warning(format!("simulated practitioner: {e}"))))?;
+                on_event(&RoleplayEvent::Pipeline(&Event::Warning(format!(
+                    "simulated practitioner: {e}"
+                ))))?;
             }
             Ok(())
         };
-        run_recorded_session_with(cfg, &input, transcriber, coach, stop.clone(), sopts, hooks, &mut handler)
+        run_recorded_session_with(
+            cfg,
+            &input,
+            transcriber,
+            coach,
+            stop.clone(),
+            sopts,
+            hooks,
+            &mut handler,
+        )
     };
     stop.store(true, Ordering::Relaxed);
     // Notes that came after the last pipeline event.
@@ -350,7 +413,13 @@ pub fn run(
             let _ = on_event(&RoleplayEvent::Pipeline(&w));
         }
     }
-    Ok(RoleplayOutcome { result: log.result, log, summary: out.summary, recording: out.recording, transcriber: out.transcriber })
+    Ok(RoleplayOutcome {
+        result: log.result,
+        log,
+        summary: out.summary,
+        recording: out.recording,
+        transcriber: out.transcriber,
+    })
 }
 
 /// The session-thread side of the role-play: policy decisions, notes, the end of the call.
@@ -395,24 +464,42 @@ impl Controller<'_> {
         if turn.kind.ends_call() {
             self.call_over.store(true, Ordering::Release);
         }
-        let cmd = PlayerCmd::Say { line: turn.line, kind: turn.kind, reply_to, not_before };
+        let cmd = PlayerCmd::Say {
+            line: turn.line,
+            kind: turn.kind,
+            reply_to,
+            not_before,
+        };
         if self.player.cmd.try_send(cmd).is_err() {
-            on_event(&RoleplayEvent::Pipeline(&Event::Warning("the counterpart's voice thread is not taking lines".into())))?;
+            on_event(&RoleplayEvent::Pipeline(&Event::Warning(
+                "the counterpart's voice thread is not taking lines".into(),
+            )))?;
         }
         Ok(())
     }
 
-    fn on_pipeline(&mut self, ev: &Event, on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    fn on_pipeline(
+        &mut self,
+        ev: &Event,
+        on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         if let Event::Utterance(cu) = ev {
             if cu.utterance.speaker == Speaker::Me {
-                if let Some(turn) = self.policy.respond(self.scenario, cu.act, &cu.utterance.text) {
+                if let Some(turn) = self
+                    .policy
+                    .respond(self.scenario, cu.act, &cu.utterance.text)
+                {
                     self.say(&turn, Some(cu.utterance.end_sample), None, on_event)?;
                 }
             }
         }
         self.drain_notes(on_event)?;
         let quiet = !self.player.shared.speaking.load(Ordering::Acquire);
-        if self.end_at.is_none() && self.has_practitioner && self.practitioner_done.load(Ordering::Acquire) && quiet {
+        if self.end_at.is_none()
+            && self.has_practitioner
+            && self.practitioner_done.load(Ordering::Acquire)
+            && quiet
+        {
             self.end_at = Some(Instant::now() + END_TAIL);
         }
         if self.end_at.is_some_and(|t| Instant::now() >= t) {
@@ -421,24 +508,48 @@ impl Controller<'_> {
         Ok(())
     }
 
-    fn drain_notes(&mut self, on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    fn drain_notes(
+        &mut self,
+        on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         while let Ok(note) = self.player.notes.try_recv() {
             let line_of = |n: &PlayerNote| match n {
-                PlayerNote::Started { line, .. } | PlayerNote::Finished { line, .. } | PlayerNote::Interrupted { line, .. } => {
-                    Some(*line)
-                }
+                PlayerNote::Started { line, .. }
+                | PlayerNote::Finished { line, .. }
+                | PlayerNote::Interrupted { line, .. } => Some(*line),
                 _ => None,
             };
             let text = line_of(&note).map(|l| self.scenario.line(l));
             on_event(&RoleplayEvent::Counterpart { note: &note, text })?;
             // The log entry of a line: the latest one with that line id still open.
-            let entry = line_of(&note).and_then(|l| self.log.lines.iter_mut().rev().find(|x| x.line == l && x.end.is_none()));
+            let entry = line_of(&note).and_then(|l| {
+                self.log
+                    .lines
+                    .iter_mut()
+                    .rev()
+                    .find(|x| x.line == l && x.end.is_none())
+            });
             match (&note, entry) {
-                (PlayerNote::Started { at_sample, latency_ms, .. }, Some(e)) => {
+                (
+                    PlayerNote::Started {
+                        at_sample,
+                        latency_ms,
+                        ..
+                    },
+                    Some(e),
+                ) => {
                     e.start = Some(samples_to_secs(*at_sample));
                     e.latency_ms = *latency_ms;
                 }
-                (PlayerNote::Finished { at_sample, interrupted, kind, .. }, e) => {
+                (
+                    PlayerNote::Finished {
+                        at_sample,
+                        interrupted,
+                        kind,
+                        ..
+                    },
+                    e,
+                ) => {
                     if let Some(e) = e {
                         e.end = Some(samples_to_secs(*at_sample));
                         e.interrupted = *interrupted;
@@ -447,7 +558,14 @@ impl Controller<'_> {
                         self.end_at = Some(Instant::now() + END_TAIL);
                     }
                 }
-                (PlayerNote::Interrupted { line, at_sample, me_onset_sample }, _) => {
+                (
+                    PlayerNote::Interrupted {
+                        line,
+                        at_sample,
+                        me_onset_sample,
+                    },
+                    _,
+                ) => {
                     self.log.interruptions.push(InterruptionLog {
                         time: samples_to_secs(*at_sample),
                         me_onset: samples_to_secs(*me_onset_sample),

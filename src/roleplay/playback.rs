@@ -74,11 +74,16 @@ pub fn find_output(name: Option<&str>) -> Result<cpal::Device, OutputError> {
     let Some(n) = name else {
         return host
             .default_output_device()
-            .ok_or_else(|| OutputError::NoDefault { host: host.id().name().to_string() });
+            .ok_or_else(|| OutputError::NoDefault {
+                host: host.id().name().to_string(),
+            });
     };
     let devices: Vec<cpal::Device> = host
         .output_devices()
-        .map_err(|e| OutputError::Open { name: n.into(), message: e.to_string() })?
+        .map_err(|e| OutputError::Open {
+            name: n.into(),
+            message: e.to_string(),
+        })?
         .collect();
     crate::sources::microphone::pick_device(devices, n)
         .ok_or_else(|| OutputError::NotFound { name: n.into() })
@@ -94,8 +99,13 @@ pub fn open(
     timeout: Duration,
 ) -> Result<Output, OutputError> {
     let name = device_name(device);
-    let open_err = |message: String| OutputError::Open { name: name.clone(), message };
-    let cfg = device.default_output_config().map_err(|e| open_err(e.to_string()))?;
+    let open_err = |message: String| OutputError::Open {
+        name: name.clone(),
+        message,
+    };
+    let cfg = device
+        .default_output_config()
+        .map_err(|e| open_err(e.to_string()))?;
     let rate = cfg.sample_rate();
     let channels = cfg.channels();
     let stats = Arc::new(OutputStats::default());
@@ -105,7 +115,11 @@ pub fn open(
     for size in [cpal::BufferSize::Fixed(fixed), cpal::BufferSize::Default] {
         let cap = ((rate as f64 * ring_secs) as usize).max(4096);
         let (producer, consumer) = rtrb::RingBuffer::<f32>::new(cap);
-        let sc = cpal::StreamConfig { channels, sample_rate: rate, buffer_size: size };
+        let sc = cpal::StreamConfig {
+            channels,
+            sample_rate: rate,
+            buffer_size: size,
+        };
         let s = stats.clone();
         let built = match cfg.sample_format() {
             SampleFormat::F32 => build::<f32>(device, sc, consumer, s, which, timeout),
@@ -118,7 +132,14 @@ pub fn open(
         match built {
             Ok(stream) => {
                 stream.play().map_err(|e| open_err(e.to_string()))?;
-                return Ok(Output { _stream: stream, producer, stats, rate, channels, name });
+                return Ok(Output {
+                    _stream: stream,
+                    producer,
+                    stats,
+                    rate,
+                    channels,
+                    name,
+                });
             }
             Err(e) => last_err = e.to_string(),
         }
@@ -150,13 +171,17 @@ where
             // Real-time context: no allocation, no locks, no I/O.
             let ts = info.timestamp();
             let lat = ts.playback.duration_since(ts.callback);
-            stats.latency_us.store(lat.as_micros() as u64, Ordering::Relaxed);
+            stats
+                .latency_us
+                .store(lat.as_micros() as u64, Ordering::Relaxed);
             if stats.flush.swap(false, Ordering::AcqRel) {
                 let n = consumer.slots();
                 if let Ok(chunk) = consumer.read_chunk(n) {
                     chunk.commit_all();
                 }
-                stats.frames_discarded.fetch_add(n as u64, Ordering::Relaxed);
+                stats
+                    .frames_discarded
+                    .fetch_add(n as u64, Ordering::Relaxed);
             }
             let frames = data.len() / ch;
             let take = consumer.slots().min(frames);
@@ -178,7 +203,9 @@ where
                 }
             }
             stats.frames_out.fetch_add(frames as u64, Ordering::Relaxed);
-            stats.frames_from_ring.fetch_add(take as u64, Ordering::Relaxed);
+            stats
+                .frames_from_ring
+                .fetch_add(take as u64, Ordering::Relaxed);
         },
         move |e: cpal::Error| {
             use cpal::ErrorKind::*;

@@ -67,7 +67,12 @@ impl Default for PlayerConfig {
 pub enum PlayerCmd {
     /// Say `line`. `reply_to`: end of the "me" utterance it answers (stream samples), for the
     /// latency figure. `not_before`: hold it until then (the opening waits for capture).
-    Say { line: LineId, kind: LineKind, reply_to: Option<u64>, not_before: Option<Instant> },
+    Say {
+        line: LineId,
+        kind: LineKind,
+        reply_to: Option<u64>,
+        not_before: Option<Instant>,
+    },
 }
 
 /// What the voice thread reports. Positions are samples of the session stream (16 kHz).
@@ -75,15 +80,33 @@ pub enum PlayerCmd {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PlayerNote {
     /// The output device is open.
-    Ready { device: String, rate: u32, channels: u16 },
+    Ready {
+        device: String,
+        rate: u32,
+        channels: u16,
+    },
     /// The first sample of a line went to the device at `at_sample`; `latency_ms`: from the end
     /// of the "me" utterance it answers to the predicted playback of that sample.
-    Started { line: LineId, kind: LineKind, at_sample: u64, latency_ms: Option<f64> },
+    Started {
+        line: LineId,
+        kind: LineKind,
+        at_sample: u64,
+        latency_ms: Option<f64>,
+    },
     /// The line was played to its end, or cut by a barge-in (`interrupted`).
-    Finished { line: LineId, kind: LineKind, at_sample: u64, interrupted: bool },
+    Finished {
+        line: LineId,
+        kind: LineKind,
+        at_sample: u64,
+        interrupted: bool,
+    },
     /// "me" started speaking at `me_onset_sample` while the counterpart was speaking: it stopped
     /// at `at_sample`.
-    Interrupted { line: LineId, at_sample: u64, me_onset_sample: u64 },
+    Interrupted {
+        line: LineId,
+        at_sample: u64,
+        me_onset_sample: u64,
+    },
     /// A non-fatal problem (underruns, a dropped feed block).
     Warning { message: String },
     /// The output could not be opened; the role-play cannot run.
@@ -131,12 +154,30 @@ impl Player {
         let (note_tx, note_rx) = crossbeam_channel::bounded(256);
         let shared = Arc::new(PlayerShared::default());
         let sh = shared.clone();
-        let thread = std::thread::Builder::new().name("ringside-counterpart".into()).spawn(move || {
-            let mut v =
-                Voice { cfg, lines, t0, stop, feed, vad, cmds: cmd_rx, notes: note_tx, shared: sh, texts, started_at: 0 };
-            v.run();
-        })?;
-        Ok(Player { cmd: cmd_tx, notes: note_rx, shared, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("ringside-counterpart".into())
+            .spawn(move || {
+                let mut v = Voice {
+                    cfg,
+                    lines,
+                    t0,
+                    stop,
+                    feed,
+                    vad,
+                    cmds: cmd_rx,
+                    notes: note_tx,
+                    shared: sh,
+                    texts,
+                    started_at: 0,
+                };
+                v.run();
+            })?;
+        Ok(Player {
+            cmd: cmd_tx,
+            notes: note_rx,
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// Waits for the thread (after `stop` was set).
@@ -175,8 +216,15 @@ struct Current {
 
 #[derive(Debug, Clone, Copy)]
 enum Marker {
-    Start { line: LineId, kind: LineKind, reply_to: Option<u64> },
-    End { line: LineId, kind: LineKind },
+    Start {
+        line: LineId,
+        kind: LineKind,
+        reply_to: Option<u64>,
+    },
+    End {
+        line: LineId,
+        kind: LineKind,
+    },
 }
 
 const TICK: Duration = Duration::from_millis(5);
@@ -192,24 +240,44 @@ impl Voice {
         let device = match playback::find_output(self.cfg.output.as_deref()) {
             Ok(d) => d,
             Err(e) => {
-                self.note(PlayerNote::Failed { message: e.to_string() });
+                self.note(PlayerNote::Failed {
+                    message: e.to_string(),
+                });
                 return;
             }
         };
-        let mut out = match playback::open(&device, self.cfg.channels, self.cfg.buffer_ms, 2.0, self.cfg.start_timeout) {
+        let mut out = match playback::open(
+            &device,
+            self.cfg.channels,
+            self.cfg.buffer_ms,
+            2.0,
+            self.cfg.start_timeout,
+        ) {
             Ok(o) => o,
             Err(e) => {
-                self.note(PlayerNote::Failed { message: e.to_string() });
+                self.note(PlayerNote::Failed {
+                    message: e.to_string(),
+                });
                 return;
             }
         };
-        self.note(PlayerNote::Ready { device: out.name.clone(), rate: out.rate, channels: out.channels });
+        self.note(PlayerNote::Ready {
+            device: out.name.clone(),
+            rate: out.rate,
+            channels: out.channels,
+        });
         let rate = out.rate;
-        let dev_lines: Vec<Vec<f32>> = self.lines.iter().map(|l| playback::upsample_16k(l, rate)).collect();
+        let dev_lines: Vec<Vec<f32>> = self
+            .lines
+            .iter()
+            .map(|l| playback::upsample_16k(l, rate))
+            .collect();
         let mut to16 = match Resampler::new(rate) {
             Ok(r) => r,
             Err(e) => {
-                self.note(PlayerNote::Failed { message: e.to_string() });
+                self.note(PlayerNote::Failed {
+                    message: e.to_string(),
+                });
                 return;
             }
         };
@@ -255,11 +323,19 @@ impl Voice {
                 break;
             }
             if stats.failed.load(Ordering::Relaxed) {
-                self.note(PlayerNote::Failed { message: format!("output {:?} stopped working", out.name) });
+                self.note(PlayerNote::Failed {
+                    message: format!("output {:?} stopped working", out.name),
+                });
                 break;
             }
             // Commands.
-            while let Ok(PlayerCmd::Say { line, kind, reply_to, not_before }) = self.cmds.try_recv() {
+            while let Ok(PlayerCmd::Say {
+                line,
+                kind,
+                reply_to,
+                not_before,
+            }) = self.cmds.try_recv()
+            {
                 if let Some(c) = current.take() {
                     // A newer line replaces one not yet finished pushing (the practitioner
                     // spoke again): cut what is queued.
@@ -270,7 +346,13 @@ impl Voice {
                         }
                     }
                 }
-                current = Some(Current { line, kind, reply_to, not_before, pos: 0 });
+                current = Some(Current {
+                    line,
+                    kind,
+                    reply_to,
+                    not_before,
+                    pos: 0,
+                });
                 self.shared.speaking.store(true, Ordering::Release);
             }
             // Voice activity of "me": barge-in.
@@ -295,14 +377,22 @@ impl Voice {
             // Fill the ring with the current line.
             if let Some(c) = current.as_mut() {
                 let me_quiet = me_since.is_none_or(|t| t.elapsed() > MAX_WAIT_FOR_ME);
-                let may_start = c.pos > 0 || (me_quiet && c.not_before.is_none_or(|t| Instant::now() >= t));
+                let may_start =
+                    c.pos > 0 || (me_quiet && c.not_before.is_none_or(|t| Instant::now() >= t));
                 let samples = dev_lines.get(c.line).map(Vec::as_slice).unwrap_or(&[]);
                 if may_start && pending_cut.is_none() {
                     let room = lead.saturating_sub(shadow.len()).min(out.producer.slots());
                     let n = room.min(samples.len() - c.pos);
                     if n > 0 {
                         if c.pos == 0 {
-                            markers.push_back((pushed_total, Marker::Start { line: c.line, kind: c.kind, reply_to: c.reply_to }));
+                            markers.push_back((
+                                pushed_total,
+                                Marker::Start {
+                                    line: c.line,
+                                    kind: c.kind,
+                                    reply_to: c.reply_to,
+                                },
+                            ));
                         }
                         let src = &samples[c.pos..c.pos + n];
                         if let Ok(mut chunk) = out.producer.write_chunk_uninit(n) {
@@ -322,7 +412,13 @@ impl Voice {
                         c.pos += n;
                     }
                     if c.pos >= samples.len() {
-                        markers.push_back((pushed_total.saturating_sub(1), Marker::End { line: c.line, kind: c.kind }));
+                        markers.push_back((
+                            pushed_total.saturating_sub(1),
+                            Marker::End {
+                                line: c.line,
+                                kind: c.kind,
+                            },
+                        ));
                         current = None;
                     }
                 }
@@ -339,19 +435,25 @@ impl Voice {
             last_disc = now_disc;
             played.clear();
             // Silence before voice when a line starts in this tick, after it otherwise.
-            let starts_here = markers.front().is_some_and(|(i, m)| *i == popped_total && matches!(m, Marker::Start { .. }));
+            let starts_here = markers
+                .front()
+                .is_some_and(|(i, m)| *i == popped_total && matches!(m, Marker::Start { .. }));
             let zeros_first = starts_here && playing.is_none();
-            let want_dev = ((self.t0.elapsed().as_secs_f64() * rate as f64) as u64).saturating_sub(base_dev);
+            let want_dev =
+                ((self.t0.elapsed().as_secs_f64() * rate as f64) as u64).saturating_sub(base_dev);
             let after = played_dev + consumed + zeros;
             if after + slack < want_dev {
                 let catch_up = want_dev - slack - after;
                 played.extend(std::iter::repeat_n(0.0, catch_up as usize));
                 played_dev += catch_up;
             }
-            if zeros > 0 && playing.is_some() && consumed > 0 && !underrun_reported && !zeros_first {
+            if zeros > 0 && playing.is_some() && consumed > 0 && !underrun_reported && !zeros_first
+            {
                 underrun_reported = true;
                 self.note(PlayerNote::Warning {
-                    message: "the counterpart's voice underran (the machine is busy); expect a click".into(),
+                    message:
+                        "the counterpart's voice underran (the machine is busy); expect a click"
+                            .into(),
                 });
             }
             if zeros_first {
@@ -367,13 +469,24 @@ impl Voice {
                     markers.pop_front();
                     let at = dev_to_16(played_dev);
                     match m {
-                        Marker::Start { line, kind, reply_to } => {
+                        Marker::Start {
+                            line,
+                            kind,
+                            reply_to,
+                        } => {
                             playing = Some((line, kind));
                             self.started_at = at;
                             self.shared.lines_started.fetch_add(1, Ordering::AcqRel);
-                            let dev_lat_ms = stats.latency_us.load(Ordering::Relaxed) as f64 / 1000.0;
-                            let latency_ms = reply_to.map(|r| (at as f64 - r as f64) / 16.0 + dev_lat_ms);
-                            self.note(PlayerNote::Started { line, kind, at_sample: at, latency_ms });
+                            let dev_lat_ms =
+                                stats.latency_us.load(Ordering::Relaxed) as f64 / 1000.0;
+                            let latency_ms =
+                                reply_to.map(|r| (at as f64 - r as f64) / 16.0 + dev_lat_ms);
+                            self.note(PlayerNote::Started {
+                                line,
+                                kind,
+                                at_sample: at,
+                                latency_ms,
+                            });
                         }
                         Marker::End { line, kind } => {
                             playing = None;
@@ -403,7 +516,11 @@ impl Voice {
                     playing = None;
                     let at = dev_to_16(played_dev);
                     if onset != u64::MAX {
-                        self.note(PlayerNote::Interrupted { line, at_sample: at, me_onset_sample: onset });
+                        self.note(PlayerNote::Interrupted {
+                            line,
+                            at_sample: at,
+                            me_onset_sample: onset,
+                        });
                     }
                     self.finish_line(line, kind, at, true);
                     if current.is_some() {
@@ -415,7 +532,8 @@ impl Voice {
                 out16.clear();
                 to16.process(&played, &mut out16);
                 if !out16.is_empty() {
-                    let block = std::mem::replace(&mut out16, Vec::with_capacity(SAMPLE_RATE_HZ as usize));
+                    let block =
+                        std::mem::replace(&mut out16, Vec::with_capacity(SAMPLE_RATE_HZ as usize));
                     self.send_feed(block, &mut them_pos);
                 }
             }
@@ -436,18 +554,36 @@ impl Voice {
                 text.clone()
             };
             if !text.is_empty() {
-                let u = Utterance { id: 0, speaker: Speaker::Them, start_sample: start, end_sample: at, text, latency_ms: None };
-                let _ = self.feed.send_timeout(FeedItem::Utterance(u), Duration::from_millis(500));
+                let u = Utterance {
+                    id: 0,
+                    speaker: Speaker::Them,
+                    start_sample: start,
+                    end_sample: at,
+                    text,
+                    latency_ms: None,
+                    hesitation: None,
+                };
+                let _ = self
+                    .feed
+                    .send_timeout(FeedItem::Utterance(u), Duration::from_millis(500));
             }
         }
-        self.note(PlayerNote::Finished { line, kind, at_sample: at, interrupted });
+        self.note(PlayerNote::Finished {
+            line,
+            kind,
+            at_sample: at,
+            interrupted,
+        });
         self.shared.lines_done.fetch_add(1, Ordering::AcqRel);
         self.shared.speaking.store(false, Ordering::Release);
     }
 
     fn send_feed(&self, block: Vec<f32>, pos: &mut u64) {
         let n = block.len() as u64;
-        match self.feed.send_timeout(FeedItem::Audio(block), Duration::from_millis(500)) {
+        match self
+            .feed
+            .send_timeout(FeedItem::Audio(block), Duration::from_millis(500))
+        {
             Ok(()) => {
                 *pos += n;
                 self.shared.them_pos.store(*pos, Ordering::Release);

@@ -78,7 +78,12 @@ impl Policy {
     /// Starts the rotation at `offset` (e.g. a run counter), so a second call of the same
     /// scenario opens with the next variants. Deterministic for a given offset.
     pub fn with_rotation_offset(mut self, s: &Scenario, offset: usize) -> Policy {
-        let mut groups = vec!["opening".to_string(), "commitment".into(), "hang_up".into(), "objection".into()];
+        let mut groups = vec![
+            "opening".to_string(),
+            "commitment".into(),
+            "hang_up".into(),
+            "objection".into(),
+        ];
         for (i, _) in s.needs.iter().enumerate() {
             groups.push(format!("need/{i}"));
         }
@@ -122,7 +127,11 @@ impl Policy {
     /// The opening line (the counterpart picks up the phone).
     pub fn opening(&mut self, s: &Scenario) -> Turn {
         let line = self.pick("opening", &s.opening).unwrap_or(0);
-        Turn { line, kind: LineKind::Opening, why: "opening".into() }
+        Turn {
+            line,
+            kind: LineKind::Opening,
+            why: "opening".into(),
+        }
     }
 
     /// The counterpart's answer to one "me" utterance of act `act` and text `text`. `None`
@@ -139,7 +148,10 @@ impl Policy {
             Act::Other => {}
             _ => self.yes_streak = 0,
         }
-        if matches!(act, Act::NoQuestion | Act::Label | Act::Mirror | Act::CalibratedQuestion) {
+        if matches!(
+            act,
+            Act::NoQuestion | Act::Label | Act::Mirror | Act::CalibratedQuestion
+        ) {
             self.rapport += 1;
         }
         if matches!(act, Act::Label | Act::Mirror | Act::CalibratedQuestion) {
@@ -150,8 +162,15 @@ impl Policy {
             if self.strikes >= s.patience {
                 let line = self.pick("hang_up", &s.hang_up)?;
                 self.ended = Some(LineKind::HangUp);
-                let why = format!("patience {} used up ({} yes-questions/early pitches)", s.patience, self.strikes);
-                return Some(Turn { line, kind: LineKind::HangUp, why });
+                let why = format!(
+                    "patience {} used up ({} yes-questions/early pitches)",
+                    s.patience, self.strikes
+                );
+                return Some(Turn {
+                    line,
+                    kind: LineKind::HangUp,
+                    why,
+                });
             }
         }
         // A need hit by this very utterance counts towards readiness, but the commitment
@@ -161,19 +180,39 @@ impl Policy {
         } else {
             None
         };
-        let ready = self.rapport >= s.rapport_needed && self.needs_hit() as u32 >= s.needs_for_commitment;
+        let ready =
+            self.rapport >= s.rapport_needed && self.needs_hit() as u32 >= s.needs_for_commitment;
         if hit.is_none() && ready && s.commitment_on.contains(&act) {
             let line = self.pick("commitment", &s.commitment)?;
             self.ended = Some(LineKind::Commitment);
-            let why = format!("ready (rapport {}, needs hit {}) and asked with a {act}", self.rapport, self.needs_hit());
-            return Some(Turn { line, kind: LineKind::Commitment, why });
+            let why = format!(
+                "ready (rapport {}, needs hit {}) and asked with a {act}",
+                self.rapport,
+                self.needs_hit()
+            );
+            return Some(Turn {
+                line,
+                kind: LineKind::Commitment,
+                why,
+            });
         }
         if let Some(i) = hit {
             self.rapport += 1;
-            let replies = s.needs.get(i).map(|n| n.replies.clone()).unwrap_or_default();
+            let replies = s
+                .needs
+                .get(i)
+                .map(|n| n.replies.clone())
+                .unwrap_or_default();
             if let Some(line) = self.pick(&format!("need/{i}"), &replies) {
-                let why = format!("need hit: {}", s.needs.get(i).map(|n| n.name.as_str()).unwrap_or("?"));
-                return Some(Turn { line, kind: LineKind::Reply, why });
+                let why = format!(
+                    "need hit: {}",
+                    s.needs.get(i).map(|n| n.name.as_str()).unwrap_or("?")
+                );
+                return Some(Turn {
+                    line,
+                    kind: LineKind::Reply,
+                    why,
+                });
             }
         }
         let list = s.responses_for(act);
@@ -188,20 +227,40 @@ impl Policy {
             if !applies {
                 continue;
             }
-            let options: Vec<LineId> = list.iter().filter(|r| r.when == w).map(|r| r.line).collect();
+            let options: Vec<LineId> = list
+                .iter()
+                .filter(|r| r.when == w)
+                .map(|r| r.line)
+                .collect();
             if let Some(line) = self.pick(&format!("{act}/{}", w.as_str()), &options) {
-                return Some(Turn { line, kind: LineKind::Reply, why: format!("{act}, {}", w.as_str()) });
+                return Some(Turn {
+                    line,
+                    kind: LineKind::Reply,
+                    why: format!("{act}, {}", w.as_str()),
+                });
             }
         }
         if act == Act::Pitch {
             if let Some(line) = self.pick("objection", &s.objections.clone()) {
-                return Some(Turn { line, kind: LineKind::Reply, why: "pitch: objection".into() });
+                return Some(Turn {
+                    line,
+                    kind: LineKind::Reply,
+                    why: "pitch: objection".into(),
+                });
             }
         }
-        let options: Vec<LineId> =
-            s.responses_for(Act::Other).iter().filter(|r| r.when == When::Any).map(|r| r.line).collect();
+        let options: Vec<LineId> = s
+            .responses_for(Act::Other)
+            .iter()
+            .filter(|r| r.when == When::Any)
+            .map(|r| r.line)
+            .collect();
         let line = self.pick("other/any", &options)?;
-        Some(Turn { line, kind: LineKind::Reply, why: format!("{act}: fallback") })
+        Some(Turn {
+            line,
+            kind: LineKind::Reply,
+            why: format!("{act}: fallback"),
+        })
     }
 
     /// The first unhit need with a keyword in `text` (whole words, any case); marks it hit.
@@ -209,14 +268,27 @@ impl Policy {
         let words: String = text
             .to_lowercase()
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '\'' || c == '-' { c } else { ' ' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '\'' || c == '-' {
+                    c
+                } else {
+                    ' '
+                }
+            })
             .collect();
-        let padded = format!(" {} ", words.split_whitespace().collect::<Vec<_>>().join(" "));
+        let padded = format!(
+            " {} ",
+            words.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
         for (i, need) in s.needs.iter().enumerate() {
             if self.needs_hit.get(i).copied().unwrap_or(true) {
                 continue;
             }
-            if need.keywords.iter().any(|k| padded.contains(&format!(" {k} "))) {
+            if need
+                .keywords
+                .iter()
+                .any(|k| padded.contains(&format!(" {k} ")))
+            {
                 if let Some(h) = self.needs_hit.get_mut(i) {
                     *h = true;
                 }
@@ -246,13 +318,32 @@ mod tests {
         let mut p = Policy::new(&s);
         assert_eq!(s.line(p.opening(&s).line), "Hello, this is Dana.");
         let (l, k) = say(&mut p, &s, Act::YesQuestion, "Do you have a few minutes?");
-        assert_eq!((l.as_str(), k), ("Uhm, I guess so. What is this about?", LineKind::Reply));
-        let (l, _) = say(&mut p, &s, Act::YesQuestion, "You care about your family, right?");
-        assert_eq!(l, "Sure, I suppose. Where is this going?", "second in a row: a ladder reply");
-        let (_, k) = say(&mut p, &s, Act::YesQuestion, "You want to save money, don't you?");
+        assert_eq!(
+            (l.as_str(), k),
+            ("Uhm, I guess so. What is this about?", LineKind::Reply)
+        );
+        let (l, _) = say(
+            &mut p,
+            &s,
+            Act::YesQuestion,
+            "You care about your family, right?",
+        );
+        assert_eq!(
+            l, "Sure, I suppose. Where is this going?",
+            "second in a row: a ladder reply"
+        );
+        let (_, k) = say(
+            &mut p,
+            &s,
+            Act::YesQuestion,
+            "You want to save money, don't you?",
+        );
         assert_eq!(k, LineKind::HangUp);
         assert_eq!(p.ended(), Some(LineKind::HangUp));
-        assert!(p.respond(&s, Act::Label, "It seems like...").is_none(), "nothing after the end");
+        assert!(
+            p.respond(&s, Act::Label, "It seems like...").is_none(),
+            "nothing after the end"
+        );
     }
 
     #[test]
@@ -261,13 +352,31 @@ mod tests {
         let mut p = Policy::new(&s);
         let (l, _) = say(&mut p, &s, Act::NoQuestion, "Is now a bad time to talk?");
         assert_eq!(l, "No, it's fine. I have a minute. What is this about?");
-        let (l, _) = say(&mut p, &s, Act::Label, "It sounds like you have a lot on your plate with the kids.");
-        assert!(l.starts_with("That's right."), "the label hits the hidden need: {l}");
+        let (l, _) = say(
+            &mut p,
+            &s,
+            Act::Label,
+            "It sounds like you have a lot on your plate with the kids.",
+        );
+        assert!(
+            l.starts_with("That's right."),
+            "the label hits the hidden need: {l}"
+        );
         // Ready now, but a calibrated question is not an ask in this scenario.
-        let (l, k) = say(&mut p, &s, Act::CalibratedQuestion, "What worries you most about the coverage you have now?");
+        let (l, k) = say(
+            &mut p,
+            &s,
+            Act::CalibratedQuestion,
+            "What worries you most about the coverage you have now?",
+        );
         assert_eq!(k, LineKind::Reply);
         assert!(l.contains("through work"), "second need: {l}");
-        let (l, k) = say(&mut p, &s, Act::NoQuestion, "Would it be a bad idea to look at the numbers on Thursday?");
+        let (l, k) = say(
+            &mut p,
+            &s,
+            Act::NoQuestion,
+            "Would it be a bad idea to look at the numbers on Thursday?",
+        );
         assert_eq!(k, LineKind::Commitment, "{l}");
         assert_eq!(p.ended(), Some(LineKind::Commitment));
     }
@@ -277,9 +386,17 @@ mod tests {
         let s = insurance();
         let mut p = Policy::new(&s);
         let (l, _) = say(&mut p, &s, Act::Pitch, "Our family plan saves you money.");
-        assert_eq!(l, "I'm sure it's a great plan, but I really don't know you.");
+        assert_eq!(
+            l,
+            "I'm sure it's a great plan, but I really don't know you."
+        );
         assert_eq!(p.strikes(), 1);
-        say(&mut p, &s, Act::Label, "It seems like you get a lot of these calls.");
+        say(
+            &mut p,
+            &s,
+            Act::Label,
+            "It seems like you get a lot of these calls.",
+        );
         let (_, k) = say(&mut p, &s, Act::Pitch, "Our plan is the cheapest.");
         assert_eq!(k, LineKind::Reply);
         assert_eq!(p.strikes(), 1, "a pitch after listening is no strike");
@@ -316,13 +433,22 @@ mod tests {
             assert_eq!(last.map(|t| t.kind), Some(LineKind::HangUp), "{name}");
             // Rapport and the hidden needs, then an ask: a commitment.
             let mut p = Policy::new(&s);
-            p.respond(&s, Act::NoQuestion, "Is now a bad time?").unwrap();
+            p.respond(&s, Act::NoQuestion, "Is now a bad time?")
+                .unwrap();
             for need in &s.needs {
-                let t = p.respond(&s, Act::Label, &format!("It seems like {} matters.", need.keywords[0])).unwrap();
+                let t = p
+                    .respond(
+                        &s,
+                        Act::Label,
+                        &format!("It seems like {} matters.", need.keywords[0]),
+                    )
+                    .unwrap();
                 assert_eq!(t.why, format!("need hit: {}", need.name), "{name}");
             }
             let ask = s.commitment_on[0];
-            let t = p.respond(&s, ask, "Would it be a bad idea to set up a time?").unwrap();
+            let t = p
+                .respond(&s, ask, "Would it be a bad idea to set up a time?")
+                .unwrap();
             assert_eq!(t.kind, LineKind::Commitment, "{name}: {t:?}");
         }
     }
@@ -332,9 +458,17 @@ mod tests {
         let s = insurance();
         let mut p = Policy::new(&s);
         // "sonnet" contains "son" but is not the word.
-        let (l, _) = say(&mut p, &s, Act::Label, "It seems like you like a good sonnet.");
+        let (l, _) = say(
+            &mut p,
+            &s,
+            Act::Label,
+            "It seems like you like a good sonnet.",
+        );
         assert!(!l.starts_with("That's right"), "{l}");
         let (l, _) = say(&mut p, &s, Act::Mirror, "Your son?");
-        assert!(l.starts_with("That's right") || l.starts_with("Exactly"), "{l}");
+        assert!(
+            l.starts_with("That's right") || l.starts_with("Exactly"),
+            "{l}"
+        );
     }
 }

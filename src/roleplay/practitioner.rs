@@ -29,7 +29,11 @@ pub enum ScriptError {
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
-    Invalid { path: PathBuf, line: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 /// A practitioner script.
@@ -43,12 +47,19 @@ pub struct Script {
 
 impl Script {
     pub fn load(path: &Path) -> Result<Script, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Script::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Script, ScriptError> {
-        let bad = |line: usize, message: String| ScriptError::Invalid { path: path.to_path_buf(), line, message };
+        let bad = |line: usize, message: String| ScriptError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let mut voice = None;
         let mut lines = Vec::new();
         let mut interrupts = Vec::new();
@@ -62,8 +73,15 @@ impl Script {
                     lines.push(t.trim().to_string());
                     interrupts.push(k == "interrupt");
                 }
-                Some(("voice", v)) => voice = Some(VoiceSpec::parse(v.trim()).map_err(|m| bad(i + 1, m))?),
-                _ => return Err(bad(i + 1, "expected `me: TEXT`, `interrupt: TEXT` or `voice: ENGINE:VOICE`".into())),
+                Some(("voice", v)) => {
+                    voice = Some(VoiceSpec::parse(v.trim()).map_err(|m| bad(i + 1, m))?)
+                }
+                _ => {
+                    return Err(bad(
+                        i + 1,
+                        "expected `me: TEXT`, `interrupt: TEXT` or `voice: ENGINE:VOICE`".into(),
+                    ))
+                }
             }
         }
         if lines.is_empty() {
@@ -73,7 +91,11 @@ impl Script {
             Some(v) => v,
             None => VoiceSpec::parse(DEFAULT_VOICE).map_err(|m| bad(1, m))?,
         };
-        Ok(Script { voice, lines, interrupts })
+        Ok(Script {
+            voice,
+            lines,
+            interrupts,
+        })
     }
 }
 
@@ -92,7 +114,12 @@ pub struct PractitionerConfig {
 
 impl Default for PractitionerConfig {
     fn default() -> Self {
-        PractitionerConfig { sink: "call_feed".into(), pause: Duration::from_millis(700), patience: Duration::from_secs(10), barge_after: Duration::from_secs(1) }
+        PractitionerConfig {
+            sink: "call_feed".into(),
+            pause: Duration::from_millis(700),
+            patience: Duration::from_secs(10),
+            barge_after: Duration::from_secs(1),
+        }
     }
 }
 
@@ -109,7 +136,10 @@ pub fn prepare(script: &Script, tts: &Tts) -> Result<Vec<PathBuf>, VoiceError> {
             let tmp = stereo.with_extension(format!("tmp{}.wav", std::process::id()));
             crate::audio::wav::write_wav_16k(&tmp, &[&clip, &silence])
                 .and_then(|_| std::fs::rename(&tmp, &stereo).map_err(hound::Error::IoError))
-                .map_err(|e| VoiceError::Cache { path: stereo.clone(), message: e.to_string() })?;
+                .map_err(|e| VoiceError::Cache {
+                    path: stereo.clone(),
+                    message: e.to_string(),
+                })?;
         }
         out.push(stereo);
     }
@@ -120,7 +150,10 @@ pub fn prepare(script: &Script, tts: &Tts) -> Result<Vec<PathBuf>, VoiceError> {
 pub fn check_paplay() -> Result<(), String> {
     match Command::new("paplay").arg("--version").output() {
         Ok(o) if o.status.success() => Ok(()),
-        _ => Err("paplay not found (Debian package pulseaudio-utils): run scripts/setup.sh --test".into()),
+        _ => Err(
+            "paplay not found (Debian package pulseaudio-utils): run scripts/setup.sh --test"
+                .into(),
+        ),
     }
 }
 
@@ -154,7 +187,9 @@ pub fn run(
                 if since.is_none() && shared.lines_started.load(Ordering::Acquire) > started_seen {
                     since = Some(Instant::now());
                 }
-                if since.is_some_and(|s| s.elapsed() >= cfg.barge_after) || t.elapsed() > cfg.patience {
+                if since.is_some_and(|s| s.elapsed() >= cfg.barge_after)
+                    || t.elapsed() > cfg.patience
+                {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -192,8 +227,13 @@ pub fn run(
     }
     // Let the last answer come before saying we are done.
     let t = Instant::now();
-    while t.elapsed() < cfg.patience && !stop.load(Ordering::Relaxed) && !call_over.load(Ordering::Relaxed) {
-        if shared.lines_done.load(Ordering::Acquire) > seen && !shared.speaking.load(Ordering::Acquire) {
+    while t.elapsed() < cfg.patience
+        && !stop.load(Ordering::Relaxed)
+        && !call_over.load(Ordering::Relaxed)
+    {
+        if shared.lines_done.load(Ordering::Acquire) > seen
+            && !shared.speaking.load(Ordering::Acquire)
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -202,9 +242,18 @@ pub fn run(
 }
 
 fn play(cfg: &PractitionerConfig, clip: &Path, on_error: &mut impl FnMut(String)) {
-    match Command::new("paplay").arg("-d").arg(&cfg.sink).arg(clip).output() {
+    match Command::new("paplay")
+        .arg("-d")
+        .arg(&cfg.sink)
+        .arg(clip)
+        .output()
+    {
         Ok(o) if o.status.success() => {}
-        Ok(o) => on_error(format!("paplay -d {} failed: {}", cfg.sink, String::from_utf8_lossy(&o.stderr).trim())),
+        Ok(o) => on_error(format!(
+            "paplay -d {} failed: {}",
+            cfg.sink,
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
         Err(e) => on_error(format!("cannot run paplay: {e}")),
     }
 }
@@ -221,11 +270,22 @@ pub fn spawn(
     done: Arc<AtomicBool>,
     errors: crossbeam_channel::Sender<String>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("ringside-practitioner".into()).spawn(move || {
-        run(&cfg, &clips, &interrupts, &shared, &call_over, &stop, &done, |e| {
-            let _ = errors.try_send(e);
+    std::thread::Builder::new()
+        .name("ringside-practitioner".into())
+        .spawn(move || {
+            run(
+                &cfg,
+                &clips,
+                &interrupts,
+                &shared,
+                &call_over,
+                &stop,
+                &done,
+                |e| {
+                    let _ = errors.try_send(e);
+                },
+            )
         })
-    })
 }
 
 #[cfg(test)]
@@ -234,10 +294,16 @@ mod tests {
 
     #[test]
     fn scripts_parse_and_errors_name_the_line() {
-        let s = Script::parse("# x\nvoice: flite:awb\n\nme: Is now a bad time?\nme: It seems like...\n", Path::new("s.txt")).unwrap();
+        let s = Script::parse(
+            "# x\nvoice: flite:awb\n\nme: Is now a bad time?\nme: It seems like...\n",
+            Path::new("s.txt"),
+        )
+        .unwrap();
         assert_eq!(s.voice, VoiceSpec::Flite("awb".into()));
         assert_eq!(s.lines.len(), 2);
-        let e = Script::parse("me: hi\nthem: hello\n", Path::new("s.txt")).unwrap_err().to_string();
+        let e = Script::parse("me: hi\nthem: hello\n", Path::new("s.txt"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("s.txt:2: "), "{e}");
         assert!(Script::parse("# nothing\n", Path::new("s.txt")).is_err());
     }

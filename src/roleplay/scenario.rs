@@ -28,10 +28,22 @@ use crate::event::Act;
 
 /// The scenarios shipped with Ringside, compiled in: (name, file text).
 pub const BUILTIN: [(&str, &str); 4] = [
-    ("insurance_cold_call", include_str!("../../config/scenarios/insurance_cold_call.toml")),
-    ("saas_renewal", include_str!("../../config/scenarios/saas_renewal.toml")),
-    ("salary_negotiation", include_str!("../../config/scenarios/salary_negotiation.toml")),
-    ("landlord_rent", include_str!("../../config/scenarios/landlord_rent.toml")),
+    (
+        "insurance_cold_call",
+        include_str!("../../config/scenarios/insurance_cold_call.toml"),
+    ),
+    (
+        "saas_renewal",
+        include_str!("../../config/scenarios/saas_renewal.toml"),
+    ),
+    (
+        "salary_negotiation",
+        include_str!("../../config/scenarios/salary_negotiation.toml"),
+    ),
+    (
+        "landlord_rent",
+        include_str!("../../config/scenarios/landlord_rent.toml"),
+    ),
 ];
 
 /// Why a scenario could not be loaded. The message always names the file.
@@ -50,7 +62,11 @@ pub enum ScenarioError {
     Toml { file: String, message: String },
     /// A value that parses but makes no sense.
     #[error("{file}: {field}: {message}")]
-    Invalid { file: String, field: String, message: String },
+    Invalid {
+        file: String,
+        field: String,
+        message: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,7 +178,13 @@ impl When {
     }
 
     /// Selection order: the first matching condition of this list is used.
-    pub const PRIORITY: [When; 5] = [When::Ladder, When::Early, When::NoRapport, When::Rapport, When::Any];
+    pub const PRIORITY: [When; 5] = [
+        When::Ladder,
+        When::Early,
+        When::NoRapport,
+        When::Rapport,
+        When::Any,
+    ];
 }
 
 /// Index of a counterpart line in [`Scenario::lines`] (each distinct text once, so each is
@@ -220,7 +242,11 @@ impl Scenario {
     /// The built-in scenario `name`, a path to a TOML file, or an error listing the built-ins.
     pub fn load(spec: &str) -> Result<Scenario, ScenarioError> {
         if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
-            return Scenario::parse(text, name, &format!("config/scenarios/{name}.toml (built in)"));
+            return Scenario::parse(
+                text,
+                name,
+                &format!("config/scenarios/{name}.toml (built in)"),
+            );
         }
         let path = Path::new(spec);
         if path.is_file() {
@@ -228,7 +254,11 @@ impl Scenario {
         }
         Err(ScenarioError::Unknown {
             name: spec.to_string(),
-            known: BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            known: BUILTIN
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 
@@ -238,7 +268,10 @@ impl Scenario {
             path: path.to_path_buf(),
             source,
         })?;
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         Scenario::parse(&text, &name, &path.display().to_string())
     }
 
@@ -256,12 +289,20 @@ impl Scenario {
             file: file.to_string(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
-        Validator { file, lines: Vec::new() }.build(raw, name)
+        Validator {
+            file,
+            lines: Vec::new(),
+        }
+        .build(raw, name)
     }
 
     /// The response variants of `act` (empty when the scenario has none for it).
     pub fn responses_for(&self, act: Act) -> &[Response] {
-        self.responses.iter().find(|(a, _)| *a == act).map(|(_, r)| r.as_slice()).unwrap_or(&[])
+        self.responses
+            .iter()
+            .find(|(a, _)| *a == act)
+            .map(|(_, r)| r.as_slice())
+            .unwrap_or(&[])
     }
 
     /// The text of a line.
@@ -277,7 +318,11 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid { file: self.file.to_string(), field: field.into(), message: message.into() }
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     fn nonempty(&self, field: &str, s: &str) -> Result<String, ScenarioError> {
@@ -295,7 +340,10 @@ impl Validator<'_> {
             return Err(self.err(field, "has no words to say"));
         }
         if t.len() > 400 {
-            return Err(self.err(field, "longer than 400 characters; split it, the counterpart should not monologue"));
+            return Err(self.err(
+                field,
+                "longer than 400 characters; split it, the counterpart should not monologue",
+            ));
         }
         if let Some(i) = self.lines.iter().position(|l| *l == t) {
             return Ok(i);
@@ -308,12 +356,18 @@ impl Validator<'_> {
         if v.is_empty() {
             return Err(self.err(field, "needs at least one line"));
         }
-        v.iter().enumerate().map(|(i, s)| self.line(&format!("{field}[{i}]"), s)).collect()
+        v.iter()
+            .enumerate()
+            .map(|(i, s)| self.line(&format!("{field}[{i}]"), s))
+            .collect()
     }
 
     fn build(mut self, raw: RawScenario, name: &str) -> Result<Scenario, ScenarioError> {
         if raw.version != 1 {
-            return Err(self.err("version", format!("unsupported version {} (this build reads 1)", raw.version)));
+            return Err(self.err(
+                "version",
+                format!("unsupported version {} (this build reads 1)", raw.version),
+            ));
         }
         let title = self.nonempty("title", &raw.title)?;
         let voice = self.nonempty("voice", &raw.voice)?;
@@ -346,19 +400,35 @@ impl Validator<'_> {
             }
             let mut keywords = Vec::new();
             for (j, k) in n.keywords.iter().enumerate() {
-                let k = self.nonempty(&format!("{f}.keywords[{j}]"), k)?.to_lowercase();
-                if !k.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '\'' || c == '-') {
-                    return Err(self.err(format!("{f}.keywords[{j}]"), "letters, digits, spaces, ' and - only"));
+                let k = self
+                    .nonempty(&format!("{f}.keywords[{j}]"), k)?
+                    .to_lowercase();
+                if !k
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == ' ' || c == '\'' || c == '-')
+                {
+                    return Err(self.err(
+                        format!("{f}.keywords[{j}]"),
+                        "letters, digits, spaces, ' and - only",
+                    ));
                 }
                 keywords.push(k);
             }
             let replies = self.lines(&format!("{f}.replies"), &n.replies)?;
-            needs.push(Need { name: nm, keywords, replies });
+            needs.push(Need {
+                name: nm,
+                keywords,
+                replies,
+            });
         }
         if raw.commitment.needs as usize > needs.len() {
             return Err(self.err(
                 "commitment.needs",
-                format!("asks for {} hidden needs but persona.needs has {}", raw.commitment.needs, needs.len()),
+                format!(
+                    "asks for {} hidden needs but persona.needs has {}",
+                    raw.commitment.needs,
+                    needs.len()
+                ),
             ));
         }
         if raw.commitment.on.is_empty() {
@@ -366,7 +436,10 @@ impl Validator<'_> {
         }
         for (i, a) in raw.commitment.on.iter().enumerate() {
             if !Act::ME.contains(a) {
-                return Err(self.err(format!("commitment.on[{i}]"), format!("`{a}` is not an act of \"me\"")));
+                return Err(self.err(
+                    format!("commitment.on[{i}]"),
+                    format!("`{a}` is not an act of \"me\""),
+                ));
             }
         }
         let r = &raw.responses;
@@ -396,13 +469,19 @@ impl Validator<'_> {
                     ));
                 }
                 let line = self.line(&format!("{f}.text"), &resp.text)?;
-                out.push(Response { when: resp.when, line });
+                out.push(Response {
+                    when: resp.when,
+                    line,
+                });
             }
             responses.push((act, out));
         }
         let other_any = r.other.iter().any(|x| x.when == When::Any);
         if !other_any {
-            return Err(self.err("responses.other", "needs at least one entry without `when` (the fallback reply)"));
+            return Err(self.err(
+                "responses.other",
+                "needs at least one entry without `when` (the fallback reply)",
+            ));
         }
         Ok(Scenario {
             name: name.to_string(),
@@ -438,8 +517,18 @@ mod tests {
             assert!(!s.lines.is_empty());
             assert!(!s.commitment.is_empty() && !s.hang_up.is_empty());
             // Variants: every act a practitioner uses often has more than one reply.
-            for act in [Act::YesQuestion, Act::NoQuestion, Act::Label, Act::CalibratedQuestion, Act::Pitch, Act::Other] {
-                assert!(s.responses_for(act).len() >= 2, "{name}: {act} has fewer than 2 variants");
+            for act in [
+                Act::YesQuestion,
+                Act::NoQuestion,
+                Act::Label,
+                Act::CalibratedQuestion,
+                Act::Pitch,
+                Act::Other,
+            ] {
+                assert!(
+                    s.responses_for(act).len() >= 2,
+                    "{name}: {act} has fewer than 2 variants"
+                );
             }
         }
         // The files on disk are the ones compiled in.
@@ -452,7 +541,11 @@ mod tests {
                 on_disk += 1;
             }
         }
-        assert_eq!(on_disk, BUILTIN.len(), "every file in config/scenarios is built in");
+        assert_eq!(
+            on_disk,
+            BUILTIN.len(),
+            "every file in config/scenarios is built in"
+        );
     }
 
     fn broken(edit: impl Fn(&str) -> String) -> String {
@@ -470,33 +563,55 @@ mod tests {
         let text_at = third + src[third..].find("text = ").unwrap();
         let eol = text_at + src[text_at..].find('\n').unwrap();
         let edited = format!("{}text = \"  \"{}", &src[..text_at], &src[eol..]);
-        let e = Scenario::parse(&edited, "x", "config/scenarios/x.toml").unwrap_err().to_string();
+        let e = Scenario::parse(&edited, "x", "config/scenarios/x.toml")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "config/scenarios/x.toml: responses.label[2].text: empty");
 
         let e = broken(|s| s.replacen("patience = ", "patience = 0 #", 1));
-        assert_eq!(e, "config/scenarios/x.toml: persona.patience: must be at least 1");
+        assert_eq!(
+            e,
+            "config/scenarios/x.toml: persona.patience: must be at least 1"
+        );
         let e = broken(|s| s.replacen("voice = \"", "voice = \"espeak:", 1));
         assert!(e.starts_with("config/scenarios/x.toml: voice: "), "{e}");
         // Unknown keys (typos) are errors that name the key.
         let e = broken(|s| s.replacen("[persona]", "[persona]\npatiense = 3", 1));
-        assert!(e.starts_with("config/scenarios/x.toml: ") && e.contains("patiense"), "{e}");
+        assert!(
+            e.starts_with("config/scenarios/x.toml: ") && e.contains("patiense"),
+            "{e}"
+        );
         let e = broken(|s| s.replacen("[[responses.label]]", "[[responses.lable]]", 1));
         assert!(e.contains("lable"), "{e}");
         // A condition that cannot apply to the act.
-        let e = broken(|s| s.replacen("[[responses.label]]\ntext", "[[responses.label]]\nwhen = \"ladder\"\ntext", 1));
+        let e = broken(|s| {
+            s.replacen(
+                "[[responses.label]]\ntext",
+                "[[responses.label]]\nwhen = \"ladder\"\ntext",
+                1,
+            )
+        });
         assert_eq!(
             e,
             "config/scenarios/x.toml: responses.label[1].when: `ladder` does not apply to `label` (ladder: yes_question only; early: pitch only)"
         );
         let e = broken(|s| s.replacen("on = [", "on = [\"commitment_yes\", ", 1));
-        assert!(e.contains("commitment.on[0]") && e.contains("not an act of \"me\""), "{e}");
+        assert!(
+            e.contains("commitment.on[0]") && e.contains("not an act of \"me\""),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_names_list_the_builtins() {
         let e = Scenario::load("no_such_scenario").unwrap_err().to_string();
-        assert!(e.contains("insurance_cold_call") && e.contains("ringside scenarios"), "{e}");
-        let e = Scenario::load_file(Path::new("does/not/exist.toml")).unwrap_err().to_string();
+        assert!(
+            e.contains("insurance_cold_call") && e.contains("ringside scenarios"),
+            "{e}"
+        );
+        let e = Scenario::load_file(Path::new("does/not/exist.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("does/not/exist.toml"), "{e}");
     }
 }

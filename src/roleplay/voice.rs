@@ -28,10 +28,20 @@ const TRIM_MARGIN_MS: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
-    #[error("{command} not found (Debian package {package}); install it with scripts/setup.sh --test")]
-    Missing { command: &'static str, package: &'static str },
+    #[error(
+        "{command} not found (Debian package {package}); install it with scripts/setup.sh --test"
+    )]
+    Missing {
+        command: &'static str,
+        package: &'static str,
+    },
     #[error("{engine}:{voice} failed on {text:?}: {message}; check the voice with scripts/setup.sh --test")]
-    Synth { engine: &'static str, voice: String, text: String, message: String },
+    Synth {
+        engine: &'static str,
+        voice: String,
+        text: String,
+        message: String,
+    },
     #[error("cannot use the TTS cache {path}: {message}")]
     Cache { path: PathBuf, message: String },
 }
@@ -57,7 +67,9 @@ impl VoiceSpec {
         match engine {
             "festival" => Ok(VoiceSpec::Festival(voice.into())),
             "flite" => Ok(VoiceSpec::Flite(voice.into())),
-            _ => Err(format!("bad voice {spec:?}: the engine must be festival or flite")),
+            _ => Err(format!(
+                "bad voice {spec:?}: the engine must be festival or flite"
+            )),
         }
     }
 
@@ -131,7 +143,12 @@ impl Tts {
             h.update(part.as_bytes());
             h.update([0u8]);
         }
-        let hex: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let hex: String = h
+            .finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         self.dir.join(format!("{hex}.wav"))
     }
 
@@ -144,10 +161,14 @@ impl Tts {
             }
         }
         let samples = self.synthesize(voice, text)?;
-        let cache_err = |message: String| VoiceError::Cache { path: self.dir.clone(), message };
+        let cache_err = |message: String| VoiceError::Cache {
+            path: self.dir.clone(),
+            message,
+        };
         std::fs::create_dir_all(&self.dir).map_err(|e| cache_err(e.to_string()))?;
         let tmp = self.tmp_name("wav");
-        crate::audio::wav::write_wav_16k(&tmp, &[&samples]).map_err(|e| cache_err(e.to_string()))?;
+        crate::audio::wav::write_wav_16k(&tmp, &[&samples])
+            .map_err(|e| cache_err(e.to_string()))?;
         std::fs::rename(&tmp, &path).map_err(|e| cache_err(e.to_string()))?;
         // Read back what is on disk (16-bit), so a cached and a fresh run play the same samples.
         let a = crate::audio::wav::read_wav(&path).map_err(|e| cache_err(e.to_string()))?;
@@ -160,7 +181,10 @@ impl Tts {
         std::thread::scope(|sc| {
             let chunks: Vec<(usize, &mut [Option<LineResult>])> = {
                 let half = texts.len().div_ceil(2).max(1);
-                out.chunks_mut(half).enumerate().map(|(i, c)| (i * half, c)).collect()
+                out.chunks_mut(half)
+                    .enumerate()
+                    .map(|(i, c)| (i * half, c))
+                    .collect()
             };
             for (start, chunk) in chunks {
                 sc.spawn(move || {
@@ -191,7 +215,8 @@ impl Tts {
 
     fn tmp_name(&self, ext: &str) -> PathBuf {
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        self.dir.join(format!(".tmp-{}-{n}.{ext}", std::process::id()))
+        self.dir
+            .join(format!(".tmp-{}-{n}.{ext}", std::process::id()))
     }
 
     fn synthesize(&self, voice: &VoiceSpec, text: &str) -> Result<Vec<f32>, VoiceError> {
@@ -201,33 +226,53 @@ impl Tts {
             text: text.to_string(),
             message,
         };
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| VoiceError::Cache { path: self.dir.clone(), message: e.to_string() })?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| VoiceError::Cache {
+            path: self.dir.clone(),
+            message: e.to_string(),
+        })?;
         let txt = self.tmp_name("txt");
         let raw = self.tmp_name("raw.wav");
-        std::fs::write(&txt, format!("{text}\n"))
-            .map_err(|e| VoiceError::Cache { path: txt.clone(), message: e.to_string() })?;
+        std::fs::write(&txt, format!("{text}\n")).map_err(|e| VoiceError::Cache {
+            path: txt.clone(),
+            message: e.to_string(),
+        })?;
         let (cmd, package) = match voice {
             VoiceSpec::Festival(_) => ("text2wave", "festival"),
             VoiceSpec::Flite(_) => ("flite", "flite"),
         };
         let mut c = Command::new(cmd);
         match voice {
-            VoiceSpec::Festival(v) => c.arg(&txt).arg("-eval").arg(format!("(voice_{v})")).arg("-o").arg(&raw),
-            VoiceSpec::Flite(v) => c.arg("-voice").arg(v).arg("-f").arg(&txt).arg("-o").arg(&raw),
+            VoiceSpec::Festival(v) => c
+                .arg(&txt)
+                .arg("-eval")
+                .arg(format!("(voice_{v})"))
+                .arg("-o")
+                .arg(&raw),
+            VoiceSpec::Flite(v) => c
+                .arg("-voice")
+                .arg(v)
+                .arg("-f")
+                .arg(&txt)
+                .arg("-o")
+                .arg(&raw),
         };
         let result = c.output();
         let _ = std::fs::remove_file(&txt);
         let out = match result {
             Ok(o) => o,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(VoiceError::Missing { command: cmd, package });
+                return Err(VoiceError::Missing {
+                    command: cmd,
+                    package,
+                });
             }
             Err(e) => return Err(fail(e.to_string())),
         };
         if !out.status.success() {
             let _ = std::fs::remove_file(&raw);
-            return Err(fail(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            return Err(fail(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
         }
         let native = crate::audio::wav::read_wav_native(&raw);
         let _ = std::fs::remove_file(&raw);
@@ -237,11 +282,21 @@ impl Tts {
             1 => chans.into_iter().next().unwrap_or_default(),
             n => {
                 let len = chans.first().map(|c| c.len()).unwrap_or(0);
-                (0..len).map(|i| chans.iter().map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() / n as f32).collect()
+                (0..len)
+                    .map(|i| {
+                        chans
+                            .iter()
+                            .map(|c| c.get(i).copied().unwrap_or(0.0))
+                            .sum::<f32>()
+                            / n as f32
+                    })
+                    .collect()
             }
         };
         let mut r = Resampler::new(spec.sample_rate).map_err(|e| fail(e.to_string()))?;
-        let mut x = Vec::with_capacity(mono.len() * SAMPLE_RATE_HZ as usize / spec.sample_rate.max(1) as usize + 16);
+        let mut x = Vec::with_capacity(
+            mono.len() * SAMPLE_RATE_HZ as usize / spec.sample_rate.max(1) as usize + 16,
+        );
         r.process(&mono, &mut x);
         r.finish(&mut x);
         let x = trim(&x);
@@ -269,12 +324,23 @@ mod tests {
 
     #[test]
     fn voice_specs_parse() {
-        assert_eq!(VoiceSpec::parse("flite:rms").unwrap(), VoiceSpec::Flite("rms".into()));
         assert_eq!(
-            VoiceSpec::parse("festival:cmu_us_slt_arctic_hts").unwrap().to_string(),
+            VoiceSpec::parse("flite:rms").unwrap(),
+            VoiceSpec::Flite("rms".into())
+        );
+        assert_eq!(
+            VoiceSpec::parse("festival:cmu_us_slt_arctic_hts")
+                .unwrap()
+                .to_string(),
             "festival:cmu_us_slt_arctic_hts"
         );
-        for bad in ["espeak:en", "flite:", "flite", "festival:a b", "flite:rms;rm"] {
+        for bad in [
+            "espeak:en",
+            "flite:",
+            "flite",
+            "festival:a b",
+            "flite:rms;rm",
+        ] {
             assert!(VoiceSpec::parse(bad).is_err(), "{bad}");
         }
     }
@@ -306,9 +372,12 @@ mod tests {
         for s in crate::roleplay::Scenario::builtins() {
             let s = s.unwrap();
             let v = VoiceSpec::parse(&s.voice).unwrap();
-            let (a, _) = tts
-                .line(&v, "Okay.")
-                .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh --test to install the TTS voices)", s.name));
+            let (a, _) = tts.line(&v, "Okay.").unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (run scripts/setup.sh --test to install the TTS voices)",
+                    s.name
+                )
+            });
             assert!(a.len() > 1600, "{}: {} samples", s.voice, a.len());
         }
     }
@@ -319,12 +388,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tts = Tts::new(dir.path().to_path_buf());
         let v = VoiceSpec::Flite("rms".into());
-        let (a, cached) = tts
-            .line(&v, "Hello, this is Dana.")
-            .unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh --test to install the TTS engines)"));
+        let (a, cached) = tts.line(&v, "Hello, this is Dana.").unwrap_or_else(|e| {
+            panic!("{e} (run scripts/setup.sh --test to install the TTS engines)")
+        });
         assert!(!cached);
         assert!(a.len() > 8000 && a.len() < 48000, "{} samples", a.len());
-        assert!(a.iter().take(400).any(|v| v.abs() > TRIM_LEVEL), "starts with speech");
+        assert!(
+            a.iter().take(400).any(|v| v.abs() > TRIM_LEVEL),
+            "starts with speech"
+        );
         let (b, cached) = tts.line(&v, "Hello, this is Dana.").unwrap();
         assert!(cached);
         assert_eq!(a, b);

@@ -165,6 +165,7 @@ mod tests {
                 act: Act::YesQuestion,
                 why: "w".into(),
                 latency_ms: None,
+                hesitation: None,
             },
             SessionEvent::Utterance {
                 id: 1,
@@ -175,6 +176,7 @@ mod tests {
                 act: Act::No,
                 why: "w".into(),
                 latency_ms: None,
+                hesitation: None,
             },
         ]
     }

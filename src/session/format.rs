@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::scorecard::Scorecard;
 use super::SessionError;
-use crate::event::{samples_to_secs, Act, ClassifiedUtterance, Cue, CueId, Severity, Speaker};
+use crate::event::{
+    samples_to_secs, Act, ClassifiedUtterance, Cue, CueId, Hesitation, Severity, Speaker,
+};
 
 /// Version of `events.jsonl` and `session.json`. Bump it when a field changes meaning or
 /// disappears; new optional fields do not need a bump. Readers accept every version up to
@@ -29,6 +31,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// {"type":"cue","id":"good_no_question","severity":"praise","message":"...","time":2.5,"utterance_id":0}
 /// {"type":"device","speaker":"them","event":"lost","time":30.0,"detail":"USB headset"}
 /// {"type":"gap","speaker":"them","start":41.0,"end":43.5}
+/// {"type":"unclear","speaker":"them","start":50.2,"end":50.9,"reason":"low_confidence"}
 /// {"type":"session_end","duration":95.5,"utterances":31,"cues":12}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +61,19 @@ pub enum SessionEvent {
         why: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         latency_ms: Option<f64>,
+        /// Evidence of hesitation (fillers, pause before answering, sound before the first word).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hesitation: Option<Hesitation>,
+    },
+    /// A stretch that held speech (the VAD fired) but gave no accepted text: too unclear,
+    /// rejected as a likely hallucination, or empty. Counted as a turn, shown as "(unclear)" in
+    /// review, so a turn is never silently lost.
+    Unclear {
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+        /// Why no text was kept, e.g. "no_speech", "low_confidence", "empty", "repetition".
+        reason: String,
     },
     /// A coaching cue (all severities are recorded, shown live or not).
     Cue {
@@ -124,6 +140,7 @@ impl SessionEvent {
             act: cu.act,
             why: cu.why.clone(),
             latency_ms: u.latency_ms,
+            hesitation: u.hesitation.clone(),
         }
     }
 
@@ -141,7 +158,9 @@ impl SessionEvent {
     pub fn time(&self) -> f64 {
         match self {
             SessionEvent::SessionStart { .. } => 0.0,
-            SessionEvent::Utterance { start, .. } | SessionEvent::Gap { start, .. } => *start,
+            SessionEvent::Utterance { start, .. }
+            | SessionEvent::Gap { start, .. }
+            | SessionEvent::Unclear { start, .. } => *start,
             SessionEvent::Cue { time, .. } | SessionEvent::Device { time, .. } => *time,
             SessionEvent::SessionEnd { duration, .. } => *duration,
         }
@@ -269,6 +288,7 @@ mod tests {
                 act: Act::NoQuestion,
                 why: "rule".into(),
                 latency_ms: Some(640.0),
+                hesitation: None,
             },
             SessionEvent::Cue {
                 id: CueId::GoodNoQuestion,

@@ -405,6 +405,7 @@ mod tests {
                 end_sample: end,
                 text: text.into(),
                 latency_ms: Some(500.0),
+                hesitation: None,
             },
             act,
             why: "test".into(),

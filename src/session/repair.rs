@@ -234,6 +234,7 @@ mod tests {
                 end_sample: 4000,
                 text: "Book me for Tuesday.".into(),
                 latency_ms: None,
+                hesitation: None,
             },
             act: Act::CommitmentYes,
             why: "t".into(),

@@ -276,7 +276,6 @@ fn read_key(timeout: Duration) -> Option<u8> {
     }
 }
 
-
 fn open_output(
     frames: Arc<Vec<[f32; 2]>>,
     head: Arc<Playhead>,

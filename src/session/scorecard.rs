@@ -419,6 +419,7 @@ pub(crate) mod tests {
             act,
             why: String::new(),
             latency_ms: None,
+            hesitation: None,
         }
     }
 

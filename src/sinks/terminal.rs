@@ -22,7 +22,11 @@ impl TerminalSink {
     pub fn new(show_praise: bool) -> TerminalSink {
         let out = std::io::stdout();
         let color = out.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        TerminalSink { color, show_praise, out }
+        TerminalSink {
+            color,
+            show_praise,
+            out,
+        }
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
@@ -42,9 +46,19 @@ impl TerminalSink {
                     Speaker::Me => self.paint("1;36", "me  "),
                     Speaker::Them => self.paint("1;35", "them"),
                 };
-                let lat = u.latency_ms.map(|l| format!(" ({l:.0} ms)")).unwrap_or_default();
+                let lat = u
+                    .latency_ms
+                    .map(|l| format!(" ({l:.0} ms)"))
+                    .unwrap_or_default();
                 let act = self.paint("2", &format!("[{}]", cu.act));
-                format!("{} {} {} {}{}", mmss(u.start_secs()), who, u.text, act, self.paint("2", &lat))
+                format!(
+                    "{} {} {} {}{}",
+                    mmss(u.start_secs()),
+                    who,
+                    u.text,
+                    act,
+                    self.paint("2", &lat)
+                )
             }
             Event::Cue(c) => {
                 if c.severity == Severity::Praise && !self.show_praise {
@@ -63,7 +77,12 @@ impl TerminalSink {
                     self.paint("2", &format!("({})", c.id))
                 )
             }
-            Event::Device { speaker, change, at_sample, detail } => format!(
+            Event::Device {
+                speaker,
+                change,
+                at_sample,
+                detail,
+            } => format!(
                 "{}      {} {} input {}: {}",
                 mmss(samples_to_secs(*at_sample)),
                 self.paint("1;33", "DEVICE"),

@@ -85,9 +85,20 @@ fn list_devices_inner() -> Result<(String, Vec<DeviceInfo>), String> {
         let id = d.id().map(|i| i.to_string()).unwrap_or_default();
         let is_input = d.default_input_config().is_ok();
         let is_output = d.default_output_config().is_ok();
-        let cfg = if is_input { d.default_input_config().ok() } else { d.default_output_config().ok() };
+        let cfg = if is_input {
+            d.default_input_config().ok()
+        } else {
+            d.default_output_config().ok()
+        };
         let default_format = cfg
-            .map(|c| format!("{} ch, {} Hz, {:?}", c.channels(), c.sample_rate(), c.sample_format()))
+            .map(|c| {
+                format!(
+                    "{} ch, {} Hz, {:?}",
+                    c.channels(),
+                    c.sample_rate(),
+                    c.sample_format()
+                )
+            })
             .unwrap_or_else(|| "-".into());
         let is_default = Some(&id) == def_in.as_ref() || Some(&id) == def_out.as_ref();
         out.push(DeviceInfo {
@@ -120,7 +131,9 @@ pub fn pick_device(devices: Vec<cpal::Device>, n: &str) -> Option<cpal::Device> 
         return Some(d.clone());
     }
     let lower = n.to_lowercase();
-    devices.into_iter().find(|d| device_name(d).to_lowercase().contains(&lower))
+    devices
+        .into_iter()
+        .find(|d| device_name(d).to_lowercase().contains(&lower))
 }
 
 /// Finds an input device by exact name, then by case-insensitive substring; `None` = default.
@@ -131,13 +144,18 @@ pub fn find_input(name: Option<&str>) -> Result<cpal::Device, OpenError> {
 fn find_input_inner(name: Option<&str>) -> Result<cpal::Device, OpenError> {
     let host = cpal::default_host();
     match name {
-        None => host.default_input_device().ok_or_else(|| OpenError::NoDefaultInput {
-            hint: format!(" on the {} host", host.id().name()),
-        }),
+        None => host
+            .default_input_device()
+            .ok_or_else(|| OpenError::NoDefaultInput {
+                hint: format!(" on the {} host", host.id().name()),
+            }),
         Some(n) => {
             let devices: Vec<cpal::Device> = host
                 .input_devices()
-                .map_err(|e| OpenError::Open { name: n.into(), message: e.to_string() })?
+                .map_err(|e| OpenError::Open {
+                    name: n.into(),
+                    message: e.to_string(),
+                })?
                 .collect();
             pick_device(devices, n).ok_or_else(|| OpenError::NotFound { name: n.into() })
         }
@@ -145,14 +163,27 @@ fn find_input_inner(name: Option<&str>) -> Result<cpal::Device, OpenError> {
 }
 
 /// Opens `device` for capture with its default config and a ring of `ring_secs`.
-pub fn open(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) -> Result<Capture, OpenError> {
+pub fn open(
+    device: &cpal::Device,
+    ring_secs: f64,
+    start_timeout: Duration,
+) -> Result<Capture, OpenError> {
     crate::audio::with_stderr_silenced(|| open_inner(device, ring_secs, start_timeout))
 }
 
-fn open_inner(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) -> Result<Capture, OpenError> {
+fn open_inner(
+    device: &cpal::Device,
+    ring_secs: f64,
+    start_timeout: Duration,
+) -> Result<Capture, OpenError> {
     let name = device_name(device);
-    let open_err = |message: String| OpenError::Open { name: name.clone(), message };
-    let cfg = device.default_input_config().map_err(|e| open_err(e.to_string()))?;
+    let open_err = |message: String| OpenError::Open {
+        name: name.clone(),
+        message,
+    };
+    let cfg = device
+        .default_input_config()
+        .map_err(|e| open_err(e.to_string()))?;
     let rate = cfg.sample_rate();
     let channels = cfg.channels();
     let cap = ((rate as f64 * ring_secs) as usize * channels as usize).max(4096);
@@ -160,13 +191,23 @@ fn open_inner(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) ->
     let stats = Arc::new(CaptureStats::default());
     let stream_cfg: cpal::StreamConfig = cfg.config();
     let stream = match cfg.sample_format() {
-        SampleFormat::F32 => build::<f32>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::I16 => build::<i16>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::I32 => build::<i32>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::U16 => build::<u16>(device, stream_cfg, producer, stats.clone(), start_timeout),
+        SampleFormat::F32 => {
+            build::<f32>(device, stream_cfg, producer, stats.clone(), start_timeout)
+        }
+        SampleFormat::I16 => {
+            build::<i16>(device, stream_cfg, producer, stats.clone(), start_timeout)
+        }
+        SampleFormat::I32 => {
+            build::<i32>(device, stream_cfg, producer, stats.clone(), start_timeout)
+        }
+        SampleFormat::U16 => {
+            build::<u16>(device, stream_cfg, producer, stats.clone(), start_timeout)
+        }
         SampleFormat::U8 => build::<u8>(device, stream_cfg, producer, stats.clone(), start_timeout),
         SampleFormat::I8 => build::<i8>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::F64 => build::<f64>(device, stream_cfg, producer, stats.clone(), start_timeout),
+        SampleFormat::F64 => {
+            build::<f64>(device, stream_cfg, producer, stats.clone(), start_timeout)
+        }
         other => return Err(open_err(format!("unsupported sample format {other:?}"))),
     }
     .map_err(|e| open_err(e.to_string()))?;
@@ -185,7 +226,12 @@ fn open_inner(device: &cpal::Device, ring_secs: f64, start_timeout: Duration) ->
     let stream = match rx.recv_timeout(start_timeout) {
         Ok((stream, Ok(()))) => stream,
         Ok((_, Err(e))) => return Err(open_err(e.to_string())),
-        Err(_) => return Err(OpenError::Silent { name, secs: start_timeout.as_secs_f64() }),
+        Err(_) => {
+            return Err(OpenError::Silent {
+                name,
+                secs: start_timeout.as_secs_f64(),
+            })
+        }
     };
     Ok(Capture {
         _stream: stream,
@@ -230,7 +276,9 @@ where
             }
             stats.delivered.fetch_add(take as u64, Ordering::Relaxed);
             if take < n {
-                stats.dropped.fetch_add((n - take) as u64, Ordering::Relaxed);
+                stats
+                    .dropped
+                    .fetch_add((n - take) as u64, Ordering::Relaxed);
             }
         },
         move |e: cpal::Error| {

@@ -51,7 +51,11 @@ impl Replay {
     }
 
     pub fn duration_samples(&self) -> u64 {
-        self.channels.iter().map(|(_, c)| c.len()).max().unwrap_or(0) as u64
+        self.channels
+            .iter()
+            .map(|(_, c)| c.len())
+            .max()
+            .unwrap_or(0) as u64
     }
 
     /// Plays the replay: calls `emit(speaker, start_sample, block)` for each block of each

@@ -564,7 +564,10 @@ mod tests {
     #[test]
     fn answers_depend_on_the_question() {
         let mut c = c();
-        me(&mut c, "Would it be crazy to think about selling this spring?");
+        me(
+            &mut c,
+            "Would it be crazy to think about selling this spring?",
+        );
         assert_eq!(them(&mut c, "Yes, it would, we just renovated."), Act::No);
         me(&mut c, "It sounds like you haven't been sleeping well.");
         assert_eq!(them(&mut c, "No, I haven't."), Act::ConfirmationYes);

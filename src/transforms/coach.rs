@@ -846,6 +846,7 @@ mod tests {
             end_sample: 0,
             text: text.into(),
             latency_ms: None,
+            hesitation: None,
         };
         let cu = c.process(u(0, Speaker::Me, "Is now a bad time to talk?"), &mut cues);
         assert_eq!(cu.act, Act::NoQuestion);

@@ -230,6 +230,7 @@ mod tests {
                 end_sample: secs_to_samples(end),
                 text: text.into(),
                 latency_ms: None,
+                hesitation: None,
             };
             self.id += 1;
             let mut out = Vec::new();

@@ -5,4 +5,5 @@ pub mod classify;
 pub mod coach;
 pub mod cue;
 pub mod segment;
+pub mod silero;
 pub mod transcribe;

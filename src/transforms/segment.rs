@@ -217,7 +217,10 @@ impl Segmenter {
                     seg.end_sample = frame_end;
                     seg.samples = std::mem::take(&mut a.samples);
                     if a.tentative_sent {
-                        out.push(SegmentEvent::Resumed { speaker: self.speaker, start_sample: a.start_sample });
+                        out.push(SegmentEvent::Resumed {
+                            speaker: self.speaker,
+                            start_sample: a.start_sample,
+                        });
                     }
                     out.push(SegmentEvent::Final(seg));
                     a.start_sample = frame_end;
@@ -235,9 +238,17 @@ impl Segmenter {
         if let Some(a) = self.active.take() {
             let now = a.start_sample + a.samples.len() as u64;
             if a.speech_frames >= self.min_speech_frames.max(1) {
-                out.push(SegmentEvent::Final(segment_of(self.speaker, &a, self.post_roll, now)));
+                out.push(SegmentEvent::Final(segment_of(
+                    self.speaker,
+                    &a,
+                    self.post_roll,
+                    now,
+                )));
             } else if a.tentative_sent {
-                out.push(SegmentEvent::Resumed { speaker: self.speaker, start_sample: a.start_sample });
+                out.push(SegmentEvent::Resumed {
+                    speaker: self.speaker,
+                    start_sample: a.start_sample,
+                });
             }
             // Keep the tail as pre-roll for the next onset.
             let tail = a.samples.len().saturating_sub(self.pre_roll);
@@ -284,7 +295,8 @@ mod tests {
                 for h in 1..20 {
                     let formant = (-((h as f32 * f0 - 700.0) / 300.0).powi(2)).exp()
                         + 0.6 * (-((h as f32 * f0 - 1200.0) / 400.0).powi(2)).exp();
-                    v += formant * (2.0 * std::f32::consts::PI * h as f32 * f0 * t).sin() / h as f32;
+                    v +=
+                        formant * (2.0 * std::f32::consts::PI * h as f32 * f0 * t).sin() / h as f32;
                 }
                 0.3 * syll * v
             })
@@ -358,11 +370,32 @@ mod tests {
         sig.extend(vowel(1.5, 3));
         sig.extend(vec![0.0; 16_000]);
         let ev = run(&sig, 256);
-        let t: Vec<_> = ev.iter().filter_map(|e| if let SegmentEvent::Tentative(s) = e { Some(s.clone()) } else { None }).collect();
-        let f: Vec<_> = ev.iter().filter_map(|e| if let SegmentEvent::Final(s) = e { Some(s.clone()) } else { None }).collect();
+        let t: Vec<_> = ev
+            .iter()
+            .filter_map(|e| {
+                if let SegmentEvent::Tentative(s) = e {
+                    Some(s.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let f: Vec<_> = ev
+            .iter()
+            .filter_map(|e| {
+                if let SegmentEvent::Final(s) = e {
+                    Some(s.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
         assert_eq!(t.len(), 1);
         assert_eq!(f.len(), 1);
-        assert_eq!((t[0].start_sample, t[0].end_sample), (f[0].start_sample, f[0].end_sample));
+        assert_eq!(
+            (t[0].start_sample, t[0].end_sample),
+            (f[0].start_sample, f[0].end_sample)
+        );
         assert_eq!(t[0].samples, f[0].samples);
     }
 

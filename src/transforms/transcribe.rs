@@ -11,7 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
 use crate::config::AsrConfig;
 use crate::event::SAMPLE_RATE_HZ;
@@ -77,7 +79,9 @@ pub struct Transcriber {
 /// 0.44 s with one thread (`ringside bench asr` under the same background load). Leaving a
 /// core free costs a little peak speed and keeps decodes predictable.
 pub fn default_threads() -> i32 {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     cores.saturating_sub(1).max(1) as i32
 }
 
@@ -95,15 +99,22 @@ impl Transcriber {
             path: path.to_path_buf(),
             message,
         };
-        let path_str = path.to_str().ok_or_else(|| load_err("the path is not valid UTF-8".into()))?;
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| load_err("the path is not valid UTF-8".into()))?;
         if !path.is_file() {
             return Err(load_err("no such file".into()));
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
-        let ctx = WhisperContext::new_with_params(path_str, params)
-            .map_err(|e| load_err(format!("whisper.cpp rejected it ({e}); the file is corrupt or not a ggml Whisper model")))?;
-        let state = ctx.create_state().map_err(|e| load_err(format!("cannot create a decoder state ({e})")))?;
+        let ctx = WhisperContext::new_with_params(path_str, params).map_err(|e| {
+            load_err(format!(
+                "whisper.cpp rejected it ({e}); the file is corrupt or not a ggml Whisper model"
+            ))
+        })?;
+        let state = ctx
+            .create_state()
+            .map_err(|e| load_err(format!("cannot create a decoder state ({e})")))?;
         let threads = if cfg.threads == 0 {
             default_threads()
         } else {
@@ -127,7 +138,11 @@ impl Transcriber {
     }
 
     /// Decodes `samples` (16 kHz mono f32).
-    pub fn transcribe(&mut self, samples: &[f32], mode: DecodeMode) -> Result<Transcript, AsrError> {
+    pub fn transcribe(
+        &mut self,
+        samples: &[f32],
+        mode: DecodeMode,
+    ) -> Result<Transcript, AsrError> {
         let secs = samples.len() as f64 / SAMPLE_RATE_HZ as f64;
         let padded;
         let input: &[f32] = if samples.len() < MIN_DECODE_SAMPLES {
@@ -141,7 +156,11 @@ impl Transcriber {
         };
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.threads);
-        p.set_language(Some(if self.multilingual { self.cfg.language.as_str() } else { "en" }));
+        p.set_language(Some(if self.multilingual {
+            self.cfg.language.as_str()
+        } else {
+            "en"
+        }));
         p.set_translate(false);
         p.set_no_context(true);
         p.set_suppress_blank(true);
@@ -185,7 +204,9 @@ impl Transcriber {
         let mut out = Transcript::default();
         let n = self.state.full_n_segments();
         for i in 0..n {
-            let Some(seg) = self.state.get_segment(i) else { continue };
+            let Some(seg) = self.state.get_segment(i) else {
+                continue;
+            };
             let raw = match seg.to_str_lossy() {
                 Ok(t) => t.into_owned(),
                 Err(_) => continue,
@@ -269,7 +290,10 @@ pub fn collapse_loop(text: &str) -> Option<String> {
     let raw: Vec<&str> = text.split_whitespace().collect();
     let norm: Vec<String> = raw
         .iter()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .collect();
     let n = norm.len();
     for start in 0..n {
@@ -288,7 +312,10 @@ pub fn collapse_loop(text: &str) -> Option<String> {
 pub fn is_repetitive(text: &str) -> bool {
     let words: Vec<String> = text
         .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     if words.len() < 4 {
@@ -341,7 +368,9 @@ mod tests {
         assert!(is_repetitive("you you you you you"));
         assert!(is_repetitive("Thank you. Thank you. Thank you. Thank you."));
         assert!(!is_repetitive("No, no, it's fine, go ahead."));
-        assert!(!is_repetitive("Is now a bad time to talk about your insurance?"));
+        assert!(!is_repetitive(
+            "Is now a bad time to talk about your insurance?"
+        ));
         assert!(!is_repetitive("yes yes"));
     }
 

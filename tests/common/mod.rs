@@ -17,7 +17,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// The default model as installed by `ringside model fetch tiny.en` (the test script runs it
 /// first). Fails loudly when missing: these tests must not pass without the real model.
 pub fn model() -> PathBuf {
-    let dir = std::env::var_os("RINGSIDE_MODELS").map(PathBuf::from).unwrap_or_else(|| repo().join("models"));
+    let dir = std::env::var_os("RINGSIDE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models"));
     let p = dir.join("ggml-tiny.en.bin");
     assert!(
         p.is_file(),

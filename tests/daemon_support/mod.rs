@@ -20,7 +20,9 @@ pub fn repo() -> PathBuf {
 
 /// The directory holding ggml-tiny.en.bin; fails loudly when the model is missing.
 pub fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("RINGSIDE_MODELS").map(PathBuf::from).unwrap_or_else(|| repo().join("models"));
+    let dir = std::env::var_os("RINGSIDE_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models"));
     assert!(
         dir.join("ggml-tiny.en.bin").is_file(),
         "the Whisper model {}/ggml-tiny.en.bin is missing: run `cargo run -- model fetch tiny.en` (scripts/test.sh does)",
@@ -55,7 +57,10 @@ impl Daemon {
     /// Starts a daemon whose files live under `root` and waits for its address.
     pub fn start(root: &Path) -> Daemon {
         let (data, run) = dirs(root);
-        let stderr = root.join(format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
+        let stderr = root.join(format!(
+            "daemon-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
         let log = std::fs::File::create(&stderr).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ringside"))
             .args(["daemon", "--port", "0"])
@@ -77,14 +82,31 @@ impl Daemon {
                 let _ = tx.send(line);
             }
         });
-        let first = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_else(|_| {
-            panic!("the daemon printed no address; its log:\n{}", std::fs::read_to_string(&stderr).unwrap_or_default())
-        });
-        let addr = first.strip_prefix("listening on http://").unwrap_or_else(|| panic!("first line: {first:?}")).to_string();
-        let token = std::fs::read_to_string(run.join("ringside/token")).unwrap().trim().to_string();
+        let first = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the daemon printed no address; its log:\n{}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                )
+            });
+        let addr = first
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
+        let token = std::fs::read_to_string(run.join("ringside/token"))
+            .unwrap()
+            .trim()
+            .to_string();
         let second = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert!(second.contains(&format!("?token={token}")), "{second}");
-        Daemon { child, addr, token, root: root.to_path_buf(), stderr }
+        Daemon {
+            child,
+            addr,
+            token,
+            root: root.to_path_buf(),
+            stderr,
+        }
     }
 
     pub fn sessions_dir(&self) -> PathBuf {
@@ -102,7 +124,14 @@ impl Daemon {
     /// A request with the token.
     pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> Response {
         let auth = format!("Bearer {}", self.token);
-        request(&self.endpoint(), method, path, &[("Authorization", &auth)], body.map(str::as_bytes)).unwrap()
+        request(
+            &self.endpoint(),
+            method,
+            path,
+            &[("Authorization", &auth)],
+            body.map(str::as_bytes),
+        )
+        .unwrap()
     }
 
     pub fn json(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
@@ -127,7 +156,11 @@ impl Daemon {
             if let Some(st) = self.child.try_wait().unwrap() {
                 return st;
             }
-            assert!(t0.elapsed() < limit, "the daemon did not exit within {limit:?}; log:\n{}", self.log());
+            assert!(
+                t0.elapsed() < limit,
+                "the daemon did not exit within {limit:?}; log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -175,7 +208,12 @@ impl Drop for Daemon {
 }
 
 /// Receives events until `pred` holds for one (returned) or `limit` passes (panic).
-pub fn wait_event(rx: &mpsc::Receiver<Value>, limit: Duration, seen: &mut Vec<Value>, pred: impl Fn(&Value) -> bool) -> Value {
+pub fn wait_event(
+    rx: &mpsc::Receiver<Value>,
+    limit: Duration,
+    seen: &mut Vec<Value>,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     let t0 = Instant::now();
     loop {
         let left = limit.checked_sub(t0.elapsed()).unwrap_or_else(|| {
@@ -190,7 +228,9 @@ pub fn wait_event(rx: &mpsc::Receiver<Value>, limit: Duration, seen: &mut Vec<Va
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the event stream closed; saw {} events", seen.len()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("the event stream closed; saw {} events", seen.len())
+            }
         }
     }
 }
