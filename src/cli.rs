@@ -209,6 +209,17 @@ pub enum EvalCommand {
         /// Labelled JSONL: {"conv", "speaker", "text", "act"} per line.
         file: PathBuf,
     },
+    /// Real recordings of people, side by side with the peer (faster-whisper, same weights):
+    /// WER, one-word answers heard inside a call (word and act), utterances made from 60 s of
+    /// silence, noise and babble, and the decode-time ratio. Last line `key=value`.
+    Real {
+        /// Manifest JSONL ({"file", "text", "kind": "word"|"sentence", ...}) with a
+        /// questions.jsonl beside it, e.g. tests/fixtures/real/manifest.jsonl.
+        manifest: PathBuf,
+        /// Skip the peer (no Python needed).
+        #[arg(long)]
+        no_peer: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,7 @@ struct RawAudio {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 struct RawVad {
+    engine: Option<String>,
     threshold: Option<f32>,
     pre_roll_ms: Option<u32>,
     hangover_ms: Option<u32>,
@@ -126,8 +127,19 @@ pub struct AudioConfig {
     pub start_timeout_secs: f64,
 }
 
+/// Which voice activity detector the segmenter runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VadEngine {
+    /// Silero VAD v6 (built-in weights, pure Rust): hears quiet and short real answers.
+    Silero,
+    /// earshot (pure Rust, built-in weights): cheaper, but misses many real one-word answers.
+    Earshot,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VadConfig {
+    pub engine: VadEngine,
+    /// Speech probability at which a frame starts speech (continues above `threshold - 0.15`).
     pub threshold: f32,
     pub pre_roll_ms: u32,
     pub hangover_ms: u32,
@@ -267,7 +279,19 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
             format!("must be between 0.1 and 120, got {start_timeout_secs}"),
         ));
     }
+    let engine: String = pick!(vad.engine);
+    let engine = match engine.as_str() {
+        "silero" => VadEngine::Silero,
+        "earshot" => VadEngine::Earshot,
+        other => {
+            return Err(invalid(
+                "vad.engine",
+                format!("must be \"silero\" or \"earshot\", got {other:?}"),
+            ))
+        }
+    };
     let vad = VadConfig {
+        engine,
         threshold: pick!(vad.threshold),
         pre_roll_ms: pick!(vad.pre_roll_ms),
         hangover_ms: pick!(vad.hangover_ms),

@@ -1,6 +1,7 @@
 //! Real-time audio helpers: the lock-free ring fed by the cpal callback, sample conversion and
 //! resampling to 16 kHz mono, WAV loading.
 pub mod resample;
+pub mod signals;
 pub mod wav;
 
 /// Runs `f` with file descriptor 2 pointed at /dev/null: the C audio libraries (ALSA) print

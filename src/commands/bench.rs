@@ -54,7 +54,7 @@ fn edits(reference: &str, hyp: &str) -> (usize, usize) {
 }
 
 /// The CTranslate2 directory of the default model (the peer loads it directly).
-fn ct2_dir(g: &Globals) -> Result<PathBuf> {
+pub(crate) fn ct2_dir(g: &Globals) -> Result<PathBuf> {
     let name = &g.config.models.default;
     let known = crate::model::fetch::known(name)
         .with_context(|| format!("bench needs a known model name, not {name:?}"))?;
@@ -66,7 +66,7 @@ fn ct2_dir(g: &Globals) -> Result<PathBuf> {
 }
 
 /// Runs scripts/peer_asr.py; returns its JSON lines.
-fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
+pub(crate) fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
     let script = repo_root().join("scripts/peer_asr.py");
     if !script.is_file() {
         bail!(

@@ -36,7 +36,12 @@ struct Row {
 }
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
-    let EvalCommand::Acts { file } = c;
+    let file = match c {
+        EvalCommand::Acts { file } => file,
+        EvalCommand::Real { manifest, no_peer } => {
+            return super::eval_real::run(g, &manifest, !no_peer)
+        }
+    };
     let src =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut rows = Vec::new();

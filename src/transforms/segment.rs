@@ -16,13 +16,51 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use earshot::Detector;
-
-use crate::config::VadConfig;
+use crate::config::{VadConfig, VadEngine};
 use crate::event::{Speaker, SpeechSegment, SAMPLE_RATE_HZ};
+use crate::transforms::silero::{SileroVad, SILERO_CHUNK};
 
-/// Detector frame: 256 samples = 16 ms at 16 kHz.
+/// earshot's frame: 256 samples = 16 ms at 16 kHz.
 pub const FRAME: usize = 256;
+/// The longest frame of any detector (Silero: 512 samples = 32 ms).
+const MAX_FRAME: usize = SILERO_CHUNK;
+
+/// The frame classifier behind the segmenter.
+enum Detector {
+    Earshot(Box<earshot::Detector>),
+    Silero(Box<SileroVad>),
+}
+
+impl Detector {
+    fn new(engine: VadEngine) -> Detector {
+        match engine {
+            VadEngine::Earshot => Detector::Earshot(earshot::Detector::default_boxed()),
+            VadEngine::Silero => Detector::Silero(Box::new(SileroVad::builtin())),
+        }
+    }
+
+    fn frame_len(&self) -> usize {
+        match self {
+            Detector::Earshot(_) => FRAME,
+            Detector::Silero(_) => SILERO_CHUNK,
+        }
+    }
+
+    /// Speech probability of one frame of `frame_len()` samples in [-1, 1].
+    fn score(&mut self, frame: &[f32]) -> f32 {
+        match self {
+            Detector::Earshot(d) => d.predict_f32(frame),
+            Detector::Silero(d) => d.process(frame),
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Detector::Earshot(d) => d.reset(),
+            Detector::Silero(d) => d.reset(),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum SegmentEvent {
@@ -34,8 +72,8 @@ pub enum SegmentEvent {
     Final(SpeechSegment),
 }
 
-fn ms_to_frames(ms: u32) -> usize {
-    (ms as usize * SAMPLE_RATE_HZ as usize / 1000).div_ceil(FRAME)
+fn ms_to_frames(ms: u32, frame_len: usize) -> usize {
+    (ms as usize * SAMPLE_RATE_HZ as usize / 1000).div_ceil(frame_len)
 }
 
 struct Active {
@@ -54,7 +92,9 @@ struct Active {
 /// Voice activity segmenter of one channel.
 pub struct Segmenter {
     speaker: Speaker,
-    detector: Box<Detector>,
+    detector: Detector,
+    /// Samples per detector frame.
+    frame_len: usize,
     threshold: f32,
     continue_threshold: f32,
     pre_roll: usize,
@@ -79,9 +119,13 @@ pub struct Segmenter {
 impl Segmenter {
     pub fn new(speaker: Speaker, cfg: &VadConfig) -> Segmenter {
         let pre_roll = cfg.pre_roll_ms as usize * SAMPLE_RATE_HZ as usize / 1000;
+        let detector = Detector::new(cfg.engine);
+        let frame_len = detector.frame_len();
+        let ms_to_frames = |ms: u32| ms_to_frames(ms, frame_len);
         Segmenter {
             speaker,
-            detector: Detector::default_boxed(),
+            detector,
+            frame_len,
             threshold: cfg.threshold,
             continue_threshold: (cfg.threshold - 0.15).max(0.05),
             pre_roll,
@@ -90,9 +134,9 @@ impl Segmenter {
             early_frames: ms_to_frames(cfg.early_pause_ms).max(1),
             min_speech_frames: ms_to_frames(cfg.min_speech_ms),
             max_samples: cfg.max_utterance_ms as usize * SAMPLE_RATE_HZ as usize / 1000,
-            frame: Vec::with_capacity(FRAME),
+            frame: Vec::with_capacity(frame_len),
             frame_start: 0,
-            history: VecDeque::with_capacity(pre_roll + FRAME),
+            history: VecDeque::with_capacity(pre_roll + frame_len),
             active: None,
             expected: None,
             last_score: 0.0,
@@ -125,13 +169,13 @@ impl Segmenter {
         self.expected = Some(start_sample + samples.len() as u64);
         let mut rest = samples;
         while !rest.is_empty() {
-            let take = (FRAME - self.frame.len()).min(rest.len());
+            let take = (self.frame_len - self.frame.len()).min(rest.len());
             self.frame.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
-            if self.frame.len() == FRAME {
-                let frame = std::mem::replace(&mut self.frame, Vec::with_capacity(FRAME));
+            if self.frame.len() == self.frame_len {
+                let frame = std::mem::replace(&mut self.frame, Vec::with_capacity(self.frame_len));
                 self.on_frame(&frame, out);
-                self.frame_start += FRAME as u64;
+                self.frame_start += self.frame_len as u64;
             }
         }
     }
@@ -148,13 +192,14 @@ impl Segmenter {
     }
 
     fn on_frame(&mut self, frame: &[f32], out: &mut Vec<SegmentEvent>) {
-        let mut clipped = [0.0f32; FRAME];
+        let mut clipped = [0.0f32; MAX_FRAME];
+        let clipped = &mut clipped[..self.frame_len];
         for (d, s) in clipped.iter_mut().zip(frame) {
             *d = s.clamp(-1.0, 1.0);
         }
-        let score = self.detector.predict_f32(&clipped);
+        let score = self.detector.score(clipped);
         self.last_score = score;
-        let frame_end = self.frame_start + FRAME as u64;
+        let frame_end = self.frame_start + self.frame_len as u64;
         match self.active.as_mut() {
             None => {
                 if score >= self.threshold {
