@@ -199,6 +199,8 @@ pub struct TextRules {
 /// Everything the classifier needs.
 #[derive(Debug, Clone)]
 pub struct ClassifyRules {
+    /// Hash of the rules file text: the learned model is trained once per rules file.
+    pub fingerprint: u64,
     pub text: TextRules,
     pub mirror: MirrorRules,
     pub me: SpeakerRules,
@@ -571,6 +573,12 @@ impl CoachRules {
         };
         Ok(CoachRules {
             classify: ClassifyRules {
+                fingerprint: {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    src.hash(&mut h);
+                    h.finish()
+                },
                 text,
                 mirror,
                 me,
@@ -640,7 +648,9 @@ impl Coach {
 
     /// Classifies `u` and appends the cues it triggers to `out_cues`.
     pub fn process(&mut self, u: Utterance, out_cues: &mut Vec<Cue>) -> ClassifiedUtterance {
-        let (act, why) = self.classifier.classify(u.speaker, &u.text);
+        let (act, why) = self
+            .classifier
+            .classify_with(u.speaker, &u.text, u.hesitation.as_ref());
         let cu = ClassifiedUtterance {
             utterance: u,
             act,
