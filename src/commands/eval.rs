@@ -20,9 +20,9 @@ use crate::cli::EvalCommand;
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker, Utterance};
 use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
 use crate::transforms::classify::{ActModel, Classifier};
-use crate::transforms::learn::TrainParams;
 use crate::transforms::coach::CoachRules;
 use crate::transforms::cue::CueEngine;
+use crate::transforms::learn::TrainParams;
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let EvalCommand::Acts {
@@ -32,8 +32,8 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     } = c;
     let mut rows: Vec<Row> = Vec::new();
     for file in &files {
-        let src = std::fs::read_to_string(file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let src =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let name = file.display().to_string();
         let mut r = parse_jsonl(&src, &name).map_err(anyhow::Error::msg)?;
         if r.is_empty() {

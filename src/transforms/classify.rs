@@ -251,8 +251,23 @@ struct RulePass {
 
 /// Yes-words that make up a bare yes ("Yes.", "Sure.", "Okay.", "I think so.").
 const YES_WORDS: &[&str] = &[
-    "yes", "yeah", "yep", "yup", "sure", "okay", "ok", "right", "fine", "alright", "i think so",
-    "i guess so", "yes i think so", "sure thing", "of course", "i suppose", "correct",
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "okay",
+    "ok",
+    "right",
+    "fine",
+    "alright",
+    "i think so",
+    "i guess so",
+    "yes i think so",
+    "sure thing",
+    "of course",
+    "i suppose",
+    "correct",
 ];
 /// Fillers counted as hesitation in the text ("I guess" hedges; Whisper keeps some of these).
 const TEXT_FILLERS: &[&str] = &[
@@ -661,7 +676,9 @@ fn rule_why(p: &RulePass) -> String {
 
 /// Drops words that only soften ("well", "oh", "i mean") so "Oh, yes." is a bare yes.
 fn strip_hedges(s: &str) -> String {
-    let drop = ["well", "oh", "mean", "so", "hmm", "hm", "mm", "like", "and", "uh", "um", "er"];
+    let drop = [
+        "well", "oh", "mean", "so", "hmm", "hm", "mm", "like", "and", "uh", "um", "er",
+    ];
     let toks: Vec<&str> = s.split(' ').filter(|t| !drop.contains(t)).collect();
     let mut out = toks.join(" ");
     if out.starts_with("i ") && !YES_WORDS.contains(&out.as_str()) {
