@@ -513,14 +513,13 @@ impl Classifier {
             .filter(|w| !w.is_empty())
             .collect();
         let mut fillers = 0u32;
-        for (i, w) in raw.iter().enumerate() {
+        for i in 0..raw.len() {
             for f in TEXT_FILLERS {
                 let fw: Vec<&str> = f.split(' ').collect();
                 if raw.len() >= i + fw.len() && raw[i..i + fw.len()] == fw[..] {
                     fillers += 1;
                 }
             }
-            let _ = w;
         }
         let mut hes_parts: Vec<String> = Vec::new();
         let audio_fillers = hesitation.map_or(0, |h| h.fillers);

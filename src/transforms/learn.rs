@@ -84,9 +84,9 @@ impl LinearModel {
                 let (ids, y) = &data[i];
                 logits(&weights, &bias, k, ids, &mut probs);
                 softmax(&mut probs);
-                for c in 0..k {
-                    let g = probs[c] - if c == *y { 1.0 } else { 0.0 };
-                    bias[c] -= lr * g;
+                for (c, (b, pc)) in bias.iter_mut().zip(&probs).enumerate() {
+                    let g = pc - if c == *y { 1.0 } else { 0.0 };
+                    *b -= lr * g;
                     for &f in ids {
                         let w = &mut weights[f as usize * k + c];
                         *w -= lr * (g + p.l2 * *w);
