@@ -219,7 +219,9 @@ impl ActModel {
     /// The model trained on the built-in corpus for `rules`, fitted once per process and
     /// rules file.
     pub fn builtin(rules: &CoachRules) -> Arc<ActModel> {
-        static CACHE: OnceLock<Mutex<Vec<(u64, Arc<ActModel>)>>> = OnceLock::new();
+        /// Models by rules-file fingerprint.
+        type Cache = Mutex<Vec<(u64, Arc<ActModel>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
         let key = rules.classify.fingerprint;
         let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
