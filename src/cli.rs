@@ -206,8 +206,16 @@ pub enum ModelCommand {
 pub enum EvalCommand {
     /// Per-act precision/recall/F1, macro-F1 per speaker, confusions and cue F1.
     Acts {
-        /// Labelled JSONL: {"conv", "speaker", "text", "act"} per line.
-        file: PathBuf,
+        /// Labelled JSONL: {"conv", "domain", "speaker", "text", "act"} per line.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Leave-one-domain-out: for each domain, train the model on the other domains of
+        /// FILES and score the held-out one; per-domain and pooled figures.
+        #[arg(long)]
+        by_domain: bool,
+        /// Score the hand rules alone, without the learned model.
+        #[arg(long)]
+        rules_only: bool,
     },
     /// Real recordings of people, side by side with the peer (faster-whisper, same weights):
     /// WER, one-word answers heard inside a call (word and act), utterances made from 60 s of

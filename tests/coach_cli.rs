@@ -130,6 +130,36 @@ fn classify_timed_cues_need_timings() {
 }
 
 #[test]
+fn eval_acts_by_domain_prints_leave_one_domain_out_figures() {
+    let out = ringside()
+        .args([
+            "eval",
+            "acts",
+            "--by-domain",
+            "tests/fixtures/acts/heldout.jsonl",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("veterinary"), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    let keys: Vec<&str> = last
+        .split_whitespace()
+        .map(|kv| kv.split_once('=').unwrap().0)
+        .collect();
+    assert_eq!(
+        keys,
+        ["lodo_macro_f1_me", "lodo_macro_f1_them", "lodo_cue_f1"],
+        "{last}"
+    );
+}
+
+#[test]
 fn eval_acts_on_held_out_set_meets_targets() {
     let out = ringside()
         .args(["eval", "acts", "tests/fixtures/acts/test.jsonl"])
@@ -149,6 +179,7 @@ fn eval_acts_on_held_out_set_meets_targets() {
         match k {
             "macro_f1" => macro_f1 = Some(v.parse::<f64>().unwrap()),
             "cue_f1" => cue_f1 = Some(v.parse::<f64>().unwrap()),
+            "macro_f1_me" | "macro_f1_them" => {}
             _ => panic!("unexpected key in {last}"),
         }
     }

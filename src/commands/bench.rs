@@ -23,7 +23,9 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
     match c {
         BenchCommand::Asr { clips } => bench_asr(g, clips),
         BenchCommand::Latency { call, speed } => bench_latency(g, call, speed),
-        BenchCommand::Classify => crate::transforms::coach::bench_classify(),
+        BenchCommand::Classify => {
+            crate::transforms::coach::bench_classify(|| proc_status_mb("self", "VmRSS:"))
+        }
         BenchCommand::Soak { minutes } => bench_soak(minutes),
         BenchCommand::Roleplay(a) => super::roleplay::bench(g, a),
     }

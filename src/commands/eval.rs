@@ -11,73 +11,142 @@
 //! gold nor in the predictions is left out. Last line: `macro_f1=<x.xxx> cue_f1=<x.xxx>`.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
 use super::Globals;
 use crate::cli::EvalCommand;
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker, Utterance};
-use crate::transforms::classify::Classifier;
+use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
+use crate::transforms::classify::{ActModel, Classifier};
 use crate::transforms::coach::CoachRules;
 use crate::transforms::cue::CueEngine;
-
-#[derive(Debug, Deserialize)]
-struct Row {
-    #[serde(default)]
-    conv: Option<String>,
-    speaker: Speaker,
-    text: String,
-    act: Act,
-    #[serde(default)]
-    start: Option<f64>,
-    #[serde(default)]
-    end: Option<f64>,
-}
+use crate::transforms::learn::TrainParams;
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
-    let file = match c {
-        EvalCommand::Acts { file } => file,
+    let (files, by_domain, rules_only) = match c {
+        EvalCommand::Acts {
+            files,
+            by_domain,
+            rules_only,
+        } => (files, by_domain, rules_only),
         EvalCommand::Real { manifest, no_peer } => {
             return super::eval_real::run(g, &manifest, !no_peer)
         }
     };
-    let src =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let mut rows = Vec::new();
-    for (i, line) in src.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut rows: Vec<Row> = Vec::new();
+    for file in &files {
+        let src =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let name = file.display().to_string();
+        let mut r = parse_jsonl(&src, &name).map_err(anyhow::Error::msg)?;
+        if r.is_empty() {
+            bail!("{name}: no labelled utterances");
         }
-        let r: Row = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a labelled utterance", file.display(), i + 1))?;
-        if !Act::for_speaker(r.speaker).contains(&r.act) {
-            bail!(
-                "{}:{}: act `{}` is not an act of {}",
-                file.display(),
-                i + 1,
-                r.act,
-                r.speaker
-            );
+        // Conversations of different files never join, even with equal names.
+        for row in &mut r {
+            row.conv = Some(format!("{name}#{}", row.conv.as_deref().unwrap_or("-")));
         }
-        rows.push(r);
-    }
-    if rows.is_empty() {
-        bail!("{}: no labelled utterances", file.display());
+        rows.extend(r);
     }
     let rules = CoachRules::load(g.config.coach.rules.as_deref()).context("loading coach rules")?;
-    let report = evaluate(&rules, &rows);
+    if by_domain {
+        let r = leave_one_domain_out(&rules, &rows, rules_only);
+        print!("{}", r.text);
+        println!(
+            "lodo_macro_f1_me={:.3} lodo_macro_f1_them={:.3} lodo_cue_f1={:.3}",
+            r.macro_me, r.macro_them, r.cue_f1
+        );
+        return Ok(());
+    }
+    let mut classifier = if rules_only {
+        Classifier::rules_only(&rules)
+    } else {
+        Classifier::new(&rules)
+    };
+    let preds = predict(&mut classifier, &rows);
+    let report = score(&rules, &rows, &preds, true);
     print!("{}", report.text);
     println!(
-        "macro_f1={:.3} cue_f1={:.3}",
-        report.macro_f1, report.cue_f1
+        "macro_f1={:.3} macro_f1_me={:.3} macro_f1_them={:.3} cue_f1={:.3}",
+        report.macro_f1, report.macro_me, report.macro_them, report.cue_f1
     );
     Ok(())
+}
+
+/// Leave-one-domain-out: the model of each fold is fitted on the other domains only.
+fn leave_one_domain_out(rules: &CoachRules, rows: &[Row], rules_only: bool) -> Report {
+    use std::fmt::Write;
+    let domains: Vec<String> = rows
+        .iter()
+        .map(|r| r.domain().to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut preds: Vec<(Act, String)> = vec![(Act::Other, String::new()); rows.len()];
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "leave-one-domain-out over {} domains, {} utterances{}",
+        domains.len(),
+        rows.len(),
+        if rules_only { " (rules only)" } else { "" }
+    );
+    let _ = writeln!(
+        text,
+        "{:<20} {:>5} {:>8} {:>8} {:>8}",
+        "domain", "n", "me_f1", "them_f1", "cue_f1"
+    );
+    for d in &domains {
+        let (held, train): (Vec<usize>, Vec<usize>) =
+            (0..rows.len()).partition(|i| rows[*i].domain() == d);
+        let mut c = if rules_only {
+            Classifier::rules_only(rules)
+        } else {
+            let train_rows: Vec<Row> = train.iter().map(|i| rows[*i].clone()).collect();
+            let m = ActModel::train(rules, &train_rows, TrainParams::default());
+            Classifier::with_model(rules, Some(Arc::new(m)))
+        };
+        let held_rows: Vec<Row> = held.iter().map(|i| rows[*i].clone()).collect();
+        let p = predict(&mut c, &held_rows);
+        let r = score(rules, &held_rows, &p, false);
+        let _ = writeln!(
+            text,
+            "{d:<20} {:>5} {:>8.3} {:>8.3} {:>8.3}",
+            held.len(),
+            r.macro_me,
+            r.macro_them,
+            r.cue_f1
+        );
+        for (i, pr) in held.iter().zip(p) {
+            preds[*i] = pr;
+        }
+    }
+    let pooled = score(rules, rows, &preds, true);
+    let _ = writeln!(text, "\npooled over all held-out folds:");
+    text.push_str(&pooled.text);
+    Report { text, ..pooled }
+}
+
+fn predict(classifier: &mut Classifier, rows: &[Row]) -> Vec<(Act, String)> {
+    let mut conv: Option<&str> = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        if i == 0 || r.conv.as_deref() != conv {
+            classifier.reset();
+            conv = r.conv.as_deref();
+        }
+        out.push(classifier.classify_with(r.speaker, &r.text, r.hesitation.as_ref()));
+    }
+    out
 }
 
 struct Report {
     text: String,
     macro_f1: f64,
+    macro_me: f64,
+    macro_them: f64,
     cue_f1: f64,
 }
 
@@ -100,29 +169,27 @@ fn f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
     (p, r, f)
 }
 
-fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
+/// Scores predictions against the gold acts; `detail` adds confusions and misclassified lines.
+fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool) -> Report {
     use std::fmt::Write;
     let mut text = String::new();
-    let mut classifier = Classifier::new(rules);
     let mut gold_cues = CueEngine::new(&rules.cues);
     let mut pred_cues = CueEngine::new(&rules.cues);
     let mut conv: Option<&str> = None;
     let mut conv_no = 0usize;
     let mut idx = 0u64;
-    let mut preds: Vec<(Act, String)> = Vec::with_capacity(rows.len());
     let mut gold_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut pred_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut buf: Vec<Cue> = Vec::new();
-    for r in rows {
+    for (r, (act, _)) in rows.iter().zip(preds) {
+        let act = *act;
         if r.conv.as_deref() != conv || conv_no == 0 {
-            classifier.reset();
             gold_cues.reset();
             pred_cues.reset();
             conv = r.conv.as_deref();
             conv_no += 1;
             idx = 0;
         }
-        let (act, why) = classifier.classify(r.speaker, &r.text);
         let (s, e) = match (r.start, r.end) {
             (Some(s), Some(e)) if e > s => (secs_to_samples(s), secs_to_samples(e)),
             _ => (0, 0),
@@ -151,14 +218,13 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
             );
             set.extend(buf.iter().map(|c| (conv_no, idx, c.id)));
         }
-        preds.push((act, why));
         idx += 1;
     }
 
     // Per-class counts; classes are (speaker, act).
     let mut counts: BTreeMap<(Speaker, Act), (usize, usize, usize)> = BTreeMap::new();
     let mut confusions: BTreeMap<(Speaker, Act, Act), usize> = BTreeMap::new();
-    for (r, (p, _)) in rows.iter().zip(&preds) {
+    for (r, (p, _)) in rows.iter().zip(preds) {
         if r.act == *p {
             counts.entry((r.speaker, r.act)).or_default().0 += 1;
         } else {
@@ -169,7 +235,7 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
     }
     let correct = rows
         .iter()
-        .zip(&preds)
+        .zip(preds)
         .filter(|(r, (p, _))| r.act == *p)
         .count();
     let _ = writeln!(
@@ -180,7 +246,8 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
         correct as f64 / rows.len() as f64
     );
     let mut all_f = Vec::new();
-    for sp in [Speaker::Me, Speaker::Them] {
+    let mut per_speaker = [0.0f64; 2];
+    for (k, sp) in [Speaker::Me, Speaker::Them].into_iter().enumerate() {
         let _ = writeln!(
             text,
             "\n{sp}: {:<20} {:>6} {:>6} {:>6} {:>5}",
@@ -206,6 +273,7 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
             fs.iter().sum::<f64>() / fs.len() as f64
         };
         let _ = writeln!(text, "{sp}: macro_f1 {m:.3}");
+        per_speaker[k] = m;
         all_f.extend(fs);
     }
     let macro_f1 = if all_f.is_empty() {
@@ -215,14 +283,17 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
     };
 
     let mut pairs: Vec<_> = confusions.iter().collect();
+    if !detail {
+        pairs.clear();
+    }
     pairs.sort_by(|a, b| b.1.cmp(a.1));
     let _ = writeln!(text, "\nconfusions (gold -> predicted):");
     for ((sp, g, p), n) in &pairs {
         let _ = writeln!(text, "  {sp}: {g} -> {p}: {n}");
     }
     let _ = writeln!(text, "\nmisclassified:");
-    for (r, (p, why)) in rows.iter().zip(&preds) {
-        if r.act != *p {
+    for (r, (p, why)) in rows.iter().zip(preds) {
+        if detail && r.act != *p {
             let _ = writeln!(
                 text,
                 "  [{}] {} {:?}: gold {} got {} ({why})",
@@ -266,6 +337,8 @@ fn evaluate(rules: &CoachRules, rows: &[Row]) -> Report {
     Report {
         text,
         macro_f1,
+        macro_me: per_speaker[0],
+        macro_them: per_speaker[1],
         cue_f1,
     }
 }
@@ -284,7 +357,9 @@ mod tests {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-        let r = evaluate(&rules, &rows);
+        let mut c = Classifier::new(&rules);
+        let p = predict(&mut c, &rows);
+        let r = score(&rules, &rows, &p, true);
         assert_eq!(r.macro_f1, 1.0);
         assert_eq!(r.cue_f1, 1.0);
     }

@@ -199,6 +199,8 @@ pub struct TextRules {
 /// Everything the classifier needs.
 #[derive(Debug, Clone)]
 pub struct ClassifyRules {
+    /// Hash of the rules file text: the learned model is trained once per rules file.
+    pub fingerprint: u64,
     pub text: TextRules,
     pub mirror: MirrorRules,
     pub me: SpeakerRules,
@@ -571,6 +573,12 @@ impl CoachRules {
         };
         Ok(CoachRules {
             classify: ClassifyRules {
+                fingerprint: {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    src.hash(&mut h);
+                    h.finish()
+                },
                 text,
                 mirror,
                 me,
@@ -640,7 +648,9 @@ impl Coach {
 
     /// Classifies `u` and appends the cues it triggers to `out_cues`.
     pub fn process(&mut self, u: Utterance, out_cues: &mut Vec<Cue>) -> ClassifiedUtterance {
-        let (act, why) = self.classifier.classify(u.speaker, &u.text);
+        let (act, why) = self
+            .classifier
+            .classify_with(u.speaker, &u.text, u.hesitation.as_ref());
         let cu = ClassifiedUtterance {
             utterance: u,
             act,
@@ -664,13 +674,20 @@ impl Coach {
 
 /// `ringside bench classify`: times the classifier over the labelled fixtures (or the
 /// built-in sample lines when they are not found from the current directory).
-pub fn bench_classify() -> anyhow::Result<()> {
+pub fn bench_classify(rss_mb: impl Fn() -> f64) -> anyhow::Result<()> {
     use anyhow::Context;
     let rules = CoachRules::builtin().context("built-in rules")?;
+    // Memory and time the classifier adds: the model is trained here, on first use.
+    let rss0 = rss_mb();
+    let t_train = std::time::Instant::now();
+    let mut c = Classifier::new(&rules);
+    let train_ms = t_train.elapsed().as_secs_f64() * 1000.0;
+    let added_mb = rss_mb() - rss0;
     let mut lines: Vec<(Option<String>, Speaker, String)> = Vec::new();
     for f in [
         "tests/fixtures/acts/train.jsonl",
         "tests/fixtures/acts/test.jsonl",
+        "tests/fixtures/acts/heldout.jsonl",
     ] {
         if let Ok(src) = std::fs::read_to_string(f) {
             for l in src.lines().filter(|l| !l.trim().is_empty()) {
@@ -693,9 +710,8 @@ pub fn bench_classify() -> anyhow::Result<()> {
         }
         "built-in sample lines"
     } else {
-        "tests/fixtures/acts/{train,test}.jsonl"
+        "tests/fixtures/acts/{train,test,heldout}.jsonl"
     };
-    let mut c = Classifier::new(&rules);
     let mut times_ns: Vec<u128> = Vec::with_capacity(lines.len() * 20);
     // Warm-up pass, then 20 timed passes.
     for pass in 0..21 {
@@ -735,9 +751,11 @@ pub fn bench_classify() -> anyhow::Result<()> {
         pct(0.99),
         pct(1.0)
     );
+    println!("model trained in {train_ms:.0} ms, resident memory added {added_mb:.1} MB");
     println!(
-        "classify_us_mean={mean:.2} classify_us_p50={:.2} classify_us_p99={:.2} classify_us_max={:.2} n={}",
+        "classify_us_mean={mean:.2} classify_us_p50={:.2} classify_us_p95={:.2} classify_us_p99={:.2} classify_us_max={:.2} n={} train_ms={train_ms:.0} added_mb={added_mb:.1}",
         pct(0.5),
+        pct(0.95),
         pct(0.99),
         pct(1.0),
         times_ns.len()

@@ -1,0 +1,173 @@
+//! Labelled utterances (`tests/fixtures/acts/*.jsonl`, one JSON object a line) and the corpus
+//! the built-in act model is trained on, embedded at build time so the binary needs no files.
+//! Used by the classifier at startup (coach thread) and by `ringside eval acts`.
+
+use serde::Deserialize;
+
+use crate::event::{Act, Hesitation, Speaker};
+
+/// One labelled utterance. Old rows have no `domain` (it is then the `conv` name up to its
+/// last `-`); `hesitation` is optional audio evidence as the pipeline measures it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelledRow {
+    #[serde(default)]
+    pub conv: Option<String>,
+    #[serde(default)]
+    pub domain: Option<String>,
+    pub speaker: Speaker,
+    pub text: String,
+    pub act: Act,
+    #[serde(default)]
+    pub start: Option<f64>,
+    #[serde(default)]
+    pub end: Option<f64>,
+    #[serde(default)]
+    pub hesitation: Option<Hesitation>,
+}
+
+impl LabelledRow {
+    /// The domain of the row: its `domain` field, else its `conv` without the last `-part`.
+    pub fn domain(&self) -> &str {
+        if let Some(d) = &self.domain {
+            return d;
+        }
+        let c = self.conv.as_deref().unwrap_or("-");
+        c.rsplit_once('-').map_or(c, |(d, _)| d)
+    }
+}
+
+/// Parses labelled JSON lines; the error names `file` and the line.
+pub fn parse_jsonl(src: &str, file: &str) -> Result<Vec<LabelledRow>, String> {
+    let mut rows = Vec::new();
+    for (i, line) in src.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: LabelledRow = serde_json::from_str(line)
+            .map_err(|e| format!("{file}:{}: not a labelled utterance: {e}", i + 1))?;
+        if !Act::for_speaker(r.speaker).contains(&r.act) {
+            return Err(format!(
+                "{file}:{}: act `{}` is not an act of {}",
+                i + 1,
+                r.act,
+                r.speaker
+            ));
+        }
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+/// The training corpus of the built-in model: `train.jsonl` and the domain files. Neither
+/// `test.jsonl` nor `heldout.jsonl` is in it: they stay held out.
+const CORPUS: &[(&str, &str)] = &[
+    (
+        "train.jsonl",
+        include_str!("../../tests/fixtures/acts/train.jsonl"),
+    ),
+    (
+        "b2b-services.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/b2b-services.jsonl"),
+    ),
+    (
+        "car-sales.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/car-sales.jsonl"),
+    ),
+    (
+        "debt-collection.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/debt-collection.jsonl"),
+    ),
+    (
+        "family.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/family.jsonl"),
+    ),
+    (
+        "fundraising.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/fundraising.jsonl"),
+    ),
+    (
+        "healthcare-billing.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/healthcare-billing.jsonl"),
+    ),
+    (
+        "home-services.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/home-services.jsonl"),
+    ),
+    (
+        "insurance.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/insurance.jsonl"),
+    ),
+    (
+        "partnerships.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/partnerships.jsonl"),
+    ),
+    (
+        "procurement.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/procurement.jsonl"),
+    ),
+    (
+        "real-estate.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/real-estate.jsonl"),
+    ),
+    (
+        "recruiting.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/recruiting.jsonl"),
+    ),
+    (
+        "rent.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/rent.jsonl"),
+    ),
+    (
+        "saas.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/saas.jsonl"),
+    ),
+    (
+        "salary.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/salary.jsonl"),
+    ),
+    (
+        "solar.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/solar.jsonl"),
+    ),
+    (
+        "telecom.jsonl",
+        include_str!("../../tests/fixtures/acts/domains/telecom.jsonl"),
+    ),
+];
+
+/// The embedded training corpus, parsed. A bad embedded line is a build defect, caught by the
+/// test below; at runtime it is skipped.
+pub fn builtin_corpus() -> Vec<LabelledRow> {
+    CORPUS
+        .iter()
+        .flat_map(|(name, src)| parse_jsonl(src, name).unwrap_or_default())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_corpus_parses() {
+        for (name, src) in CORPUS {
+            let rows = parse_jsonl(src, name).unwrap();
+            assert!(!rows.is_empty(), "{name}");
+            assert!(
+                rows.iter().all(|r| r.domain.is_some()),
+                "{name}: a row without domain"
+            );
+        }
+        assert!(builtin_corpus().len() >= 3000);
+    }
+
+    #[test]
+    fn old_rows_without_domain_still_load() {
+        let rows = parse_jsonl(
+            r#"{"conv": "train-rent", "speaker": "me", "text": "hi", "act": "other"}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(rows[0].domain(), "train");
+    }
+}
