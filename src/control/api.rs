@@ -180,8 +180,8 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         return Err(bad("give either replay or sample, not both".into()));
     }
     let replay = |path: PathBuf, description: String| -> Result<SessionSpec, ApiError> {
-        hound::WavReader::open(&path)
-            .map_err(|e| bad(format!("cannot replay {}: {e}", path.display())))?;
+        // Only a regular file: opening a FIFO would wait for a writer (and hold up shutdown).
+        crate::audio::wav::probe_channels(&path).map_err(|e| bad(format!("cannot replay: {e}")))?;
         Ok(SessionSpec {
             input: Input::Replay {
                 path: path.clone(),
@@ -205,8 +205,15 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         return replay(p, d);
     }
     if req.sample {
-        let p = crate::commands::practice::sample_call_path().map_err(internal)?;
-        return replay(p, "replaying the built-in sample call".into());
+        return Ok(SessionSpec {
+            input: Input::Sample {
+                speed,
+                blocks: Blocks::default(),
+            },
+            description: "replaying the built-in sample call".into(),
+            mic: Some("replay:built-in sample call".into()),
+            counterpart: None,
+        });
     }
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
     let counterpart = match req.counterpart.as_deref() {
