@@ -234,7 +234,7 @@ pub struct DaemonConfig {
     pub allow_remote: bool,
     /// `None`: the runtime directory's `token` (see `control::token`).
     pub token_file: Option<PathBuf>,
-    /// `None`: `history.sqlite` beside the sessions directory.
+    /// `None`: `history.sqlite` inside the sessions directory (one index per directory).
     pub db: Option<PathBuf>,
 }
 
