@@ -487,6 +487,67 @@ mod tests {
         }
     }
 
+    /// A full disk without root or a mount: the event log is swapped for `/dev/full`, whose
+    /// writes fail with ENOSPC (the integration test `full_disk_mid_call_...` in
+    /// tests/hardening.rs uses a real 1 MB tmpfs).
+    #[test]
+    fn full_disk_is_reported_once_and_finish_still_scores_without_finishing_on_disk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let dir = r.dir().to_path_buf();
+        r.utterance(&cu(
+            0,
+            Speaker::Me,
+            0,
+            16_000,
+            "Is now a bad time?",
+            Act::NoQuestion,
+        ))
+        .unwrap();
+        let kept = std::fs::read(dir.join(EVENTS_FILE)).unwrap();
+        r.events_file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let e = r
+            .utterance(&cu(
+                1,
+                Speaker::Them,
+                16_000,
+                32_000,
+                "Book me for Tuesday.",
+                Act::CommitmentYes,
+            ))
+            .unwrap_err();
+        assert!(e.is_disk_full(), "{e}");
+        assert!(r.disk_full());
+        // Later events are kept in memory only, without a second error.
+        r.cue(&Cue {
+            id: CueId::Commitment,
+            severity: Severity::Praise,
+            message: "That's a commitment.".into(),
+            at_sample: 32_000,
+            utterance_id: Some(1),
+        })
+        .unwrap();
+        let f = r.finish().unwrap();
+        assert!(f.scorecard.commitment_reached, "scored from memory");
+        assert!(f.warnings.is_empty(), "already said once: {:?}", f.warnings);
+        assert!(!f.info.finished);
+        let info: SessionInfo =
+            serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
+        assert!(!info.finished, "left for `sessions repair`");
+        assert_eq!(std::fs::read(dir.join(EVENTS_FILE)).unwrap(), kept);
+        let litter: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(litter.is_empty(), "{litter:?}");
+        let rep = crate::session::repair(&dir).unwrap();
+        assert_eq!(rep.utterances, 1);
+    }
+
     #[test]
     fn records_a_session_directory() {
         let tmp = tempfile::tempdir().unwrap();
