@@ -442,7 +442,7 @@ fn full_disk_mid_call_still_prints_the_scorecard_and_leaves_a_repairable_session
     let tmp = tempfile::tempdir().unwrap();
     let mnt = tmp.path().join("small");
     let fs = SmallFs::mount(&mnt, "1m")
-        .unwrap_or_else(|| panic!("cannot mount a 1 MB tmpfs (the test needs root, as in CI)"));
+        .unwrap_or_else(|| panic!("cannot mount a 1 MB tmpfs: this test needs root, as in CI (without root, session::recorder::tests::full_disk_is_reported_once_and_finish_still_scores_without_finishing_on_disk injects the failure)"));
     let sessions = mnt.join("sessions");
     let mut c = ringside(tmp.path());
     c.args(["practice", "--sample", "--speed", "max", "--sessions-dir"])
