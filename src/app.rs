@@ -47,6 +47,8 @@ pub enum Input {
         speed: Speed,
         blocks: Blocks,
     },
+    /// The built-in sample call, replayed from memory (see [`Replay::sample`]).
+    Sample { speed: Speed, blocks: Blocks },
     Live {
         mic: Option<String>,
         counterpart: CounterpartInput,
@@ -139,22 +141,13 @@ pub struct Outcome {
 pub fn input_channels(input: &Input) -> Result<u16> {
     Ok(match input {
         Input::Replay { path, them, .. } => {
-            if them.is_some() {
+            if them.is_some() || crate::audio::wav::probe_channels(path)? >= 2 {
                 2
             } else {
-                let r = hound::WavReader::open(path).map_err(|e| {
-                    crate::audio::wav::WavError::Format {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
-                if r.spec().channels >= 2 {
-                    2
-                } else {
-                    1
-                }
+                1
             }
         }
+        Input::Sample { .. } => 2,
         Input::Live { counterpart, .. } => {
             if *counterpart == CounterpartInput::None {
                 1
@@ -342,13 +335,17 @@ pub fn run_session_with(
     let mut channels = vec![Speaker::Me];
     let mut source_threads = Vec::new();
     match input {
-        Input::Replay {
-            path,
-            them,
-            speed,
-            blocks,
-        } => {
-            let replay = Replay::load(path, them.as_deref())?;
+        Input::Replay { .. } | Input::Sample { .. } => {
+            let (replay, speed, blocks) = match input {
+                Input::Replay {
+                    path,
+                    them,
+                    speed,
+                    blocks,
+                } => (Replay::load(path, them.as_deref())?, speed, blocks),
+                Input::Sample { speed, blocks } => (Replay::sample()?, speed, blocks),
+                Input::Live { .. } => unreachable!("matched above"),
+            };
             if replay.has_counterpart() {
                 channels.push(Speaker::Them);
             }

@@ -24,6 +24,70 @@ pub enum ConfigError {
         key: &'static str,
         message: String,
     },
+    #[error("{path}: [{section}] {name} = {value} is out of range ({range}); use a value in that range (see the comment above the key in config/default.toml)")]
+    OutOfRange {
+        path: PathBuf,
+        section: &'static str,
+        name: &'static str,
+        value: String,
+        range: String,
+    },
+}
+
+/// The documented range of every numeric key: `(section, key, min, max)`, inclusive. The same
+/// range is written in the comment above the key in `config/default.toml` (a unit test keeps
+/// the two in step). A new numeric key needs one row here and one `range` call in
+/// [`validate`]; NaN and infinity are never in range.
+const RANGES: &[(&str, &str, f64, f64)] = &[
+    ("audio", "ring_secs", 0.1, 60.0),
+    ("audio", "start_timeout_secs", 0.1, 120.0),
+    ("vad", "threshold", 0.0, 0.99),
+    ("vad", "pre_roll_ms", 0.0, 2000.0),
+    ("vad", "hangover_ms", 100.0, 5000.0),
+    ("vad", "early_pause_ms", 0.0, 5000.0),
+    ("vad", "min_speech_ms", 0.0, 10000.0),
+    ("vad", "max_utterance_ms", 2000.0, 30000.0),
+    ("vad", "post_roll_ms", 0.0, 5000.0),
+    ("asr", "threads", 0.0, 64.0),
+    ("asr", "no_speech_threshold", 0.0, 1.0),
+    ("asr", "logprob_threshold", -10.0, 0.0),
+    ("asr", "entropy_threshold", 0.0, 10.0),
+    ("asr", "audio_ctx_margin", 0.0, 1500.0),
+    ("daemon", "port", 0.0, 65535.0),
+];
+
+/// `min..=max` as written in messages and in `config/default.toml`.
+pub fn range_text(min: f64, max: f64) -> String {
+    format!("{min}..={max}")
+}
+
+/// Checks `section.name = value` against [`RANGES`].
+fn check_range(
+    path: &Path,
+    section: &'static str,
+    name: &'static str,
+    value: f64,
+) -> Result<(), ConfigError> {
+    let Some(&(_, _, min, max)) = RANGES
+        .iter()
+        .find(|(s, n, _, _)| *s == section && *n == name)
+    else {
+        // A key without a documented range is a programming error; the unit test
+        // `every_numeric_default_key_has_a_documented_range` catches it before release.
+        return Ok(());
+    };
+    // `contains` is false for NaN; infinity is outside any finite range.
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            path: path.to_path_buf(),
+            section,
+            name,
+            value: value.to_string(),
+            range: range_text(min, max),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -182,7 +246,7 @@ pub struct DaemonConfig {
     pub allow_remote: bool,
     /// `None`: the runtime directory's `token` (see `control::token`).
     pub token_file: Option<PathBuf>,
-    /// `None`: `history.sqlite` beside the sessions directory.
+    /// `None`: `history.sqlite` inside the sessions directory (one index per directory).
     pub db: Option<PathBuf>,
 }
 
@@ -258,6 +322,14 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
             }
         };
     }
+    // Picks a numeric key and checks it against its documented range.
+    macro_rules! ranged {
+        ($sec:ident . $field:ident) => {{
+            let v = pick!($sec.$field);
+            check_range(path, stringify!($sec), stringify!($field), f64::from(v))?;
+            v
+        }};
+    }
     let mic: String = pick!(audio.mic);
     let counterpart: String = pick!(audio.counterpart);
     let counterpart = match counterpart.as_str() {
@@ -265,20 +337,8 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         "right" => CounterpartInput::RightChannel,
         name => CounterpartInput::Device(name.to_string()),
     };
-    let ring_secs: f64 = pick!(audio.ring_secs);
-    if !(0.1..=60.0).contains(&ring_secs) {
-        return Err(invalid(
-            "audio.ring_secs",
-            format!("must be between 0.1 and 60, got {ring_secs}"),
-        ));
-    }
-    let start_timeout_secs: f64 = pick!(audio.start_timeout_secs);
-    if !(0.1..=120.0).contains(&start_timeout_secs) {
-        return Err(invalid(
-            "audio.start_timeout_secs",
-            format!("must be between 0.1 and 120, got {start_timeout_secs}"),
-        ));
-    }
+    let ring_secs: f64 = ranged!(audio.ring_secs);
+    let start_timeout_secs: f64 = ranged!(audio.start_timeout_secs);
     let engine: String = pick!(vad.engine);
     let engine = match engine.as_str() {
         "silero" => VadEngine::Silero,
@@ -292,26 +352,14 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     };
     let vad = VadConfig {
         engine,
-        threshold: pick!(vad.threshold),
-        pre_roll_ms: pick!(vad.pre_roll_ms),
-        hangover_ms: pick!(vad.hangover_ms),
-        early_pause_ms: pick!(vad.early_pause_ms),
-        min_speech_ms: pick!(vad.min_speech_ms),
-        max_utterance_ms: pick!(vad.max_utterance_ms),
-        post_roll_ms: pick!(vad.post_roll_ms),
+        threshold: ranged!(vad.threshold),
+        pre_roll_ms: ranged!(vad.pre_roll_ms),
+        hangover_ms: ranged!(vad.hangover_ms),
+        early_pause_ms: ranged!(vad.early_pause_ms),
+        min_speech_ms: ranged!(vad.min_speech_ms),
+        max_utterance_ms: ranged!(vad.max_utterance_ms),
+        post_roll_ms: ranged!(vad.post_roll_ms),
     };
-    if !(0.0..1.0).contains(&vad.threshold) {
-        return Err(invalid(
-            "vad.threshold",
-            format!("must be in [0, 1), got {}", vad.threshold),
-        ));
-    }
-    if vad.hangover_ms < 100 || vad.hangover_ms > 5000 {
-        return Err(invalid(
-            "vad.hangover_ms",
-            format!("must be 100..=5000, got {}", vad.hangover_ms),
-        ));
-    }
     if vad.early_pause_ms > vad.hangover_ms {
         return Err(invalid(
             "vad.early_pause_ms",
@@ -321,47 +369,23 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
             ),
         ));
     }
-    if vad.max_utterance_ms < 2000 || vad.max_utterance_ms > 30000 {
+    if vad.post_roll_ms > vad.hangover_ms {
         return Err(invalid(
-            "vad.max_utterance_ms",
+            "vad.post_roll_ms",
             format!(
-                "must be 2000..=30000 (Whisper sees at most 30 s), got {}",
-                vad.max_utterance_ms
+                "must not exceed vad.hangover_ms ({}), got {}",
+                vad.hangover_ms, vad.post_roll_ms
             ),
         ));
     }
-    if vad.pre_roll_ms > 2000 || vad.post_roll_ms > vad.hangover_ms {
-        return Err(invalid(
-            "vad.pre_roll_ms",
-            "pre_roll_ms must be at most 2000 and post_roll_ms at most hangover_ms".into(),
-        ));
-    }
     let asr = AsrConfig {
-        threads: pick!(asr.threads),
-        audio_ctx_margin: pick!(asr.audio_ctx_margin),
-        no_speech_threshold: pick!(asr.no_speech_threshold),
-        logprob_threshold: pick!(asr.logprob_threshold),
-        entropy_threshold: pick!(asr.entropy_threshold),
+        threads: ranged!(asr.threads),
+        audio_ctx_margin: ranged!(asr.audio_ctx_margin),
+        no_speech_threshold: ranged!(asr.no_speech_threshold),
+        logprob_threshold: ranged!(asr.logprob_threshold),
+        entropy_threshold: ranged!(asr.entropy_threshold),
         language: pick!(asr.language),
     };
-    if asr.audio_ctx_margin > 1500 {
-        return Err(invalid(
-            "asr.audio_ctx_margin",
-            format!("must be 0..=1500, got {}", asr.audio_ctx_margin),
-        ));
-    }
-    if asr.threads > 64 {
-        return Err(invalid(
-            "asr.threads",
-            format!("must be 0..=64, got {}", asr.threads),
-        ));
-    }
-    if !(0.0..=1.0).contains(&asr.no_speech_threshold) {
-        return Err(invalid(
-            "asr.no_speech_threshold",
-            format!("must be in [0, 1], got {}", asr.no_speech_threshold),
-        ));
-    }
     let session_dir: String = pick!(session.dir);
     let session = SessionConfig {
         dir: if session_dir.is_empty() {
@@ -395,7 +419,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         }
     };
     let daemon = DaemonConfig {
-        port: pick!(daemon.port),
+        port: ranged!(daemon.port),
         bind,
         allow_remote: pick!(daemon.allow_remote),
         token_file: path_or_none(pick!(daemon.token_file)),
@@ -473,7 +497,77 @@ mod tests {
     #[test]
     fn out_of_range_value_is_rejected() {
         let e = Config::from_toml_str("[vad]\nthreshold = 1.5\n", Path::new("c.toml")).unwrap_err();
-        assert!(e.to_string().contains("vad.threshold"));
+        assert!(
+            e.to_string().contains("c.toml: [vad] threshold = 1.5"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nan_infinity_and_huge_values_are_out_of_range() {
+        for (text, key) in [
+            (
+                "[asr]\nlogprob_threshold = nan\n",
+                "[asr] logprob_threshold = NaN",
+            ),
+            (
+                "[asr]\nentropy_threshold = inf\n",
+                "[asr] entropy_threshold = inf",
+            ),
+            (
+                "[vad]\nmin_speech_ms = 4000000000\n",
+                "[vad] min_speech_ms = 4000000000",
+            ),
+        ] {
+            let e = Config::from_toml_str(text, Path::new("config.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!("config.toml: {key} is out of range (")),
+                "{e}"
+            );
+        }
+        let e = Config::from_toml_str("[vad]\nmin_speech_ms = 4000000000\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("out of range (0..=10000)"), "{e}");
+    }
+
+    #[test]
+    fn every_numeric_default_key_has_a_documented_range() {
+        // Each numeric key of the shipped file has a row in RANGES, and the comment block
+        // above it says `Range: MIN..=MAX.` with the same numbers.
+        let doc: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
+        let lines: Vec<&str> = DEFAULT_TOML.lines().collect();
+        for (section, table) in &doc {
+            let toml::Value::Table(table) = table else {
+                continue;
+            };
+            for (key, v) in table {
+                if !(v.is_integer() || v.is_float()) {
+                    continue;
+                }
+                let &(_, _, min, max) = RANGES
+                    .iter()
+                    .find(|(s, n, _, _)| s == section && n == key)
+                    .unwrap_or_else(|| panic!("[{section}] {key} has no row in RANGES"));
+                let at = lines
+                    .iter()
+                    .position(|l| l.starts_with(&format!("{key} =")))
+                    .unwrap();
+                let comments: Vec<&str> = lines[..at]
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.starts_with('#'))
+                    .copied()
+                    .collect();
+                let want = format!("Range: {}.", range_text(min, max));
+                assert!(
+                    comments.iter().any(|c| c.contains(&want)),
+                    "[{section}] {key}: the comment above it must say {want:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use clap::Parser;
 fn main() {
     let cli = ringside::cli::Cli::parse();
     if let Err(e) = ringside::commands::run(cli) {
-        eprintln!("ringside: error: {e:#}");
+        eprintln!("ringside: error: {}", ringside::commands::error_line(&e));
         std::process::exit(1);
     }
 }

@@ -15,6 +15,8 @@ pub enum WavError {
     },
     #[error("{path} is not a readable WAV file ({message}); convert it with e.g. `sox IN -r 16000 -b 16 OUT.wav`")]
     Format { path: PathBuf, message: String },
+    #[error("{path} is not a regular file ({kind}); give the path of a WAV file (pipes and devices are not read, so they cannot block)")]
+    NotRegular { path: PathBuf, kind: &'static str },
     #[error("{path} holds no audio samples; record or choose a non-empty WAV file")]
     Empty { path: PathBuf },
     #[error("{path}: {message}")]
@@ -49,6 +51,14 @@ impl WavAudio {
 /// Reads `path` and resamples every channel to 16 kHz.
 pub fn read_wav(path: &Path) -> Result<WavAudio, WavError> {
     let (raw, spec) = read_wav_native(path)?;
+    resample_all(raw, spec, path)
+}
+
+fn resample_all(
+    raw: Vec<Vec<f32>>,
+    spec: hound::WavSpec,
+    path: &Path,
+) -> Result<WavAudio, WavError> {
     let mut channels = Vec::with_capacity(raw.len());
     for ch in raw {
         let mut r = Resampler::new(spec.sample_rate).map_err(|e| WavError::Resample {
@@ -68,18 +78,79 @@ pub fn read_wav(path: &Path) -> Result<WavAudio, WavError> {
     })
 }
 
+/// Opens `path` for reading only if it is a regular file. The open itself must not block:
+/// opening a FIFO for reading waits for a writer, which once hung the daemon's shutdown, so the
+/// file is opened with `O_NONBLOCK` (no effect on regular files) and checked with `fstat`
+/// before anything reads it.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, WavError> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|source| WavError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let ft = file
+        .metadata()
+        .map_err(|source| WavError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .file_type();
+    if ft.is_file() {
+        return Ok(file);
+    }
+    let kind = if ft.is_fifo() {
+        "a named pipe"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(WavError::NotRegular {
+        path: path.to_path_buf(),
+        kind,
+    })
+}
+
+/// The channel count of the WAV at `path` (a regular file; the header only).
+pub fn probe_channels(path: &Path) -> Result<u16, WavError> {
+    let file = open_regular(path)?;
+    let reader =
+        hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| WavError::Format {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(reader.spec().channels)
+}
+
 /// Reads `path` at its own rate: one f32 vector per channel, and the spec.
 pub fn read_wav_native(path: &Path) -> Result<(Vec<Vec<f32>>, hound::WavSpec), WavError> {
-    let file = std::fs::File::open(path).map_err(|source| WavError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = open_regular(path)?;
+    decode_native(std::io::BufReader::new(file), path)
+}
+
+/// [`read_wav`] of WAV bytes in memory (the built-in sample call); `name` is for messages.
+pub fn read_wav_bytes(bytes: &[u8], name: &Path) -> Result<WavAudio, WavError> {
+    let (raw, spec) = decode_native(std::io::Cursor::new(bytes), name)?;
+    resample_all(raw, spec, name)
+}
+
+fn decode_native<R: std::io::Read>(
+    input: R,
+    path: &Path,
+) -> Result<(Vec<Vec<f32>>, hound::WavSpec), WavError> {
     let fmt_err = |message: String| WavError::Format {
         path: path.to_path_buf(),
         message,
     };
-    let reader =
-        hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| fmt_err(e.to_string()))?;
+    let reader = hound::WavReader::new(input).map_err(|e| fmt_err(e.to_string()))?;
     let spec = reader.spec();
     if spec.channels == 0 || spec.sample_rate < 4000 || spec.sample_rate > 384_000 {
         return Err(fmt_err(format!(

@@ -10,7 +10,9 @@
 //!
 //! A line that is not valid input is reported on stderr with its line number and skipped; the
 //! rest still flow. The exit status is 1 if any line was bad (after all lines are processed),
-//! so scripts notice.
+//! so scripts notice. Lines are read as bytes and decoded one by one, so a line that is not
+//! UTF-8 is one bad line. A line longer than [`MAX_LINE_BYTES`] (64 KiB) is a bad line too:
+//! it is skipped unread, which bounds both memory and the classifier's work per line.
 
 use std::io::{BufRead, Write};
 
@@ -20,6 +22,54 @@ use serde::{Deserialize, Serialize};
 use super::Globals;
 use crate::event::{secs_to_samples, Act, Cue, CueId, Severity, Speaker, Utterance};
 use crate::transforms::coach::Coach;
+
+/// The longest input line accepted; longer lines are reported and skipped (see module docs).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// One input line, at most [`MAX_LINE_BYTES`] long (without its newline).
+enum RawLine {
+    Line,
+    /// Longer than the limit: the rest of it was consumed and dropped.
+    TooLong(usize),
+    Eof,
+}
+
+/// Reads the next line into `buf` (cleared first), never holding more than the limit.
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<RawLine> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(match (any, total > MAX_LINE_BYTES) {
+                (false, _) => RawLine::Eof,
+                (true, true) => RawLine::TooLong(total),
+                (true, false) => RawLine::Line,
+            });
+        }
+        any = true;
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        total += part.len();
+        if total <= MAX_LINE_BYTES {
+            buf.extend_from_slice(part);
+        } else {
+            buf.clear();
+        }
+        let used = done.unwrap_or(part.len());
+        r.consume(used);
+        if done.is_some() {
+            return Ok(if total > MAX_LINE_BYTES {
+                RawLine::TooLong(total)
+            } else {
+                RawLine::Line
+            });
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct InLine {
@@ -64,13 +114,34 @@ pub fn run(g: &Globals) -> Result<()> {
     let mut next_id: u64 = 0;
     let mut bad = 0usize;
     let mut cues: Vec<Cue> = Vec::new();
-    for (i, line) in stdin.lock().lines().enumerate() {
-        let lineno = i + 1;
-        let line = line.with_context(|| format!("reading stdin line {lineno}"))?;
+    let mut reader = stdin.lock();
+    let mut buf = Vec::new();
+    let mut lineno = 0usize;
+    loop {
+        lineno += 1;
+        match read_line(&mut reader, &mut buf)
+            .with_context(|| format!("reading stdin line {lineno}"))?
+        {
+            RawLine::Eof => break,
+            RawLine::TooLong(n) => {
+                eprintln!("ringside: classify: line {lineno}: {n} bytes, longer than the {MAX_LINE_BYTES}-byte limit, skipped; split the text into utterances");
+                bad += 1;
+                continue;
+            }
+            RawLine::Line => {}
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ringside: classify: line {lineno}: not valid UTF-8 ({e}), skipped");
+                bad += 1;
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let input: InLine = match serde_json::from_str(&line) {
+        let input: InLine = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("ringside: classify: line {lineno}: invalid input, skipped: {e}");

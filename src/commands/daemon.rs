@@ -40,7 +40,7 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     let model = super::model_path(g, a.model.as_deref())?;
     super::practice::repair_crashed(&sessions_dir);
     let db = db_path(g, &sessions_dir);
-    let store = Store::open(&db)?;
+    let store = Store::open(&db)?.scoped_to(&sessions_dir);
     let added = store.index_missing(&sessions_dir)?;
     if added > 0 {
         eprintln!("ringside: indexed {added} session(s) recorded while no daemon ran");

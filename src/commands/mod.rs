@@ -17,6 +17,25 @@ pub mod roleplay;
 pub mod sessions;
 pub mod transcribe;
 
+/// An error and its causes on one line, each cause said once. Library errors often quote
+/// their source in their own message (`"cannot open X: {source}; check the path"`) and also
+/// return it as `source()`, so `{:#}` printed the OS error twice; a cause whose text the line
+/// already holds is left out.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Global options every command sees.
 pub struct Globals {
     pub config: Config,
@@ -53,5 +72,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(a) => daemon::status(&g, a),
         Command::Roleplay(a) => roleplay::run(&g, a),
         Command::Scenarios => roleplay::scenarios(&g),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_quoted_by_its_context_is_said_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let wav = crate::audio::wav::WavError::Open {
+            path: "x.wav".into(),
+            source: io,
+        };
+        let e = anyhow::Error::new(wav).context("loading the call");
+        let line = super::error_line(&e);
+        assert_eq!(line.matches("entity not found").count(), 1, "{line}");
+        assert!(
+            line.starts_with("loading the call: cannot open x.wav"),
+            "{line}"
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! `ringside practice` (a live session in the terminal) and `ringside devices`.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -18,19 +17,6 @@ use crate::sources::microphone;
 use crate::sources::replay::Blocks;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::Transcriber;
-
-/// The built-in sample call (stereo: left = me, right = them), compiled into the binary so
-/// the demo works from any directory.
-const SAMPLE_CALL: &[u8] = include_bytes!("../../tests/fixtures/sample_call.wav");
-
-/// Writes the built-in sample call to a temporary file and returns its path.
-pub fn sample_call_path() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("ringside-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let p = dir.join("sample_call.wav");
-    std::fs::write(&p, SAMPLE_CALL).with_context(|| format!("cannot write {}", p.display()))?;
-    Ok(p)
-}
 
 /// Chooses the input: a replay file, the sample, or live devices (the sample when no
 /// microphone exists at all).
@@ -61,9 +47,7 @@ fn choose_input(g: &Globals, a: &PracticeArgs) -> Result<(Input, String)> {
             " (no microphone found)"
         };
         return Ok((
-            Input::Replay {
-                path: sample_call_path()?,
-                them: None,
+            Input::Sample {
                 speed: a.speed,
                 blocks: Blocks::default(),
             },
@@ -96,6 +80,9 @@ pub fn session_meta(g: &Globals, input: &Input, model: &std::path::Path) -> Sess
         Input::Replay { path, them, .. } => {
             meta.mic_device = Some(format!("replay:{}", path.display()));
             meta.counterpart_device = them.as_ref().map(|t| format!("replay:{}", t.display()));
+        }
+        Input::Sample { .. } => {
+            meta.mic_device = Some("replay:built-in sample call".into());
         }
         Input::Live { mic, counterpart } => {
             meta.mic_device = Some(mic.clone().unwrap_or_else(|| "default".into()));

@@ -5,8 +5,16 @@
 //! Every route but the web page's static files needs the token: `Authorization: Bearer T`,
 //! or `?token=T` for clients that cannot set headers (EventSource, `<audio src>`). Errors are
 //! JSON `{"error": "...", "status": N}`: 400 bad body, 401 token, 404 unknown route or
-//! session, 405 wrong method, 409 busy/idle, 416 bad range, 500 internal.
+//! session, 405 wrong method, 409 busy/idle, 413 body too large, 416 bad range, 500
+//! internal; errors that axum itself produces (413, 400 from an extractor) are turned into
+//! the same JSON by [`json_errors`].
+//!
+//! DNS rebinding and cross-site requests: the `Host` header must name the daemon (loopback
+//! address, `localhost`, or the bind address, with the bound port or none), and a
+//! state-changing request (POST/PUT/DELETE/PATCH) with an `Origin` must come from the daemon's
+//! own pages. Both are refused with 403 before the token is looked at.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,8 +81,118 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
-/// The whole application: web pages, the API behind the token check, JSON fallbacks.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// The `Host` values (and `Origin`s, as `http://HOST`) the daemon answers to.
+#[derive(Debug, Clone)]
+struct Hosts {
+    allowed: Arc<Vec<String>>,
+}
+
+impl Hosts {
+    fn new(local: SocketAddr) -> Hosts {
+        let port = local.port();
+        let mut names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "[::1]".to_string(),
+        ];
+        let ip = match local.ip() {
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        if !local.ip().is_unspecified() && !names.contains(&ip) {
+            names.push(ip);
+        }
+        let mut allowed = Vec::new();
+        for n in names {
+            allowed.push(format!("{n}:{port}"));
+            allowed.push(n);
+        }
+        Hosts {
+            allowed: Arc::new(allowed),
+        }
+    }
+
+    fn host_ok(&self, host: &str) -> bool {
+        self.allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
+    }
+
+    fn origin_ok(&self, origin: &str) -> bool {
+        origin
+            .strip_prefix("http://")
+            .is_some_and(|h| self.host_ok(h))
+    }
+}
+
+/// Refuses requests for another host name (DNS rebinding) and state-changing requests from
+/// another site's page (see the module docs).
+async fn check_host(State(hosts): State<Hosts>, req: Request, next: Next) -> Response {
+    // HTTP/1.1 requires Host; the Unix-socket client and the tests send `localhost`.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !hosts.host_ok(host) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("Host {host:?} is not this daemon; use http://127.0.0.1:PORT or http://localhost:PORT"),
+        )
+        .into_response();
+    }
+    let changes_state = matches!(
+        *req.method(),
+        axum::http::Method::POST
+            | axum::http::Method::PUT
+            | axum::http::Method::DELETE
+            | axum::http::Method::PATCH
+    );
+    if changes_state {
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            if !hosts.origin_ok(origin) {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("requests from {origin:?} may not change the daemon's state; use the daemon's own page or the CLI"),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Turns axum's plain-text rejections (413 body too large, 400 from an extractor, ...) into
+/// the API's JSON error shape. Responses that are already JSON pass through untouched.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    // Rejection bodies are one short line; more than 4 KiB is not a rejection message.
+    let body = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_string();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_lowercase()
+    } else {
+        text
+    };
+    ApiError::new(status, message).into_response()
+}
+
+/// The whole application: web pages, the API behind the token check, JSON fallbacks, the
+/// Host/Origin check and JSON errors around all of it. `local` is the bound address.
+pub fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
     let api = Router::new()
         .route("/api/status", get(status))
         .route("/api/sessions", get(list))
@@ -101,6 +219,41 @@ pub fn router(shared: Arc<Shared>) -> Router {
             )
         })
         .with_state(shared)
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn_with_state(
+            Hosts::new(local),
+            check_host,
+        ))
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::Hosts;
+
+    #[test]
+    fn only_the_daemons_own_host_names_are_accepted() {
+        let h = Hosts::new("127.0.0.1:7563".parse().unwrap());
+        for ok in [
+            "127.0.0.1:7563",
+            "localhost:7563",
+            "[::1]:7563",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(h.host_ok(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:7563",
+            "127.0.0.1:80",
+            "localhost.evil:7563",
+            "",
+        ] {
+            assert!(!h.host_ok(bad), "{bad}");
+        }
+        assert!(h.origin_ok("http://127.0.0.1:7563"));
+        assert!(!h.origin_ok("http://evil.example"));
+        assert!(!h.origin_ok("null"));
+    }
 }
 
 /// The token from the `Authorization: Bearer` header or the `token` query parameter.
@@ -180,8 +333,8 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         return Err(bad("give either replay or sample, not both".into()));
     }
     let replay = |path: PathBuf, description: String| -> Result<SessionSpec, ApiError> {
-        hound::WavReader::open(&path)
-            .map_err(|e| bad(format!("cannot replay {}: {e}", path.display())))?;
+        // Only a regular file: opening a FIFO would wait for a writer (and hold up shutdown).
+        crate::audio::wav::probe_channels(&path).map_err(|e| bad(format!("cannot replay: {e}")))?;
         Ok(SessionSpec {
             input: Input::Replay {
                 path: path.clone(),
@@ -205,8 +358,15 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         return replay(p, d);
     }
     if req.sample {
-        let p = crate::commands::practice::sample_call_path().map_err(internal)?;
-        return replay(p, "replaying the built-in sample call".into());
+        return Ok(SessionSpec {
+            input: Input::Sample {
+                speed,
+                blocks: Blocks::default(),
+            },
+            description: "replaying the built-in sample call".into(),
+            mic: Some("replay:built-in sample call".into()),
+            counterpart: None,
+        });
     }
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
     let counterpart = match req.counterpart.as_deref() {

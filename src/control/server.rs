@@ -573,7 +573,7 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     let info_json = serde_json::to_string(&info).unwrap_or_default();
     token::write_private(&info_path, &info_json)?;
 
-    let app = super::api::router(shared.clone());
+    let app = super::api::router(shared.clone(), local);
     let until = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };

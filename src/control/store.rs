@@ -123,14 +123,16 @@ pub struct ReindexReport {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// When set (canonical), only sessions inside this directory are listed or served: an
+    /// index shared by several sessions directories must not leak one's calls to another.
+    scope: Option<PathBuf>,
 }
 
-/// `history.sqlite` beside the sessions directory (both in the user's data directory).
+/// `history.sqlite` inside the sessions directory: one index per sessions directory (an index
+/// beside it was shared by sibling directories). Session directories are named by their
+/// timestamp, so the file is never mistaken for a session.
 pub fn default_db_path(sessions_dir: &Path) -> PathBuf {
-    sessions_dir
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("history.sqlite")
+    sessions_dir.join("history.sqlite")
 }
 
 /// `INSERT OR REPLACE` of one row (on the connection or inside a transaction).
@@ -180,6 +182,25 @@ impl Store {
                     source,
                 })?;
         }
+        // Created 0600 before SQLite opens it (SQLite would create it 0644 under the usual
+        // umask, and its journal takes the database file's mode); an older 0644 file is fixed.
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let create = |source| StoreError::Create {
+                path: path.to_path_buf(),
+                source,
+            };
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(create)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(create)?;
+        }
         let conn = Connection::open(path).map_err(|source| StoreError::Sql {
             path: path.to_path_buf(),
             source,
@@ -193,6 +214,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            scope: None,
         };
         store.migrate()?;
         Ok(store)
@@ -205,7 +227,11 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        let store = Store { conn, path };
+        let store = Store {
+            conn,
+            path,
+            scope: None,
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -277,6 +303,24 @@ impl Store {
         talk_share_me, questions, yes_questions, no_questions, calibrated_questions, labels, yes_ladders, nos_heard,
         commitments, cues_total, cues_json";
 
+    /// Limits [`Store::list`] and [`Store::get`] to sessions inside `sessions_dir`.
+    pub fn scoped_to(mut self, sessions_dir: &Path) -> Store {
+        self.scope = Some(
+            std::fs::canonicalize(sessions_dir).unwrap_or_else(|_| sessions_dir.to_path_buf()),
+        );
+        self
+    }
+
+    /// Whether a row's directory is inside the scope (a directory that is gone is not).
+    fn in_scope(&self, row: &HistoryRow) -> bool {
+        match &self.scope {
+            None => true,
+            Some(root) => std::fs::canonicalize(&row.dir)
+                .map(|d| d.parent() == Some(root.as_path()))
+                .unwrap_or(false),
+        }
+    }
+
     /// Every indexed session, oldest first.
     pub fn list(&self) -> Result<Vec<HistoryRow>, StoreError> {
         let mut st = self
@@ -287,7 +331,8 @@ impl Store {
             ))
             .map_err(self.sql())?;
         let rows = st.query_map([], Self::row).map_err(self.sql())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())
+        let rows = rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())?;
+        Ok(rows.into_iter().filter(|r| self.in_scope(r)).collect())
     }
 
     /// The row of session `id`.
@@ -299,6 +344,7 @@ impl Store {
                 Self::row,
             )
             .optional()
+            .map(|r| r.filter(|r| self.in_scope(r)))
             .map_err(self.sql())
     }
 

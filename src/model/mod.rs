@@ -185,14 +185,15 @@ fn check_installed(path: &Path) -> Result<(), ModelError> {
 
 /// A model spec (a path to a ggml file, or a name such as `tiny.en`) -> the file to load.
 ///
-/// A path is only checked for the ggml magic (whisper.cpp checks the rest as it loads). A
-/// name maps to `<models_dir>/ggml-<name>.bin`, verified against its recorded sha256, and
+/// A path gets the same check as an installed model (its recorded sha256 if it has a sha
+/// file, else the tensor table against the file size): whisper.cpp loads a truncated file
+/// without complaint and quietly transcribes worse. A name maps to `<models_dir>/ggml-<name>.bin`, verified against its recorded sha256, and
 /// fetched first if it is missing and the name is one [`KNOWN`] to [`fetch`]. `progress`
 /// shows download and conversion progress on stderr.
 pub fn resolve(spec: &str, models_dir: &Path, progress: bool) -> Result<PathBuf, ModelError> {
     let as_path = Path::new(spec);
     if as_path.is_file() {
-        ggml::check_magic(as_path)?;
+        check_installed(as_path)?;
         return Ok(as_path.to_owned());
     }
     let looks_like_path =

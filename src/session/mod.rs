@@ -37,6 +37,42 @@ pub const EVENTS_FILE: &str = "events.jsonl";
 pub const INFO_FILE: &str = "session.json";
 pub const VTT_FILE: &str = "transcript.vtt";
 pub const LABELS_FILE: &str = "labels.txt";
+/// Held with `flock` by the recording process while it records (removed at the end). A pid
+/// alone cannot say who records: after a reboot the recorded pid may belong to any process.
+pub const LOCK_FILE: &str = "recording.lock";
+
+/// Opens `<dir>/recording.lock` and takes its exclusive lock. Fails with `WouldBlock` when a
+/// live process holds it; the lock goes when the file is closed (also on a crash).
+pub(crate) fn lock_session(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(dir.join(LOCK_FILE))?;
+    // SAFETY: flock on a descriptor we own for the duration of the call.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        Ok(f)
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Whether a live process holds the session's lock: `None` when the session has no lock file
+/// (recorded before the lock existed, or finished).
+pub(crate) fn session_locked(dir: &std::path::Path) -> Option<bool> {
+    if !dir.join(LOCK_FILE).exists() {
+        return None;
+    }
+    match lock_session(dir) {
+        Ok(_) => Some(false),
+        Err(e) => Some(e.kind() == std::io::ErrorKind::WouldBlock),
+    }
+}
 
 /// Errors of session files. Every variant names the file or directory involved.
 #[derive(Debug, thiserror::Error)]
@@ -74,10 +110,31 @@ pub enum SessionError {
     },
 }
 
+impl SessionError {
+    /// A write that failed because the disk or the quota is full: nothing else will fit
+    /// either. (A file size limit, EFBIG, stops only the file that hit it.)
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            SessionError::Write { source, .. } | SessionError::Create { source, .. } => {
+                matches!(
+                    source.raw_os_error(),
+                    Some(libc::ENOSPC) | Some(libc::EDQUOT)
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+fn io_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSPC) | Some(libc::EFBIG) | Some(libc::EDQUOT)
+    )
+}
+
 fn write_message(path: &std::path::Path, source: &std::io::Error) -> String {
-    let full = source.raw_os_error() == Some(libc::ENOSPC)
-        || source.raw_os_error() == Some(libc::EFBIG)
-        || source.raw_os_error() == Some(libc::EDQUOT);
+    let full = io_disk_full(source);
     let hint = if full {
         "the disk is full (or a file size limit was hit): free space or set another --sessions-dir"
     } else {
@@ -119,8 +176,16 @@ pub(crate) fn write_atomic(
         source,
     };
     let mut f = create_private(&tmp)?;
-    f.write_all(bytes).map_err(werr)?;
-    f.sync_data().map_err(werr)?;
-    drop(f);
-    std::fs::rename(&tmp, &path).map_err(werr)
+    let written = f
+        .write_all(bytes)
+        .and_then(|()| f.sync_data())
+        .and_then(|()| {
+            drop(f);
+            std::fs::rename(&tmp, &path)
+        });
+    // On a full disk the temporary file would be left behind, empty or partial.
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(werr)
 }

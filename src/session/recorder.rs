@@ -50,6 +50,12 @@ pub struct Recorder {
     events_error: Option<String>,
     scratch: Vec<i16>,
     gaps: Vec<GapSpan>,
+    /// Length of `events.jsonl` up to its last complete line: a failed write is cut back to it.
+    events_len: u64,
+    /// The session's `recording.lock`, held (flock) for the recorder's life.
+    _lock: Option<File>,
+    /// A write failed for lack of space: nothing more is written (see [`Recorder::finish`]).
+    disk_full: bool,
 }
 
 /// The result of [`Recorder::finish`].
@@ -110,6 +116,11 @@ impl Recorder {
                 Err(source) => return Err(SessionError::Create { path: dir, source }),
             }
         };
+        // Locked before session.json names our pid, so repair never sees the pid unlocked.
+        let lock = super::lock_session(&dir).map_err(|source| SessionError::Create {
+            path: dir.join(super::LOCK_FILE),
+            source,
+        })?;
         let info = SessionInfo {
             version: FORMAT_VERSION,
             id: id.clone(),
@@ -141,6 +152,9 @@ impl Recorder {
             events_error: None,
             scratch: Vec::new(),
             gaps: Vec::new(),
+            events_len: 0,
+            _lock: Some(lock),
+            disk_full: false,
         };
         rec.event(SessionEvent::SessionStart {
             version: FORMAT_VERSION,
@@ -190,6 +204,11 @@ impl Recorder {
         self.audio_error.as_deref()
     }
 
+    /// Whether a write failed because the disk (or quota) is full.
+    pub fn disk_full(&self) -> bool {
+        self.disk_full
+    }
+
     /// The first event-log write error, if the log has stopped.
     pub fn events_error(&self) -> Option<&str> {
         self.events_error.as_deref()
@@ -236,6 +255,7 @@ impl Recorder {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.audio_error.get_or_insert_with(|| e.to_string());
+                self.disk_full |= e.is_disk_full();
                 Err(e)
             }
         }
@@ -272,6 +292,8 @@ impl Recorder {
         let res = if self.events_error.is_some() {
             Ok(())
         } else {
+            // One complete buffer per line; a failed write (full disk) is cut back to the last
+            // complete line, so the log never ends in half a line.
             let mut line = serde_json::to_vec(&ev).unwrap_or_default();
             line.push(b'\n');
             match self
@@ -279,13 +301,22 @@ impl Recorder {
                 .write_all(&line)
                 .and_then(|()| self.events_file.flush())
             {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    self.events_len += line.len() as u64;
+                    Ok(())
+                }
                 Err(source) => {
+                    use std::io::Seek;
+                    let _ = self.events_file.set_len(self.events_len);
+                    let _ = self
+                        .events_file
+                        .seek(std::io::SeekFrom::Start(self.events_len));
                     let e = SessionError::Write {
                         path: self.events_path.clone(),
                         source,
                     };
                     self.events_error = Some(e.to_string());
+                    self.disk_full |= e.is_disk_full();
                     Err(e)
                 }
             }
@@ -309,14 +340,33 @@ impl Recorder {
     /// Flushes the remaining audio (the shorter channel padded with silence), appends the
     /// cue markers to the WAV, writes `session_end`, `transcript.vtt`, `labels.txt` and
     /// `session.json` (`finished: true`, with the scorecard). Problems with single files are
-    /// returned as warnings; only failing to write `session.json` is an error.
+    /// returned as warnings, `session.json` included: the scorecard is computed in memory and
+    /// returned anyway, and a session whose `session.json` could not be finished stays
+    /// unfinished on disk for `ringside sessions repair`. The `Result` is kept for callers.
     pub fn finish(mut self) -> Result<FinishedSession, SessionError> {
+        // A full disk before the end was reported once (the sink's warning); one found during
+        // the end is reported here, once. After it, nothing more is written: the session stays
+        // unfinished on disk and `sessions repair` completes it once there is space.
+        let full_before = self.disk_full;
         let mut warnings = Vec::new();
+        let note =
+            |disk_full: &mut bool, dir: &Path, e: SessionError, warnings: &mut Vec<String>| {
+                if e.is_disk_full() {
+                    if !*disk_full {
+                        *disk_full = true;
+                        if !full_before {
+                            warnings.push(disk_full_line(dir));
+                        }
+                    }
+                } else {
+                    warnings.push(e.to_string());
+                }
+            };
         if !self.wav.failed() {
             self.scratch.clear();
             self.aligner.flush_all(&mut self.scratch);
             if let Err(e) = self.write_scratch() {
-                warnings.push(e.to_string());
+                note(&mut self.disk_full, &self.dir, e, &mut warnings);
             }
         }
         let frames = self.wav.frames();
@@ -336,24 +386,41 @@ impl Recorder {
             utterances,
             cues,
         }) {
-            warnings.push(e.to_string());
+            note(&mut self.disk_full, &self.dir, e, &mut warnings);
         }
         let _ = self.events_file.sync_all();
-        let markers = export::markers(&self.events, frames);
-        if let Err(e) = self.wav.finish(&markers) {
-            warnings.push(e.to_string());
-        }
-        warnings.extend(write_exports(&self.dir, &self.info.id, &self.events));
         let scorecard = Scorecard::compute(&self.events, Some(duration));
-        let mut info = self.info;
+        let mut info = self.info.clone();
         info.duration = duration;
         info.finished = true;
         info.pid = None;
-        info.audio_error = self.audio_error.or(self.events_error);
+        info.audio_error = self.audio_error.clone().or(self.events_error.clone());
         info.scorecard = Some(scorecard.clone());
-        write_info(&self.dir, &info)?;
+        if !self.disk_full {
+            let markers = export::markers(&self.events, frames);
+            if let Err(e) = self.wav.finish(&markers) {
+                note(&mut self.disk_full, &self.dir, e, &mut warnings);
+            }
+        }
+        if !self.disk_full {
+            for e in write_exports(&self.dir, &self.info.id, &self.events) {
+                note(&mut self.disk_full, &self.dir, e, &mut warnings);
+            }
+        }
+        if !self.disk_full {
+            match write_info(&self.dir, &info) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(self.dir.join(super::LOCK_FILE));
+                }
+                Err(e) => note(&mut self.disk_full, &self.dir, e, &mut warnings),
+            }
+        }
+        if self.disk_full {
+            // What the caller prints is the call as it happened; on disk it is unfinished.
+            info.finished = false;
+        }
         Ok(FinishedSession {
-            dir: self.dir,
+            dir: self.dir.clone(),
             info,
             scorecard,
             warnings,
@@ -372,15 +439,23 @@ pub(crate) fn write_info(dir: &Path, info: &SessionInfo) -> Result<(), SessionEr
 }
 
 /// Writes `transcript.vtt` and `labels.txt`; returns one warning line per failure.
-pub(crate) fn write_exports(dir: &Path, id: &str, events: &[SessionEvent]) -> Vec<String> {
-    let mut warnings = Vec::new();
+pub(crate) fn write_exports(dir: &Path, id: &str, events: &[SessionEvent]) -> Vec<SessionError> {
+    let mut errors = Vec::new();
     if let Err(e) = write_atomic(dir, VTT_FILE, export::vtt(id, events).as_bytes()) {
-        warnings.push(e.to_string());
+        errors.push(e);
     }
     if let Err(e) = write_atomic(dir, LABELS_FILE, export::labels(events).as_bytes()) {
-        warnings.push(e.to_string());
+        errors.push(e);
     }
-    warnings
+    errors
+}
+
+/// The one line that reports a full disk: the session directory and what to do.
+pub fn disk_full_line(dir: &Path) -> String {
+    format!(
+        "the disk is full: recording to {} stopped (the call goes on; its transcript, cues and scorecard are kept in memory); free space, then run `ringside sessions repair`",
+        dir.display()
+    )
 }
 
 #[cfg(test)]
@@ -410,6 +485,67 @@ mod tests {
             act,
             why: "test".into(),
         }
+    }
+
+    /// A full disk without root or a mount: the event log is swapped for `/dev/full`, whose
+    /// writes fail with ENOSPC (the integration test `full_disk_mid_call_...` in
+    /// tests/hardening.rs uses a real 1 MB tmpfs).
+    #[test]
+    fn full_disk_is_reported_once_and_finish_still_scores_without_finishing_on_disk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let dir = r.dir().to_path_buf();
+        r.utterance(&cu(
+            0,
+            Speaker::Me,
+            0,
+            16_000,
+            "Is now a bad time?",
+            Act::NoQuestion,
+        ))
+        .unwrap();
+        let kept = std::fs::read(dir.join(EVENTS_FILE)).unwrap();
+        r.events_file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let e = r
+            .utterance(&cu(
+                1,
+                Speaker::Them,
+                16_000,
+                32_000,
+                "Book me for Tuesday.",
+                Act::CommitmentYes,
+            ))
+            .unwrap_err();
+        assert!(e.is_disk_full(), "{e}");
+        assert!(r.disk_full());
+        // Later events are kept in memory only, without a second error.
+        r.cue(&Cue {
+            id: CueId::Commitment,
+            severity: Severity::Praise,
+            message: "That's a commitment.".into(),
+            at_sample: 32_000,
+            utterance_id: Some(1),
+        })
+        .unwrap();
+        let f = r.finish().unwrap();
+        assert!(f.scorecard.commitment_reached, "scored from memory");
+        assert!(f.warnings.is_empty(), "already said once: {:?}", f.warnings);
+        assert!(!f.info.finished);
+        let info: SessionInfo =
+            serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
+        assert!(!info.finished, "left for `sessions repair`");
+        assert_eq!(std::fs::read(dir.join(EVENTS_FILE)).unwrap(), kept);
+        let litter: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(litter.is_empty(), "{litter:?}");
+        let rep = crate::session::repair(&dir).unwrap();
+        assert_eq!(rep.utterances, 1);
     }
 
     #[test]

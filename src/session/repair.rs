@@ -67,6 +67,33 @@ impl std::fmt::Display for RepairReport {
     }
 }
 
+/// True if a live Ringside is recording the session in `dir` (recorded pid `pid`). The lock
+/// file answers that exactly; sessions recorded before it existed fall back to the pid, which
+/// must also be a live process running a `ringside` executable (a reused pid after a reboot is
+/// not).
+fn recording_live(dir: &Path, pid: u32) -> bool {
+    match super::session_locked(dir) {
+        Some(locked) => locked,
+        None => pid_alive(pid) && pid_is_ringside(pid),
+    }
+}
+
+/// Whether process `pid` runs a `ringside` binary: its `/proc/<pid>/exe`, else (when that
+/// link is not readable, as in some containers) its `comm` name. Unknown counts as yes:
+/// refusing is the safe side.
+fn pid_is_ringside(pid: u32) -> bool {
+    let is_ringside = |name: &str| name.trim().starts_with("ringside");
+    if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+        return exe
+            .file_name()
+            .is_some_and(|n| is_ringside(&n.to_string_lossy()));
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/comm")) {
+        Ok(comm) => is_ringside(&comm),
+        Err(_) => true,
+    }
+}
+
 /// True if a process with this id exists (and is not us).
 fn pid_alive(pid: u32) -> bool {
     if pid == std::process::id() {
@@ -82,7 +109,7 @@ fn pid_alive(pid: u32) -> bool {
 /// True if the session is unfinished and no running process is recording it.
 pub fn needs_repair(dir: &Path) -> bool {
     match super::store::load_session(dir) {
-        Ok(s) => !s.info.finished && !s.info.pid.is_some_and(pid_alive),
+        Ok(s) => !s.info.finished && !s.info.pid.is_some_and(|p| recording_live(dir, p)),
         Err(_) => false,
     }
 }
@@ -110,7 +137,7 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
     if info.finished {
         return Ok(report);
     }
-    if let Some(pid) = info.pid.filter(|&p| pid_alive(p)) {
+    if let Some(pid) = info.pid.filter(|&p| recording_live(dir, p)) {
         return Err(SessionError::InUse {
             path: dir.to_path_buf(),
             pid,
@@ -152,9 +179,11 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
             report.warnings.push(e.to_string());
         }
     }
-    report
-        .warnings
-        .extend(write_exports(dir, &info.id, &events));
+    report.warnings.extend(
+        write_exports(dir, &info.id, &events)
+            .iter()
+            .map(|e| e.to_string()),
+    );
     let scorecard = Scorecard::compute(&events, Some(duration));
     info.duration = duration;
     info.finished = true;
@@ -162,6 +191,7 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
     info.pid = None;
     info.scorecard = Some(scorecard);
     write_info(dir, &info)?;
+    let _ = std::fs::remove_file(dir.join(super::LOCK_FILE));
     report.duration = duration;
     Ok(report)
 }
@@ -289,13 +319,30 @@ mod tests {
         drop(r);
         let mut info: SessionInfo =
             serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
-        // Our parent (the test runner or shell) is alive and not us.
+        // Our parent (the test runner or shell) is alive and not us; the lock held here stands
+        // for that other recording process's.
         info.pid = Some(unsafe { libc::getppid() } as u32);
         crate::session::recorder::write_info(&dir, &info).unwrap();
+        let _held = crate::session::lock_session(&dir).unwrap();
         assert!(!needs_repair(&dir));
         assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
         let e = repair(&dir).unwrap_err().to_string();
         assert!(e.contains("still being recorded"), "{e}");
+    }
+
+    #[test]
+    fn a_reused_pid_of_another_program_does_not_block_repair() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Recorder::create(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let dir = r.dir().to_path_buf();
+        drop(r); // a crash: the lock file stays, unlocked
+        let mut info: SessionInfo =
+            serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap();
+        info.pid = Some(unsafe { libc::getppid() } as u32);
+        crate::session::recorder::write_info(&dir, &info).unwrap();
+        assert!(needs_repair(&dir));
+        repair(&dir).unwrap();
+        assert!(!dir.join(crate::session::LOCK_FILE).exists());
     }
 
     #[test]

@@ -43,7 +43,28 @@ impl RecordingSink {
         &self.recorder
     }
 
+    /// A full disk is said once, for audio and events together, naming the session directory
+    /// and the way out; other failures once per file.
+    fn disk_full_warning(&mut self, e: &SessionError) -> Option<Option<String>> {
+        if !e.is_disk_full() {
+            return None;
+        }
+        if self.warned_audio && self.warned_events {
+            return Some(None);
+        }
+        self.warned_audio = true;
+        self.warned_events = true;
+        Some(Some(crate::session::recorder::disk_full_line(
+            self.recorder.dir(),
+        )))
+    }
+
     fn audio_warning(&mut self, r: Result<(), SessionError>) -> Option<String> {
+        if let Err(e) = &r {
+            if let Some(w) = self.disk_full_warning(e) {
+                return w;
+            }
+        }
         match r {
             Err(e) if !self.warned_audio => {
                 self.warned_audio = true;
@@ -54,6 +75,11 @@ impl RecordingSink {
     }
 
     fn event_warning(&mut self, r: Result<(), SessionError>) -> Option<String> {
+        if let Err(e) = &r {
+            if let Some(w) = self.disk_full_warning(e) {
+                return w;
+            }
+        }
         match r {
             Err(e) if !self.warned_events => {
                 self.warned_events = true;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::audio::wav::{read_wav, WavError};
+use crate::audio::wav::{read_wav, read_wav_bytes, WavError};
 use crate::cli::Speed;
 use crate::event::{Speaker, SAMPLE_RATE_HZ};
 
@@ -28,7 +28,22 @@ pub struct Replay {
     pub channels: Vec<(Speaker, Vec<f32>)>,
 }
 
+/// The built-in sample call (stereo: left = me, right = them), compiled into the binary so the
+/// demo works from any directory. Replayed from memory: no temporary copy on disk.
+pub const SAMPLE_CALL_WAV: &[u8] = include_bytes!("../../tests/fixtures/sample_call.wav");
+
 impl Replay {
+    /// The built-in sample call, decoded from memory.
+    pub fn sample() -> Result<Replay, WavError> {
+        let a = read_wav_bytes(SAMPLE_CALL_WAV, Path::new("the built-in sample call"))?;
+        let mut it = a.channels.into_iter();
+        let channels = [Speaker::Me, Speaker::Them]
+            .into_iter()
+            .zip(it.by_ref())
+            .collect();
+        Ok(Replay { channels })
+    }
+
     /// Loads `path` (and optionally a separate "them" file).
     pub fn load(path: &Path, them: Option<&Path>) -> Result<Replay, WavError> {
         let a = read_wav(path)?;
