@@ -28,7 +28,8 @@ use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
 use crate::cli::Speed;
 use crate::config::{Config, CounterpartInput};
 use crate::event::{
-    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Speaker, Utterance, SAMPLE_RATE_HZ,
+    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, Unclear,
+    Utterance, SAMPLE_RATE_HZ,
 };
 use crate::session::{FinishedSession, SessionMeta};
 use crate::sinks::recording::RecordingSink;
@@ -63,6 +64,8 @@ pub enum Event {
     /// Captured audio of one channel (16 kHz), for recording and level meters.
     Audio(AudioBlock),
     Utterance(ClassifiedUtterance),
+    /// Speech that gave no accepted text (see [`Unclear`]).
+    Unclear(Unclear),
     Cue(Cue),
     Device {
         speaker: Speaker,
@@ -78,6 +81,7 @@ pub enum Event {
 enum Msg {
     Audio(AudioBlock),
     Utterance(Utterance),
+    Unclear(Unclear),
     Device {
         speaker: Speaker,
         change: DeviceChange,
@@ -109,6 +113,8 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub utterances: Vec<ClassifiedUtterance>,
+    /// Speech that gave no accepted text.
+    pub unclear: Vec<Unclear>,
     pub cues: Vec<Cue>,
     pub stream_samples: u64,
     pub dropped_samples: u64,
@@ -242,6 +248,7 @@ pub fn run_recorded_session_with(
             let warning = match ev {
                 Event::Audio(b) => r.handle_audio(b),
                 Event::Utterance(cu) => r.handle_utterance(cu),
+                Event::Unclear(u) => r.handle_unclear(u),
                 Event::Cue(c) => r.handle_cue(c),
                 Event::Device {
                     speaker,
@@ -482,6 +489,9 @@ pub fn run_session_with(
         ..Summary::default()
     };
     let mut next_id = 0u64;
+    // End of the last speech (utterance or unclear turn) of each speaker, for the pause before
+    // answering.
+    let mut last_end: HashMap<Speaker, u64> = HashMap::new();
     let mut coach_clock = 0u64;
     let mut cues = Vec::new();
     let mut fatal = None;
@@ -506,6 +516,20 @@ pub fn run_session_with(
             Msg::Utterance(mut u) => {
                 u.id = next_id;
                 next_id += 1;
+                // The pause before answering: from the other side's last speech to this onset,
+                // when this utterance answers a turn of the other side.
+                let other_end = last_end.get(&u.speaker.other()).copied();
+                let own_end = last_end.get(&u.speaker).copied().unwrap_or(0);
+                if let Some(o) = other_end.filter(|o| *o >= own_end && *o <= u.start_sample) {
+                    let pause_ms = samples_to_secs(u.start_sample - o) * 1000.0;
+                    if pause_ms < 10_000.0 && u.hesitation.is_some() {
+                        if let Some(h) = u.hesitation.as_mut() {
+                            h.pause_before_ms = Some(pause_ms.round() as u32);
+                        }
+                    }
+                }
+                let e = last_end.entry(u.speaker).or_insert(0);
+                *e = (*e).max(u.end_sample);
                 // Timed cues advance with the utterances (the cue engine checks them on each
                 // one), not with the audio: at replay speed the audio runs far ahead of
                 // Whisper, and the cues must not depend on that race. Live, an utterance ends
@@ -530,6 +554,12 @@ pub fn run_session_with(
                     },
                     &mut sink_error,
                 );
+            }
+            Msg::Unclear(u) => {
+                let e = last_end.entry(u.speaker).or_insert(0);
+                *e = (*e).max(u.end_sample);
+                summary.unclear.push(u.clone());
+                emit(&Event::Unclear(u), &mut sink_error);
             }
             Msg::Warning(w) => emit(&Event::Warning(w), &mut sink_error),
             Msg::Fatal(e) => {
@@ -846,9 +876,10 @@ fn transcribe_loop(
     tx: Sender<Msg>,
     stats: Arc<Stats>,
 ) -> Transcriber {
-    // Per speaker: (start, end, text) of the last tentative decode.
-    let mut pending: HashMap<Speaker, (u64, u64, String)> = HashMap::new();
-    let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<String> {
+    // Per speaker: (start, end, text, why no text) of the last tentative decode.
+    type Decoded = (String, &'static str);
+    let mut pending: HashMap<Speaker, (u64, u64, Decoded)> = HashMap::new();
+    let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<Decoded> {
         let started = Instant::now();
         let result = t.transcribe(samples, DecodeMode::Utterance);
         stats
@@ -857,7 +888,7 @@ fn transcribe_loop(
         match result {
             Ok(tr) => {
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
-                Some(tr.text())
+                Some((tr.text(), tr.unclear_reason()))
             }
             Err(e) => {
                 stats.decode_errors.fetch_add(1, Ordering::Relaxed);
@@ -870,8 +901,8 @@ fn transcribe_loop(
         match ev {
             SegmentEvent::Tentative(seg) => {
                 // At max speed the final segment is often already queued: skip the guess.
-                if let Some(text) = decode(&mut t, &seg.samples) {
-                    pending.insert(seg.speaker, (seg.start_sample, seg.end_sample, text));
+                if let Some(d) = decode(&mut t, &seg.samples) {
+                    pending.insert(seg.speaker, (seg.start_sample, seg.end_sample, d));
                 }
             }
             SegmentEvent::Resumed { speaker, .. } => {
@@ -879,20 +910,28 @@ fn transcribe_loop(
             }
             SegmentEvent::Final(seg) => {
                 let reused = match pending.remove(&seg.speaker) {
-                    Some((s, e, text)) if s == seg.start_sample && e == seg.end_sample => {
+                    Some((s, e, d)) if s == seg.start_sample && e == seg.end_sample => {
                         stats.segments_reused.fetch_add(1, Ordering::Relaxed);
-                        Some(text)
+                        Some(d)
                     }
                     _ => None,
                 };
-                let text = match reused {
+                let decoded = match reused {
                     Some(x) => Some(x),
                     None => decode(&mut t, &seg.samples),
                 };
-                let Some(text) = text else { continue };
+                let Some((text, reason)) = decoded else { continue };
                 if text.trim().is_empty() {
+                    // Speech without accepted text is still a turn: say so, don't drop it.
+                    let _ = tx.send(Msg::Unclear(Unclear {
+                        speaker: seg.speaker,
+                        start_sample: seg.start_sample,
+                        end_sample: seg.end_sample,
+                        reason: reason.to_string(),
+                    }));
                     continue;
                 }
+                let fillers = crate::transforms::transcribe::count_fillers(&text);
                 let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
                 let hang_ms =
                     samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
@@ -903,7 +942,11 @@ fn transcribe_loop(
                     end_sample: seg.end_sample,
                     text,
                     latency_ms: Some(wait_ms + hang_ms),
-                    hesitation: None,
+                    // Measured: fillers here, the pause before answering on the session thread.
+                    hesitation: Some(Hesitation {
+                        fillers,
+                        ..Hesitation::default()
+                    }),
                 }));
             }
         }

@@ -227,6 +227,9 @@ pub enum EvalCommand {
         /// Skip the peer (no Python needed).
         #[arg(long)]
         no_peer: bool,
+        /// Only the clips (WER, decode time): skip the call and the non-speech parts.
+        #[arg(long)]
+        asr_only: bool,
     },
 }
 

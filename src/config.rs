@@ -53,6 +53,7 @@ const RANGES: &[(&str, &str, f64, f64)] = &[
     ("asr", "logprob_threshold", -10.0, 0.0),
     ("asr", "entropy_threshold", 0.0, 10.0),
     ("asr", "audio_ctx_margin", 0.0, 1500.0),
+    ("asr", "audio_ctx_min", 0.0, 1500.0),
     ("daemon", "port", 0.0, 65535.0),
 ];
 
@@ -140,6 +141,8 @@ struct RawAsr {
     entropy_threshold: Option<f32>,
     language: Option<String>,
     audio_ctx_margin: Option<u32>,
+    audio_ctx_min: Option<u32>,
+    prompt: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -218,10 +221,16 @@ pub struct AsrConfig {
     pub threads: u32,
     /// Encoder frames added to the audio context sized to the utterance (50 frames = 1 s).
     pub audio_ctx_margin: u32,
+    /// Floor of the audio context (encoder frames): short utterances decode badly with a
+    /// context sized tightly to them.
+    pub audio_ctx_min: u32,
     pub no_speech_threshold: f32,
     pub logprob_threshold: f32,
     pub entropy_threshold: f32,
     pub language: String,
+    /// Text given to the decoder as if said before each utterance; its style (fillers kept)
+    /// carries over. Empty: none.
+    pub prompt: String,
 }
 
 #[derive(Debug, Clone)]
@@ -381,6 +390,8 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     let asr = AsrConfig {
         threads: ranged!(asr.threads),
         audio_ctx_margin: ranged!(asr.audio_ctx_margin),
+        audio_ctx_min: ranged!(asr.audio_ctx_min),
+        prompt: pick!(asr.prompt),
         no_speech_threshold: ranged!(asr.no_speech_threshold),
         logprob_threshold: ranged!(asr.logprob_threshold),
         entropy_threshold: ranged!(asr.entropy_threshold),

@@ -114,13 +114,21 @@ pub struct Hesitation {
     pub lead_in_ms: Option<u32>,
 }
 
+/// A pause before answering at least this long counts as hesitation. People answer within
+/// 200-500 ms; a role-play or a TTS test call leaves up to ~1.2 s between turns, so the bar
+/// sits well above that.
+pub const HESITANT_PAUSE_MS: u32 = 2000;
+/// Sound before the first word at least this long counts as hesitation (a drawn-out "uhm").
+pub const HESITANT_LEAD_IN_MS: u32 = 400;
+
 impl Hesitation {
-    /// True when the evidence says the speaker hesitated: a filler, a pause of 1.2 s or more
-    /// before answering, or 400 ms or more of sound before the first word.
+    /// True when the evidence says the speaker hesitated: a filler, a pause of
+    /// [`HESITANT_PAUSE_MS`] or more before answering, or [`HESITANT_LEAD_IN_MS`] or more of
+    /// sound before the first word.
     pub fn hesitant(&self) -> bool {
         self.fillers > 0
-            || self.pause_before_ms.is_some_and(|p| p >= 1200)
-            || self.lead_in_ms.is_some_and(|l| l >= 400)
+            || self.pause_before_ms.is_some_and(|p| p >= HESITANT_PAUSE_MS)
+            || self.lead_in_ms.is_some_and(|l| l >= HESITANT_LEAD_IN_MS)
     }
 }
 
@@ -131,6 +139,17 @@ impl Utterance {
     pub fn end_secs(&self) -> f64 {
         samples_to_secs(self.end_sample)
     }
+}
+
+/// A stretch that held speech (the VAD fired) but gave no accepted text. It is still a turn:
+/// recorded as an `unclear` event and shown as "(unclear)", never silently lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unclear {
+    pub speaker: Speaker,
+    pub start_sample: u64,
+    pub end_sample: u64,
+    /// Why no text was kept: "no_speech", "repetition", "empty", "non_speech_tag".
+    pub reason: String,
 }
 
 /// The negotiation act of one utterance (see shared coaching SPEC). "me" acts and "them" acts

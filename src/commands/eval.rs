@@ -31,9 +31,11 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
             by_domain,
             rules_only,
         } => (files, by_domain, rules_only),
-        EvalCommand::Real { manifest, no_peer } => {
-            return super::eval_real::run(g, &manifest, !no_peer)
-        }
+        EvalCommand::Real {
+            manifest,
+            no_peer,
+            asr_only,
+        } => return super::eval_real::run(g, &manifest, !no_peer, asr_only),
     };
     let mut rows: Vec<Row> = Vec::new();
     for file in &files {

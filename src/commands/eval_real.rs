@@ -128,19 +128,25 @@ fn pipeline_text(g: &Globals, t: &mut Transcriber, clip: &[f32]) -> Result<(Stri
             for (d, why) in &tr.dropped {
                 texts.push(format!("<dropped: {d:?} ({why})>"));
             }
+            texts.push(format!(
+                "<lp {:.2} ns {:.2}{}>",
+                tr.avg_logprob,
+                tr.no_speech,
+                if tr.retried { " retried" } else { "" }
+            ));
         }
     }
     Ok((texts.join(" "), secs))
 }
 
-/// The text without the `<dropped: ...>` notes of `pipeline_text`.
+/// The text without the `<...>` notes of `pipeline_text` (dropped text, confidence).
 fn strip_dropped(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
-    while let Some(i) = rest.find("<dropped: ") {
+    while let Some(i) = rest.find('<') {
         out.push_str(&rest[..i]);
-        match rest[i..].find(")>") {
-            Some(j) => rest = &rest[i + j + 2..],
+        match rest[i..].find('>') {
+            Some(j) => rest = &rest[i + j + 1..],
             None => rest = "",
         }
     }
@@ -212,7 +218,7 @@ fn act_fits(word: &str, act: Act) -> bool {
     }
 }
 
-pub fn run(g: &Globals, manifest: &Path, with_peer: bool) -> Result<()> {
+pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Result<()> {
     let rows = read_manifest(manifest)?;
     let model = super::model_path(g, None)?;
     let mut t = Transcriber::new(&model, &g.config.asr)?;
@@ -304,7 +310,7 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool) -> Result<()> {
             eo as f64 / n.max(1) as f64,
             ep as f64 / n.max(1) as f64
         );
-        if eo > 0 || ep > 0 {
+        if eo > 0 || ep > 0 || std::env::var_os("RINGSIDE_EVAL_VERBOSE").is_some() {
             println!("    ref:  {}", r.text);
             println!("    ours: {}", ours[i].0);
             if with_peer {
@@ -338,6 +344,15 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool) -> Result<()> {
     let wer_peer = sent.iter().map(|v| v.1).sum::<usize>() as f64 / s_n.max(1) as f64;
     let decode_ours: f64 = sent.iter().map(|v| v.3).sum();
     let decode_peer: f64 = sent.iter().map(|v| v.4).sum();
+
+    if asr_only {
+        println!(
+            "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer:.3} decode_s_ringside={decode_ours:.2} decode_s_peer={decode_peer:.2} word_right={:.3}",
+            rows.iter().filter(|r| r.kind == "sentence").count(),
+            word_right_ours as f64 / words_n.max(1) as f64
+        );
+        return Ok(());
+    }
 
     // 2. One-word answers inside a call.
     let scratch = Scratch::new()?;

@@ -134,6 +134,7 @@ pub fn print_json(ev: &Event) -> Result<()> {
     let v = match ev {
         Event::Utterance(cu) => serde_json::to_value(SessionEvent::from_utterance(cu))?,
         Event::Cue(c) => serde_json::to_value(SessionEvent::from_cue(c))?,
+        Event::Unclear(u) => serde_json::to_value(SessionEvent::from_unclear(u))?,
         Event::Device {
             speaker,
             change,

@@ -53,6 +53,13 @@ pub enum LiveEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         latency_ms: Option<f64>,
     },
+    /// Speech that gave no accepted text (a turn shown as "(unclear)").
+    Unclear {
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+        reason: String,
+    },
     Cue {
         id: CueId,
         severity: Severity,
@@ -104,6 +111,7 @@ impl LiveEvent {
             LiveEvent::SessionStarted { .. } => "session_started",
             LiveEvent::Utterance { .. } => "utterance",
             LiveEvent::Cue { .. } => "cue",
+            LiveEvent::Unclear { .. } => "unclear",
             LiveEvent::Level { .. } => "level",
             LiveEvent::Device { .. } => "device",
             LiveEvent::Warning { .. } => "warning",
@@ -148,6 +156,12 @@ impl LiveEvent {
                 detail: detail.clone(),
             },
             Event::Warning(w) => LiveEvent::Warning { message: w.clone() },
+            Event::Unclear(u) => LiveEvent::Unclear {
+                speaker: u.speaker,
+                start: samples_to_secs(u.start_sample),
+                end: samples_to_secs(u.end_sample),
+                reason: u.reason.clone(),
+            },
         })
     }
 }

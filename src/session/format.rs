@@ -144,6 +144,15 @@ impl SessionEvent {
         }
     }
 
+    pub fn from_unclear(u: &crate::event::Unclear) -> SessionEvent {
+        SessionEvent::Unclear {
+            speaker: u.speaker,
+            start: samples_to_secs(u.start_sample),
+            end: samples_to_secs(u.end_sample),
+            reason: u.reason.clone(),
+        }
+    }
+
     pub fn from_cue(c: &Cue) -> SessionEvent {
         SessionEvent::Cue {
             id: c.id,

@@ -271,6 +271,11 @@ impl Recorder {
         self.event(SessionEvent::from_cue(c))
     }
 
+    /// Records speech that gave no accepted text.
+    pub fn unclear(&mut self, u: &crate::event::Unclear) -> Result<(), SessionError> {
+        self.event(SessionEvent::from_unclear(u))
+    }
+
     /// Records a device change of one channel at stream position `at_sample`.
     pub fn device_event(
         &mut self,

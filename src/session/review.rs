@@ -63,6 +63,13 @@ pub fn timeline(events: &[SessionEvent]) -> Vec<TimelineItem> {
                 SessionEvent::Utterance {
                     speaker, text, act, ..
                 } => (0, false, format!("{:<5} {text} [{act}]", speaker.as_str())),
+                SessionEvent::Unclear {
+                    speaker, reason, ..
+                } => (
+                    0,
+                    false,
+                    format!("{:<5} (unclear) [{reason}]", speaker.as_str()),
+                ),
                 SessionEvent::Cue {
                     id,
                     severity,

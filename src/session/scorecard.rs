@@ -14,7 +14,11 @@ use crate::event::{Act, CueId, Speaker};
 /// Speaking statistics of one side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SideStats {
+    /// Turns: utterances with text, and unclear ones.
     pub utterances: u32,
+    /// Turns that held speech but gave no accepted text ("(unclear)" in review).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unclear: u32,
     /// Seconds of speech (sum of utterance lengths).
     pub speaking_time: f64,
     /// Share of all speaking time, 0..1 (`None` when nobody spoke).
@@ -79,6 +83,10 @@ pub struct Scorecard {
 /// Reference numbers from published call analyses, shown as hints.
 pub const BEST_TALK_SHARE_ME: f64 = 0.43;
 pub const QUESTIONS_SWEET_SPOT: (u32, u32) = (11, 14);
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
 
 fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -178,6 +186,17 @@ impl Scorecard {
                     text,
                     act: *act,
                 }),
+                // Speech without accepted text is still a turn (time, monologues), with no
+                // words and no act.
+                SessionEvent::Unclear {
+                    speaker, start, end, ..
+                } => Some(U {
+                    speaker: *speaker,
+                    start: *start,
+                    end: end.max(*start),
+                    text: "",
+                    act: Act::Other,
+                }),
                 _ => None,
             })
             .collect();
@@ -208,6 +227,9 @@ impl Scorecard {
         for u in &us {
             let st = &mut sides[side(u.speaker)];
             st.utterances += 1;
+            if u.text.is_empty() {
+                st.unclear += 1;
+            }
             st.speaking_time += u.end - u.start;
             st.words += u.text.split_whitespace().count() as u32;
             st.fillers += count_fillers(u.text, &mut st.filler_words);

@@ -111,6 +111,11 @@ impl RecordingSink {
         self.event_warning(r)
     }
 
+    pub fn handle_unclear(&mut self, u: &crate::event::Unclear) -> Option<String> {
+        let r = self.recorder.unclear(u);
+        self.event_warning(r)
+    }
+
     pub fn handle_cue(&mut self, cue: &Cue) -> Option<String> {
         let r = self.recorder.cue(cue);
         self.event_warning(r)

@@ -91,6 +91,18 @@ impl TerminalSink {
                 detail
             ),
             Event::Warning(w) => format!("{} {}", self.paint("1;33", "warning:"), w),
+            Event::Unclear(u) => {
+                let who = match u.speaker {
+                    Speaker::Me => self.paint("1;36", "me  "),
+                    Speaker::Them => self.paint("1;35", "them"),
+                };
+                format!(
+                    "{} {} {}",
+                    mmss(samples_to_secs(u.start_sample)),
+                    who,
+                    self.paint("2", "(unclear)")
+                )
+            }
         };
         writeln!(self.out, "{line}")?;
         self.out.flush()

@@ -51,13 +51,87 @@ pub struct Transcript {
     pub spans: Vec<TextSpan>,
     /// Segments dropped by a guard, with the reason (for debugging and counts).
     pub dropped: Vec<(String, &'static str)>,
+    /// Lowest mean token log-probability over the segments (0 when nothing was decoded).
+    pub avg_logprob: f32,
+    /// Highest no-speech probability over the segments.
+    pub no_speech: f32,
+    /// The decoder looped (a phrase repeated back to back more than twice).
+    pub looped: bool,
+    /// Decoded a second time with the full context.
+    pub retried: bool,
 }
 
+/// Below this mean token log-probability a first pass is doubted and decoded again with the
+/// full context.
+const DOUBT_LOGPROB: f32 = -0.7;
+
 impl Transcript {
+    /// True when a first pass should be decoded again with the full context: it looped, a
+    /// guard dropped text, or its tokens were unsure.
+    fn doubtful(&self) -> bool {
+        self.looped
+            || !self.dropped.is_empty()
+            || self.spans.is_empty()
+            || self.avg_logprob < DOUBT_LOGPROB
+    }
+
+    /// How much to trust this decode: text beats no text, then the token log-probability.
+    fn confidence(&self) -> f32 {
+        if self.spans.is_empty() {
+            f32::NEG_INFINITY
+        } else {
+            self.avg_logprob - if self.looped { 1.0 } else { 0.0 }
+        }
+    }
+
     pub fn text(&self) -> String {
         let parts: Vec<&str> = self.spans.iter().map(|s| s.text.as_str()).collect();
         parts.join(" ")
     }
+
+    /// Why the decode gave no text, as the `reason` of an `unclear` event: the first guard
+    /// that dropped a segment, or "empty" when Whisper wrote nothing.
+    pub fn unclear_reason(&self) -> &'static str {
+        match self.dropped.first().map(|d| d.1) {
+            Some("non-speech tag") => "non_speech_tag",
+            Some("no-speech probability") => "no_speech",
+            Some("repeated tokens") => "repetition",
+            Some("low confidence") => "low_confidence",
+            Some(_) => "rejected",
+            None => "empty",
+        }
+    }
+}
+
+/// Filler words in `text` ("uh", "um", "uhm", "er", "hmm", "mm"): how Whisper keeps
+/// hesitation when it keeps it at all.
+pub fn count_fillers(text: &str) -> u32 {
+    crate::wer::words(text)
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "uh" | "um" | "uhm" | "umm" | "uhh" | "er" | "erm" | "hmm" | "hm" | "mm" | "mmm" | "ah"
+            )
+        })
+        .count() as u32
+}
+
+/// Two copies of the same sentence back to back ("Probably our CTO. Probably our CTO.") are one
+/// utterance decoded twice: keep one. Copies of fewer than three words are left alone ("No.
+/// No." is speech).
+pub fn collapse_double(text: &str) -> Option<String> {
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let n = raw.len();
+    if n < 6 || n % 2 != 0 {
+        return None;
+    }
+    let norm: Vec<String> = raw
+        .iter()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .collect();
+    let half = n / 2;
+    (norm[..half] == norm[half..]).then(|| raw[..half].join(" "))
 }
 
 /// Whisper on one thread with one reusable state.
@@ -69,24 +143,35 @@ pub struct Transcriber {
     cfg: AsrConfig,
     threads: i32,
     multilingual: bool,
+    /// End-of-text token id: ids below it are text.
+    eot: i32,
 }
 
-/// Decoder threads when the config says 0: all cores but one, at least one.
+/// Decoder threads when the config says 0: every core, at most 8.
 ///
-/// ggml's worker threads busy-wait at every graph barrier. When they are as many as the cores
-/// and anything else wants a core (the capture threads, the call app, a build), one worker is
-/// preempted and the rest spin: on a 2-core machine a 0.24 s decode then took 7 s, against
-/// 0.44 s with one thread (`ringside bench asr` under the same background load). Leaving a
-/// core free costs a little peak speed and keeps decodes predictable.
+/// ggml's worker threads busy-wait at every graph barrier, so a core taken by something else
+/// slows a decode down. Measured here on 2 cores (`ringside eval real --asr-only` on the
+/// quick set): one thread 21 s idle; two threads 9.2 s idle and 19.4 s beside a busy loop that
+/// takes a whole core. Two threads are never worse than one, and on an idle machine (a
+/// practice call: the capture threads use ~1% of a core) they are 2x faster, which real
+/// voices need: the full-context retry of doubtful decodes costs time.
 pub fn default_threads() -> i32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    cores.saturating_sub(1).max(1) as i32
+    cores.clamp(1, 8) as i32
 }
 
 /// Minimum input whisper.cpp decodes: shorter input is rejected as "too short", so pad.
 const MIN_DECODE_SAMPLES: usize = (SAMPLE_RATE_HZ as usize) * 11 / 10;
+
+/// Utterances up to this long may be a one-word answer that the decoder looped.
+const SHORT_ANSWER_SECS: f64 = 2.5;
+
+/// The token ceiling of a live decode of `secs` of audio.
+pub fn max_tokens_for(secs: f64) -> i32 {
+    (secs * 7.0).ceil() as i32 + 10
+}
 
 /// Encoder frames per second of audio (1500 frames for 30 s).
 const AUDIO_CTX_PER_SEC: f64 = 50.0;
@@ -121,7 +206,9 @@ impl Transcriber {
             cfg.threads as i32
         };
         let multilingual = ctx.is_multilingual();
+        let eot = ctx.token_eot();
         Ok(Transcriber {
+            eot,
             state,
             _ctx: ctx,
             cfg: cfg.clone(),
@@ -138,6 +225,12 @@ impl Transcriber {
     }
 
     /// Decodes `samples` (16 kHz mono f32).
+    ///
+    /// A live utterance is decoded with the audio context sized to it; when that first pass
+    /// looks wrong (the decoder looped, or its tokens were unsure), it is decoded once more
+    /// with Whisper's full 30 s context, which is what the model was trained on, and the more
+    /// confident of the two is kept. Most utterances pass first time, so the retry costs only
+    /// where the short context failed.
     pub fn transcribe(
         &mut self,
         samples: &[f32],
@@ -154,6 +247,34 @@ impl Transcriber {
         } else {
             samples
         };
+        let fits_window = input.len() <= 30 * SAMPLE_RATE_HZ as usize;
+        let sized = fits_window.then(|| {
+            Self::audio_ctx_for(input.len(), self.cfg.audio_ctx_margin)
+                .max(self.cfg.audio_ctx_min as i32)
+                .min(1500)
+        });
+        let first = self.decode_once(input, secs, mode, sized)?;
+        if mode == DecodeMode::Utterance && sized.is_some_and(|c| c < 1500) && first.doubtful() {
+            let second = self.decode_once(input, secs, mode, None)?;
+            let mut best = if second.confidence() > first.confidence() {
+                second
+            } else {
+                first
+            };
+            best.retried = true;
+            return Ok(best);
+        }
+        Ok(first)
+    }
+
+    /// One decode; `audio_ctx` `None` is the full window.
+    fn decode_once(
+        &mut self,
+        input: &[f32],
+        secs: f64,
+        mode: DecodeMode,
+        audio_ctx: Option<i32>,
+    ) -> Result<Transcript, AsrError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.threads);
         p.set_language(Some(if self.multilingual {
@@ -173,7 +294,9 @@ impl Transcriber {
         p.set_entropy_thold(self.cfg.entropy_threshold);
         p.set_logprob_thold(self.cfg.logprob_threshold);
         p.set_no_speech_thold(self.cfg.no_speech_threshold);
-        let fits_window = input.len() <= 30 * SAMPLE_RATE_HZ as usize;
+        if !self.cfg.prompt.is_empty() {
+            p.set_initial_prompt(&self.cfg.prompt);
+        }
         match mode {
             DecodeMode::Utterance => {
                 p.set_single_segment(true);
@@ -182,11 +305,13 @@ impl Transcriber {
                 // limit ("No, not at all. No, not at all. ..."); the end-timestamp token stops
                 // it. Seen on 5 of 20 turns of the sample call; 0 with timestamps.
                 p.set_no_timestamps(false);
-                // A ceiling far above any speaking rate (~4 tokens/s), so a runaway loop
+                // A ceiling above any speaking rate (fast speech is ~4 words, ~6 tokens a
+                // second), so a runaway loop on a short answer stops after a few copies and
                 // cannot cost seconds of decode.
-                p.set_max_tokens((secs * 12.0).ceil() as i32 + 16);
+                p.set_max_tokens(max_tokens_for(secs));
                 // No temperature fallback on the live path: a retry doubles the latency and
-                // mostly produces a different hallucination.
+                // mostly produces a different hallucination (the full-context retry above is
+                // the one that helps).
                 p.set_temperature_inc(0.0);
             }
             DecodeMode::File => {
@@ -194,8 +319,8 @@ impl Transcriber {
                 p.set_no_timestamps(false);
             }
         }
-        if fits_window {
-            p.set_audio_ctx(Self::audio_ctx_for(input.len(), self.cfg.audio_ctx_margin));
+        if let Some(ctx) = audio_ctx {
+            p.set_audio_ctx(ctx);
         }
         self.state.full(p, input).map_err(|e| AsrError::Decode {
             secs,
@@ -213,6 +338,20 @@ impl Transcriber {
             };
             let no_speech = seg.no_speech_probability();
             let (t0, t1) = (seg.start_timestamp(), seg.end_timestamp());
+            // Mean log-probability of the text tokens (ids below end-of-text).
+            let (mut sum, mut k) = (0.0f64, 0usize);
+            for j in 0..seg.n_tokens() {
+                if let Some(tok) = seg.get_token(j) {
+                    let d = tok.token_data();
+                    if d.id < self.eot {
+                        sum += d.plog as f64;
+                        k += 1;
+                    }
+                }
+            }
+            let avg_logprob = if k > 0 { (sum / k as f64) as f32 } else { 0.0 };
+            out.avg_logprob = out.avg_logprob.min(avg_logprob);
+            out.no_speech = out.no_speech.max(no_speech);
             let text = clean_text(&raw);
             if text.is_empty() {
                 if !raw.trim().is_empty() {
@@ -224,18 +363,42 @@ impl Transcriber {
                 out.dropped.push((text, "no-speech probability"));
                 continue;
             }
-            let text = match collapse_loop(&text) {
+            // Whisper's own rule for silence, applied whatever the length: likely no speech
+            // and unsure tokens. Babble (speech-like sound with no words) ends here.
+            if no_speech > self.cfg.no_speech_threshold * 0.5
+                && avg_logprob < self.cfg.logprob_threshold
+            {
+                out.dropped.push((text, "low confidence"));
+                continue;
+            }
+            let looped = collapse_loop(&text);
+            out.looped |= looped.is_some();
+            let text = match looped {
                 // A real sentence decoded in a loop: keep one copy.
                 Some(once) if once.split_whitespace().count() >= 3 => once,
+                // A short answer ("Yes. Yes. Yes. ...") looped by the decoder: one copy, when
+                // the audio was short and Whisper was sure it heard speech. On silence and
+                // noise the no-speech probability is high and the loop is dropped below.
+                Some(once)
+                    if mode == DecodeMode::Utterance
+                        && secs <= SHORT_ANSWER_SECS
+                        && no_speech < self.cfg.no_speech_threshold * 0.5 =>
+                {
+                    once
+                }
                 _ => text,
             };
+            let text = collapse_double(&text).unwrap_or(text);
             if is_repetitive(&text) {
                 out.dropped.push((text, "repeated tokens"));
                 continue;
             }
             let (start_secs, end_secs) = match mode {
                 DecodeMode::Utterance => (0.0, secs),
-                DecodeMode::File => (t0 as f64 / 100.0, (t1 as f64 / 100.0).min(secs.max(0.0))),
+                DecodeMode::File => (
+                    t0 as f64 / 100.0,
+                    (t1 as f64 / 100.0).min(secs.max(0.0)),
+                ),
             };
             out.spans.push(TextSpan {
                 start_secs,
@@ -388,6 +551,29 @@ mod tests {
         // Two copies are not a loop ("No, no." is speech).
         assert_eq!(collapse_loop("No, not at all. No, not at all."), None);
         assert_eq!(collapse_loop("you you you you").as_deref(), Some("you"));
+    }
+
+    #[test]
+    fn a_sentence_decoded_twice_is_kept_once() {
+        assert_eq!(
+            collapse_double("Probably our CTO. Probably our CTO.").as_deref(),
+            Some("Probably our CTO.")
+        );
+        assert_eq!(collapse_double("No. No."), None);
+        assert_eq!(collapse_double("Yes, yes, I see that we can."), None);
+    }
+
+    #[test]
+    fn fillers_are_counted() {
+        assert_eq!(count_fillers("Uhm, I think so."), 1);
+        assert_eq!(count_fillers("Uh, um, yeah."), 2);
+        assert_eq!(count_fillers("Yes, they did."), 0);
+    }
+
+    #[test]
+    fn token_ceiling_follows_duration() {
+        assert_eq!(max_tokens_for(1.1), 18);
+        assert!(max_tokens_for(10.0) >= 60, "fast speech fits");
     }
 
     #[test]
