@@ -6,6 +6,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 cd "$repo"
 scripts/setup.sh --test
+# House rules first: formatting and lints (clippy denies warnings and unwrap outside tests).
+echo "test: cargo fmt --check, cargo clippy..." >&2
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
 echo "test: building..." >&2
 cargo build --quiet --bins
 # The default model, converted from the offline package on first run (kept in models/).

@@ -28,8 +28,8 @@ use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
 use crate::cli::Speed;
 use crate::config::{Config, CounterpartInput};
 use crate::event::{
-    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, Unclear,
-    Utterance, SAMPLE_RATE_HZ,
+    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, Unclear, Utterance,
+    SAMPLE_RATE_HZ,
 };
 use crate::session::{FinishedSession, SessionMeta};
 use crate::sinks::recording::RecordingSink;
@@ -920,7 +920,9 @@ fn transcribe_loop(
                     Some(x) => Some(x),
                     None => decode(&mut t, &seg.samples),
                 };
-                let Some((text, reason)) = decoded else { continue };
+                let Some((text, reason)) = decoded else {
+                    continue;
+                };
                 if text.trim().is_empty() {
                     // Speech without accepted text is still a turn: say so, don't drop it.
                     let _ = tx.send(Msg::Unclear(Unclear {
@@ -952,4 +954,41 @@ fn transcribe_loop(
         }
     }
     t
+}
+
+/// Transcribes a whole recording offline the way a live session hears it: the segmenter (VAD)
+/// cuts utterances and each is decoded like a live one. `ringside transcribe` uses it, so a
+/// file and a call give the same text, and silence or noise, which the VAD does not pass,
+/// gives none. Runs on the caller's thread.
+pub fn transcribe_offline(
+    cfg: &Config,
+    t: &mut Transcriber,
+    samples: &[f32],
+) -> Result<Vec<crate::transforms::transcribe::TextSpan>, crate::transforms::transcribe::AsrError> {
+    let mut seg = Segmenter::new(Speaker::Me, &cfg.vad);
+    let mut events = Vec::new();
+    // Blocks of 20 ms, as from a sound card.
+    for (i, block) in samples.chunks(SAMPLE_RATE_HZ as usize / 50).enumerate() {
+        seg.process(
+            (i * (SAMPLE_RATE_HZ as usize / 50)) as u64,
+            block,
+            &mut events,
+        );
+    }
+    seg.finish(&mut events);
+    let mut spans = Vec::new();
+    for ev in events {
+        if let SegmentEvent::Final(s) = ev {
+            let tr = t.transcribe(&s.samples, DecodeMode::Utterance)?;
+            let text = tr.text();
+            if !text.is_empty() {
+                spans.push(crate::transforms::transcribe::TextSpan {
+                    start_secs: samples_to_secs(s.start_sample),
+                    end_secs: samples_to_secs(s.end_sample),
+                    text,
+                });
+            }
+        }
+    }
+    Ok(spans)
 }

@@ -305,6 +305,10 @@ pub enum BenchCommand {
     Latency {
         /// A stereo call WAV with a .truth.json beside it. Default: the generated 5-minute call.
         call: Option<PathBuf>,
+        /// Real voices instead: a call built from this manifest of real recordings (e.g.
+        /// tests/fixtures/real/manifest.jsonl), every other clip answering a question.
+        #[arg(long, value_name = "MANIFEST", conflicts_with = "call")]
+        real: Option<PathBuf>,
         /// Feed pace (realtime for the latency figures).
         #[arg(long, value_enum, default_value_t = Speed::Realtime)]
         speed: Speed,

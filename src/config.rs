@@ -54,6 +54,7 @@ const RANGES: &[(&str, &str, f64, f64)] = &[
     ("asr", "entropy_threshold", 0.0, 10.0),
     ("asr", "audio_ctx_margin", 0.0, 1500.0),
     ("asr", "audio_ctx_min", 0.0, 1500.0),
+    ("asr", "audio_ctx_retry", 0.0, 1500.0),
     ("daemon", "port", 0.0, 65535.0),
 ];
 
@@ -142,6 +143,7 @@ struct RawAsr {
     language: Option<String>,
     audio_ctx_margin: Option<u32>,
     audio_ctx_min: Option<u32>,
+    audio_ctx_retry: Option<u32>,
     prompt: Option<String>,
 }
 
@@ -224,6 +226,8 @@ pub struct AsrConfig {
     /// Floor of the audio context (encoder frames): short utterances decode badly with a
     /// context sized tightly to them.
     pub audio_ctx_min: u32,
+    /// Audio context of the second look at a doubtful decode (0: no second look).
+    pub audio_ctx_retry: u32,
     pub no_speech_threshold: f32,
     pub logprob_threshold: f32,
     pub entropy_threshold: f32,
@@ -391,6 +395,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         threads: ranged!(asr.threads),
         audio_ctx_margin: ranged!(asr.audio_ctx_margin),
         audio_ctx_min: ranged!(asr.audio_ctx_min),
+        audio_ctx_retry: ranged!(asr.audio_ctx_retry),
         prompt: pick!(asr.prompt),
         no_speech_threshold: ranged!(asr.no_speech_threshold),
         logprob_threshold: ranged!(asr.logprob_threshold),

@@ -22,7 +22,17 @@ use crate::transforms::transcribe::{DecodeMode, Transcriber};
 pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
     match c {
         BenchCommand::Asr { clips } => bench_asr(g, clips),
-        BenchCommand::Latency { call, speed } => bench_latency(g, call, speed),
+        BenchCommand::Latency { call, speed, real } => {
+            let call = match real {
+                Some(m) => Some(super::eval_real::build_real_call(
+                    &m,
+                    &repo_root().join("target/calls"),
+                    2,
+                )?),
+                None => call,
+            };
+            bench_latency(g, call, speed)
+        }
         BenchCommand::Classify => {
             crate::transforms::coach::bench_classify(|| proc_status_mb("self", "VmRSS:"))
         }

@@ -154,13 +154,16 @@ fn strip_dropped(s: &str) -> String {
     out
 }
 
+/// An utterance as the pipeline gave it: speaker, start s, end s, text, act.
+type Heard = (Speaker, f64, f64, String, Act);
+
 /// Runs a stereo WAV through the whole pipeline at full speed; returns the utterances as
 /// (speaker, start s, end s, text, act).
 fn run_call(
     g: &Globals,
     transcriber: Transcriber,
     path: &Path,
-) -> Result<(Vec<(Speaker, f64, f64, String, Act)>, Transcriber)> {
+) -> Result<(Vec<Heard>, Transcriber)> {
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
     let input = Input::Replay {
         path: path.to_path_buf(),
@@ -472,6 +475,9 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
         for u in &utts {
             println!("    {} {:.1}-{:.1} {:?}", u.0, u.1, u.2, u.3);
         }
+        if std::env::var_os("RINGSIDE_EVAL_VERBOSE").is_some() {
+            println!("    decodes: {}", pipeline_text(g, &mut t, sig)?.0);
+        }
     }
     drop(t);
 
@@ -533,4 +539,60 @@ fn read_questions(manifest: &Path) -> Result<Vec<Vec<f32>>> {
         bail!("{}: no yes-oriented question", path.display());
     }
     Ok(out)
+}
+
+/// Start and end (seconds) of the speech in `clip`: the first and last 10 ms frames within
+/// 30 dB of its loudest frame. The ground truth of a real clip's end of speech, for latency.
+pub fn speech_bounds(clip: &[f32]) -> (f64, f64) {
+    let frame = SAMPLE_RATE_HZ as usize / 100;
+    let levels: Vec<f32> = clip.chunks(frame).map(signals::rms).collect();
+    let peak = levels.iter().copied().fold(0.0f32, f32::max);
+    let floor = (peak * 0.0316).max(1e-4);
+    let first = levels.iter().position(|l| *l >= floor).unwrap_or(0);
+    let last = levels.iter().rposition(|l| *l >= floor).unwrap_or(0);
+    (
+        (first * frame) as f64 / SAMPLE_RATE_HZ as f64,
+        ((last + 1) * frame).min(clip.len()) as f64 / SAMPLE_RATE_HZ as f64,
+    )
+}
+
+/// Builds a stereo call from a manifest of real clips for `bench latency --real`: a (TTS)
+/// question on the left, then every `step`-th real clip as the answer on the right, 0.7 s
+/// later; writes `out/real.wav` and `out/real.truth.json` (turns with their true speech
+/// bounds) and returns the WAV's path.
+pub fn build_real_call(manifest: &Path, out: &Path, step: usize) -> Result<PathBuf> {
+    let rows = read_manifest(manifest)?;
+    let questions = read_questions(manifest)?;
+    let (mut left, mut right) = (vec![0.0f32; SAMPLE_RATE_HZ as usize / 2], Vec::new());
+    right.resize(left.len(), 0.0);
+    let mut turns = Vec::new();
+    let secs = |n: usize| n as f64 / SAMPLE_RATE_HZ as f64;
+    for (i, r) in rows.iter().enumerate().step_by(step.max(1)) {
+        let q = &questions[i % questions.len()];
+        let (qs, qe) = speech_bounds(q);
+        let at = left.len();
+        turns.push(serde_json::json!({"speaker": "me", "text": "(question)",
+            "start": secs(at) + qs, "end": secs(at) + qe}));
+        left.extend_from_slice(q);
+        let clip = read_wav(&r.file)
+            .with_context(|| format!("reading {}", r.file.display()))?
+            .mono();
+        let gap = SAMPLE_RATE_HZ as usize * 7 / 10;
+        right.resize(left.len() + gap, 0.0);
+        let (cs, ce) = speech_bounds(&clip);
+        let at = right.len();
+        turns.push(serde_json::json!({"speaker": "them", "text": r.text,
+            "start": secs(at) + cs, "end": secs(at) + ce}));
+        right.extend_from_slice(&clip);
+        right.extend(std::iter::repeat_n(0.0, SAMPLE_RATE_HZ as usize * 3 / 2));
+        left.resize(right.len(), 0.0);
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let wav = out.join("real.wav");
+    write_wav_16k(&wav, &[&left, &right])
+        .with_context(|| format!("cannot write {}", wav.display()))?;
+    let truth = wav.with_extension("truth.json");
+    std::fs::write(&truth, serde_json::json!({ "turns": turns }).to_string())
+        .with_context(|| format!("cannot write {}", truth.display()))?;
+    Ok(wav)
 }

@@ -1,11 +1,12 @@
-//! `ringside transcribe FILE.wav`: a whole file through Whisper, timestamped lines or JSON.
+//! `ringside transcribe FILE.wav`: a whole file through the live path (VAD segments, each
+//! decoded like a live utterance), timestamped lines or JSON. Channels are mixed.
 
 use anyhow::{Context, Result};
 
 use super::Globals;
 use crate::audio::wav::read_wav;
 use crate::cli::TranscribeArgs;
-use crate::transforms::transcribe::{DecodeMode, Transcriber};
+use crate::transforms::transcribe::Transcriber;
 
 pub fn run(g: &Globals, a: TranscribeArgs) -> Result<()> {
     let audio = read_wav(&a.file)?;
@@ -13,13 +14,16 @@ pub fn run(g: &Globals, a: TranscribeArgs) -> Result<()> {
     let mut t = Transcriber::new(&model, &g.config.asr)?;
     let mono = audio.mono();
     let started = std::time::Instant::now();
-    let tr = t
-        .transcribe(&mono, DecodeMode::File)
+    let spans = crate::app::transcribe_offline(&g.config, &mut t, &mono)
         .with_context(|| format!("transcribing {}", a.file.display()))?;
+    let text = spans
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let decode_s = started.elapsed().as_secs_f64();
     if a.json {
-        let segs: Vec<serde_json::Value> = tr
-            .spans
+        let segs: Vec<serde_json::Value> = spans
             .iter()
             .map(|s| serde_json::json!({"start": s.start_secs, "end": s.end_secs, "text": s.text}))
             .collect();
@@ -28,15 +32,15 @@ pub fn run(g: &Globals, a: TranscribeArgs) -> Result<()> {
             "duration": audio.duration_secs(),
             "model": model.display().to_string(),
             "decode_secs": decode_s,
-            "text": tr.text(),
+            "text": text,
             "segments": segs,
         });
         println!("{v}");
     } else {
-        for s in &tr.spans {
+        for s in &spans {
             println!("[{:7.2} -> {:7.2}] {}", s.start_secs, s.end_secs, s.text);
         }
-        if tr.spans.is_empty() {
+        if spans.is_empty() {
             eprintln!("no speech found in {}", a.file.display());
         }
     }

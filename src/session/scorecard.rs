@@ -189,7 +189,10 @@ impl Scorecard {
                 // Speech without accepted text is still a turn (time, monologues), with no
                 // words and no act.
                 SessionEvent::Unclear {
-                    speaker, start, end, ..
+                    speaker,
+                    start,
+                    end,
+                    ..
                 } => Some(U {
                     speaker: *speaker,
                     start: *start,

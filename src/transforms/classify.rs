@@ -533,10 +533,16 @@ impl Classifier {
             ));
         }
         if let Some(h) = hesitation {
-            if let Some(p) = h.pause_before_ms.filter(|p| *p >= crate::event::HESITANT_PAUSE_MS) {
+            if let Some(p) = h
+                .pause_before_ms
+                .filter(|p| *p >= crate::event::HESITANT_PAUSE_MS)
+            {
                 hes_parts.push(format!("{:.1} s pause", p as f64 / 1000.0));
             }
-            if let Some(l) = h.lead_in_ms.filter(|l| *l >= crate::event::HESITANT_LEAD_IN_MS) {
+            if let Some(l) = h
+                .lead_in_ms
+                .filter(|l| *l >= crate::event::HESITANT_LEAD_IN_MS)
+            {
                 hes_parts.push(format!("{:.1} s lead-in", l as f64 / 1000.0));
             }
         }

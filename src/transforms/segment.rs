@@ -346,8 +346,16 @@ mod tests {
     #[test]
     fn silero_hears_real_one_word_answers() {
         let vad = Config::default().vad;
-        assert_eq!(vad.engine, VadEngine::Silero, "silero is the default engine");
-        for name in ["word_yes_gsc_07.wav", "word_no_gsc_03.wav", "word_right_gsc_03.wav"] {
+        assert_eq!(
+            vad.engine,
+            VadEngine::Silero,
+            "silero is the default engine"
+        );
+        for name in [
+            "word_yes_gsc_07.wav",
+            "word_no_gsc_03.wav",
+            "word_right_gsc_03.wav",
+        ] {
             let mut sig = vec![0.0; 16_000];
             sig.extend(real_clip(name));
             sig.extend(vec![0.0; 16_000]);
@@ -367,7 +375,10 @@ mod tests {
         let vad = Config::default().vad;
         let n = 16_000 * 20;
         let babble = crate::audio::signals::babble(
-            &[real_clip("sent_ljspeech_01.wav"), real_clip("sent_timit_ldc93s1_01.wav")],
+            &[
+                real_clip("sent_ljspeech_01.wav"),
+                real_clip("sent_timit_ldc93s1_01.wav"),
+            ],
             n,
             4,
             -25.0,
@@ -379,7 +390,10 @@ mod tests {
             ("silence", vec![0.0; n]),
             ("white", crate::audio::signals::white_noise(n, -30.0, 3)),
             ("pink", crate::audio::signals::pink_noise(n, -30.0, 4)),
-            ("white loud", crate::audio::signals::white_noise(n, -15.0, 5)),
+            (
+                "white loud",
+                crate::audio::signals::white_noise(n, -15.0, 5),
+            ),
         ] {
             let mut s = Segmenter::new(Speaker::Them, &vad);
             let mut out = Vec::new();
