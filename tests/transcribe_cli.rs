@@ -58,7 +58,8 @@ fn transcribe_prints_timestamped_lines() {
         .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
-    assert!(s.starts_with("[   0.00 ->"), "{s}");
+    // Lines start at the detected onset of speech (the clip has a short lead-in).
+    assert!(s.starts_with("[   0.") && s.contains(" -> "), "{s}");
     assert!(s.to_lowercase().contains("bad time"), "{s}");
 }
 

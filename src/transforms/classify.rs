@@ -913,12 +913,21 @@ mod tests {
         me(&mut c, "Can I send you the contract tonight?");
         let h = Hesitation {
             fillers: 1,
-            pause_before_ms: Some(1400),
+            pause_before_ms: Some(2400),
             lead_in_ms: None,
         };
         let (a, why) = c.classify_with(Speaker::Them, "Yes.", Some(&h));
         assert_eq!(a, Act::CounterfeitYes, "{why}");
-        assert!(why.contains("hesitation: 1 filler, 1.4 s pause"), "{why}");
+        assert!(why.contains("hesitation: 1 filler, 2.4 s pause"), "{why}");
+        // A turn-taking gap of a role-play or a test call (up to ~1.2 s) is not hesitation.
+        me(&mut c, "Can I send you the contract tonight?");
+        let gap = Hesitation {
+            fillers: 0,
+            pause_before_ms: Some(1400),
+            lead_in_ms: None,
+        };
+        let (a, why) = c.classify_with(Speaker::Them, "Yes.", Some(&gap));
+        assert_eq!(a, Act::ConfirmationYes, "{why}");
         me(&mut c, "Can I send you the contract tonight?");
         let calm = Hesitation {
             fillers: 0,

@@ -101,6 +101,7 @@ impl Transcript {
             Some("no-speech probability") => "no_speech",
             Some("repeated tokens") => "repetition",
             Some("low confidence") => "low_confidence",
+            Some("too few words") => "too_few_words",
             Some(_) => "rejected",
             None => "empty",
         }
@@ -181,6 +182,11 @@ pub fn default_threads() -> i32 {
 
 /// Minimum input whisper.cpp decodes: shorter input is rejected as "too short", so pad.
 const MIN_DECODE_SAMPLES: usize = (SAMPLE_RATE_HZ as usize) * 11 / 10;
+
+/// Utterances at least this long are checked for too few words ...
+const SPARSE_MIN_SECS: f64 = 4.0;
+/// ... fewer than this many words a second of voice (people say 2-3).
+const SPARSE_WORDS_PER_SEC: f64 = 0.6;
 
 /// Utterances up to this long may be a one-word answer that the decoder looped.
 const SHORT_ANSWER_SECS: f64 = 2.5;
@@ -416,6 +422,18 @@ impl Transcriber {
                 _ => text,
             };
             let text = collapse_double(&text).unwrap_or(text);
+            // (After loops are cut back: a loop is many words of one phrase.) Seconds of
+            // continuous voice that yield a phrase or two are not speech Whisper
+            // heard but a guess: babble (speech-like sound without words) gives "I'm just a
+            // boy," for 12 s. People say 2-3 words a second; a VAD segment has no pause longer
+            // than the hangover, so it is dense.
+            if mode == DecodeMode::Utterance
+                && secs >= SPARSE_MIN_SECS
+                && (text.split_whitespace().count() as f64) < secs * SPARSE_WORDS_PER_SEC
+            {
+                out.dropped.push((text, "too few words"));
+                continue;
+            }
             if is_repetitive(&text) {
                 out.dropped.push((text, "repeated tokens"));
                 continue;
