@@ -231,6 +231,14 @@ pub enum EvalCommand {
         #[arg(long)]
         asr_only: bool,
     },
+    /// The act classifier on synthesized calls through the whole audio pipeline: each call
+    /// script is synthesized (scripts/tts_call.py, cached in target/calls/eval), replayed at
+    /// full speed, and every turn's act scored against the `# <act>` comment above it, next to
+    /// the classifier on the script's text alone. Last line `key=value`.
+    Calls {
+        /// Call scripts (default: tests/fixtures/calls/*.txt but long.txt).
+        scripts: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

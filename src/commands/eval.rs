@@ -36,6 +36,7 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
             no_peer,
             asr_only,
         } => return super::eval_real::run(g, &manifest, !no_peer, asr_only),
+        EvalCommand::Calls { scripts } => return super::eval_calls::run(g, scripts),
     };
     let mut rows: Vec<Row> = Vec::new();
     for file in &files {
@@ -152,7 +153,8 @@ struct Report {
     cue_f1: f64,
 }
 
-fn f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
+/// (precision, recall, F1) of the counts; 0 where undefined.
+pub(super) fn f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
     let p = if tp + fp == 0 {
         0.0
     } else {

@@ -155,11 +155,11 @@ fn strip_dropped(s: &str) -> String {
 }
 
 /// An utterance as the pipeline gave it: speaker, start s, end s, text, act.
-type Heard = (Speaker, f64, f64, String, Act);
+pub(crate) type Heard = (Speaker, f64, f64, String, Act);
 
 /// Runs a stereo WAV through the whole pipeline at full speed; returns the utterances as
-/// (speaker, start s, end s, text, act).
-fn run_call(
+/// (speaker, start s, end s, text, act). Also the pipeline of `eval calls`.
+pub(crate) fn run_call(
     g: &Globals,
     transcriber: Transcriber,
     path: &Path,

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod classify;
 pub mod daemon;
 pub mod eval;
+pub mod eval_calls;
 pub mod eval_real;
 pub mod model;
 pub mod practice;
