@@ -56,6 +56,22 @@ fn analyze(file: &Path, sessions: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Runs `ringside transcribe --json FILE`; returns its JSON.
+fn transcribe_json(file: &Path) -> serde_json::Value {
+    let out = ringside()
+        .args(["transcribe", "--json"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn of_type<'a>(events: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Value> {
     events.iter().filter(|e| e["type"] == t).collect()
 }
@@ -151,17 +167,7 @@ fn nonspeech(dir: &Path) -> Vec<(&'static str, PathBuf)> {
 fn silence_noise_and_babble_give_no_text_from_transcribe() {
     let tmp = tempfile::tempdir().unwrap();
     for (name, file) in nonspeech(tmp.path()) {
-        let out = ringside()
-            .args(["transcribe", "--json"])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = transcribe_json(&file);
         assert_eq!(v["text"], "", "{name}: {v}");
         assert_eq!(v["segments"].as_array().unwrap().len(), 0, "{name}: {v}");
     }
@@ -221,17 +227,7 @@ fn a_single_real_yes_is_transcribed_once() {
     sig.extend(vec![0.0f32; SR * 3 / 2]);
     let file = tmp.path().join("yes.wav");
     write_wav_16k(&file, &[&sig]).unwrap();
-    let out = ringside()
-        .args(["transcribe", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = transcribe_json(&file);
     let words = ringside::wer::words(v["text"].as_str().unwrap());
     assert_eq!(words, vec!["yes".to_string()], "{v}");
 }

@@ -132,6 +132,16 @@ pub fn count_fillers(text: &str) -> u32 {
         .count() as u32
 }
 
+/// Words lowercased without surrounding punctuation, for comparing copies of a phrase.
+fn norm_words(raw: &[&str]) -> Vec<String> {
+    raw.iter()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect()
+}
+
 /// Two copies of the same sentence back to back ("Probably our CTO. Probably our CTO.") are one
 /// utterance decoded twice: keep one. Copies of fewer than three words are left alone ("No.
 /// No." is speech).
@@ -141,13 +151,7 @@ pub fn collapse_double(text: &str) -> Option<String> {
     if n < 6 || !n.is_multiple_of(2) {
         return None;
     }
-    let norm: Vec<String> = raw
-        .iter()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .collect();
+    let norm = norm_words(&raw);
     let half = n / 2;
     (norm[..half] == norm[half..]).then(|| raw[..half].join(" "))
 }
@@ -493,13 +497,7 @@ fn low_content(text: &str) -> bool {
 /// and the part before the loop is the real speech.
 pub fn collapse_loop(text: &str) -> Option<String> {
     let raw: Vec<&str> = text.split_whitespace().collect();
-    let norm: Vec<String> = raw
-        .iter()
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .collect();
+    let norm = norm_words(&raw);
     let n = norm.len();
     for start in 0..n {
         // More than two copies: "No, not at all. No, not at all." may well be speech.
