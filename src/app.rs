@@ -522,10 +522,8 @@ pub fn run_session_with(
                 let own_end = last_end.get(&u.speaker).copied().unwrap_or(0);
                 if let Some(o) = other_end.filter(|o| *o >= own_end && *o <= u.start_sample) {
                     let pause_ms = samples_to_secs(u.start_sample - o) * 1000.0;
-                    if pause_ms < 10_000.0 && u.hesitation.is_some() {
-                        if let Some(h) = u.hesitation.as_mut() {
-                            h.pause_before_ms = Some(pause_ms.round() as u32);
-                        }
+                    if let Some(h) = u.hesitation.as_mut().filter(|_| pause_ms < 10_000.0) {
+                        h.pause_before_ms = Some(pause_ms.round() as u32);
                     }
                 }
                 let e = last_end.entry(u.speaker).or_insert(0);

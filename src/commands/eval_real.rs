@@ -26,7 +26,7 @@ use crate::app::{run_session, Event, Input, Stats};
 use crate::audio::signals;
 use crate::audio::wav::{read_wav, write_wav_16k};
 use crate::cli::Speed;
-use crate::event::{secs_to_samples, Act, Speaker, SAMPLE_RATE_HZ};
+use crate::event::{Act, Speaker, SAMPLE_RATE_HZ};
 use crate::sources::replay::Blocks;
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
@@ -493,7 +493,6 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
         answers.len()
     );
     println!("non-speech (4 x 60 s): {nonspeech_utts} utterances");
-    let _ = secs_to_samples; // keep the unit helpers in one place
     println!(
         "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer:.3} decode_ratio={:.2} words={} word_heard={:.3} word_right={:.3} word_act={:.3} extra_them={extra_them} nonspeech_utterances={nonspeech_utts}",
         rows.iter().filter(|r| r.kind == "sentence").count(),
