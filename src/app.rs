@@ -28,8 +28,8 @@ use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
 use crate::cli::Speed;
 use crate::config::{Config, CounterpartInput};
 use crate::event::{
-    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, Unclear, Utterance,
-    SAMPLE_RATE_HZ,
+    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, SpeechSegment,
+    Unclear, Utterance, SAMPLE_RATE_HZ,
 };
 use crate::session::{FinishedSession, SessionMeta};
 use crate::sinks::recording::RecordingSink;
@@ -37,7 +37,7 @@ use crate::sources::microphone;
 use crate::sources::replay::{Blocks, Replay};
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
-use crate::transforms::transcribe::{DecodeMode, Transcriber};
+use crate::transforms::transcribe::{AsrError, DecodeMode, Transcriber};
 
 /// Where the audio comes from.
 #[derive(Debug, Clone)]
@@ -102,6 +102,8 @@ pub struct Stats {
     pub decode_errors: AtomicU64,
     pub segments_decoded: AtomicU64,
     pub segments_reused: AtomicU64,
+    /// Tentative decodes stopped because speech resumed.
+    pub decodes_cancelled: AtomicU64,
     /// Time spent in Whisper decodes, microseconds (for the real-time factor).
     pub decode_micros: AtomicU64,
     /// When the first source started delivering: stream time 0 on the wall clock (at real-time
@@ -877,9 +879,10 @@ fn transcribe_loop(
     // Per speaker: (start, end, text, why no text) of the last tentative decode.
     type Decoded = (String, &'static str);
     let mut pending: HashMap<Speaker, (u64, u64, Decoded)> = HashMap::new();
-    let decode = |t: &mut Transcriber, samples: &[f32]| -> Option<Decoded> {
+    let decode = |t: &mut Transcriber, seg: &SpeechSegment| -> Option<Decoded> {
         let started = Instant::now();
-        let result = t.transcribe(samples, DecodeMode::Utterance);
+        let result =
+            t.transcribe_cancellable(&seg.samples, DecodeMode::Utterance, seg.cancel.as_ref());
         stats
             .decode_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -887,6 +890,11 @@ fn transcribe_loop(
             Ok(tr) => {
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
                 Some((tr.text(), tr.unclear_reason()))
+            }
+            // Speech resumed: the final segment will be decoded whole.
+            Err(AsrError::Cancelled) => {
+                stats.decodes_cancelled.fetch_add(1, Ordering::Relaxed);
+                None
             }
             Err(e) => {
                 stats.decode_errors.fetch_add(1, Ordering::Relaxed);
@@ -898,8 +906,9 @@ fn transcribe_loop(
     for ev in rx.iter() {
         match ev {
             SegmentEvent::Tentative(seg) => {
-                // At max speed the final segment is often already queued: skip the guess.
-                if let Some(d) = decode(&mut t, &seg.samples) {
+                // Decoded at once; if speech resumes meanwhile, the segmenter raises the
+                // segment's cancel flag and the decode stops (or never starts).
+                if let Some(d) = decode(&mut t, &seg) {
                     pending.insert(seg.speaker, (seg.start_sample, seg.end_sample, d));
                 }
             }
@@ -916,7 +925,7 @@ fn transcribe_loop(
                 };
                 let decoded = match reused {
                     Some(x) => Some(x),
-                    None => decode(&mut t, &seg.samples),
+                    None => decode(&mut t, &seg),
                 };
                 let Some((text, reason)) = decoded else {
                     continue;

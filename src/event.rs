@@ -74,6 +74,9 @@ pub struct SpeechSegment {
     pub closed_at_sample: u64,
     /// Monotonic instant when the segment was closed, for measuring processing latency.
     pub closed_at: std::time::Instant,
+    /// Set when speech resumed after this segment was sent as tentative: a decode of it still
+    /// queued or running is wasted and stops at the next check. `None` for final segments.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A transcribed utterance.

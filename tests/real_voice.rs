@@ -231,3 +231,36 @@ fn a_single_real_yes_is_transcribed_once() {
     let words = ringside::wer::words(v["text"].as_str().unwrap());
     assert_eq!(words, vec!["yes".to_string()], "{v}");
 }
+
+/// A tentative decode withdrawn because speech resumed stops instead of holding up the
+/// decodes queued behind it; an unraised flag changes nothing.
+#[test]
+fn a_withdrawn_decode_is_cancelled_and_a_kept_one_is_unchanged() {
+    use ringside::config::Config;
+    use ringside::transforms::transcribe::{AsrError, DecodeMode, Transcriber};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let cfg = Config::default();
+    let mut t = Transcriber::new(&common::model(), &cfg.asr).unwrap();
+    let clip = real("clips/sent_timit_ldc93s1_01.wav");
+    let plain = t.transcribe(&clip, DecodeMode::Utterance).unwrap().text();
+    assert!(plain.to_lowercase().contains("greasy wash"), "{plain}");
+    let flag = Arc::new(AtomicBool::new(false));
+    let kept = t
+        .transcribe_cancellable(&clip, DecodeMode::Utterance, Some(&flag))
+        .unwrap()
+        .text();
+    assert_eq!(kept, plain);
+    flag.store(true, Ordering::Relaxed);
+    let withdrawn = t.transcribe_cancellable(&clip, DecodeMode::Utterance, Some(&flag));
+    assert!(
+        matches!(withdrawn, Err(AsrError::Cancelled)),
+        "{withdrawn:?}"
+    );
+    // The transcriber is still usable after a cancelled decode.
+    assert_eq!(
+        t.transcribe(&clip, DecodeMode::Utterance).unwrap().text(),
+        plain
+    );
+}

@@ -349,6 +349,17 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
                 // At real-time pace, stream second x is delivered at `started + x`.
                 let at = r.duration_since(started).as_secs_f64();
                 lat.push((at - truth.turns[i].end) * 1000.0);
+                if std::env::var_os("RINGSIDE_BENCH_VERBOSE").is_some() {
+                    let t = &truth.turns[i];
+                    eprintln!(
+                        "bench: turn {i} {:?} {:.2}-{:.2} s ({:.2} s) heard {s:.2}-{e:.2} s, ready +{:.0} ms",
+                        t.speaker,
+                        t.start,
+                        t.end,
+                        t.end - t.start,
+                        (at - t.end) * 1000.0
+                    );
+                }
                 spans.push((*sp, *s, *e));
             }
         }
@@ -405,9 +416,10 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         percentile(&lat, 100.0)
     );
     println!(
-        "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused",
+        "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused, {} early decodes cancelled",
         stats.segments_decoded.load(Ordering::Relaxed) - decodes_before,
-        stats.segments_reused.load(Ordering::Relaxed)
+        stats.segments_reused.load(Ordering::Relaxed),
+        stats.decodes_cancelled.load(Ordering::Relaxed)
     );
     println!(
         "decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",

@@ -347,10 +347,22 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
     let wer_peer = sent.iter().map(|v| v.1).sum::<usize>() as f64 / s_n.max(1) as f64;
     let decode_ours: f64 = sent.iter().map(|v| v.3).sum();
     let decode_peer: f64 = sent.iter().map(|v| v.4).sum();
+    // Without the peer (--no-peer) its figures are not known: say so instead of printing 0s.
+    let peer_fig = |x: f64, digits: usize| {
+        if with_peer {
+            format!("{x:.digits$}")
+        } else {
+            "n/a".to_string()
+        }
+    };
+    let wer_peer_s = peer_fig(wer_peer, 3);
+    let decode_peer_s = peer_fig(decode_peer, 2);
+    let decode_ratio_s = peer_fig(decode_ours / decode_peer, 2);
+    let word_right_peer_s = peer_fig(word_right_peer as f64, 0);
 
     if asr_only {
         println!(
-            "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer:.3} decode_s_ringside={decode_ours:.2} decode_s_peer={decode_peer:.2} word_right={:.3}",
+            "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer_s} decode_s_ringside={decode_ours:.2} decode_s_peer={decode_peer_s} word_right={:.3}",
             rows.iter().filter(|r| r.kind == "sentence").count(),
             word_right_ours as f64 / words_n.max(1) as f64
         );
@@ -483,10 +495,10 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
 
     println!();
     println!(
-        "real sentences: WER ours {wer_ours:.3}, peer {wer_peer:.3} ({s_n} words); decode ours {decode_ours:.2} s, peer {decode_peer:.2} s"
+        "real sentences: WER ours {wer_ours:.3}, peer {wer_peer_s} ({s_n} words); decode ours {decode_ours:.2} s, peer {decode_peer_s} s"
     );
     println!(
-        "one-word clips alone: right word ours {word_right_ours}/{words_n}, peer {word_right_peer}/{words_n}"
+        "one-word clips alone: right word ours {word_right_ours}/{words_n}, peer {word_right_peer_s}/{words_n}"
     );
     println!(
         "one-word answers in a call: heard {heard}/{}, right word {right_word}, right act {right_act}, extra them utterances {extra_them}",
@@ -494,9 +506,8 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
     );
     println!("non-speech (4 x 60 s): {nonspeech_utts} utterances");
     println!(
-        "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer:.3} decode_ratio={:.2} words={} word_heard={:.3} word_right={:.3} word_act={:.3} extra_them={extra_them} nonspeech_utterances={nonspeech_utts}",
+        "sentences={} wer_ringside={wer_ours:.3} wer_peer={wer_peer_s} decode_ratio={decode_ratio_s} words={} word_heard={:.3} word_right={:.3} word_act={:.3} extra_them={extra_them} nonspeech_utterances={nonspeech_utts}",
         rows.iter().filter(|r| r.kind == "sentence").count(),
-        decode_ours / decode_peer,
         answers.len(),
         heard as f64 / n_ans,
         right_word as f64 / n_ans,

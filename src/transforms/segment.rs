@@ -14,6 +14,8 @@
 //! If speech resumes, a `Resumed` event cancels the tentative one.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::{VadConfig, VadEngine};
@@ -87,6 +89,8 @@ struct Active {
     last_speech_end: u64,
     silent_frames: usize,
     tentative_sent: bool,
+    /// The cancel flag handed out with the tentative segment; raised when speech resumes.
+    tentative_cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Voice activity segmenter of one channel.
@@ -217,6 +221,7 @@ impl Segmenter {
                         last_speech_end: frame_end,
                         silent_frames: 0,
                         tentative_sent: false,
+                        tentative_cancel: None,
                     });
                 } else {
                     self.history.extend(frame.iter().copied());
@@ -229,6 +234,7 @@ impl Segmenter {
                 a.samples.extend_from_slice(frame);
                 if score >= self.continue_threshold {
                     if a.tentative_sent && score >= self.threshold {
+                        a.cancel_tentative();
                         out.push(SegmentEvent::Resumed {
                             speaker: self.speaker,
                             start_sample: a.start_sample,
@@ -253,7 +259,10 @@ impl Segmenter {
                     && a.speech_frames >= self.min_speech_frames
                 {
                     a.tentative_sent = true;
-                    let seg = segment_of(self.speaker, a, self.post_roll, frame_end);
+                    let mut seg = segment_of(self.speaker, a, self.post_roll, frame_end);
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    seg.cancel = Some(cancel.clone());
+                    a.tentative_cancel = Some(cancel);
                     out.push(SegmentEvent::Tentative(seg));
                 } else if a.samples.len() >= self.max_samples {
                     // Split a very long utterance; the next part starts right here.
@@ -262,6 +271,7 @@ impl Segmenter {
                     seg.end_sample = frame_end;
                     seg.samples = std::mem::take(&mut a.samples);
                     if a.tentative_sent {
+                        a.cancel_tentative();
                         out.push(SegmentEvent::Resumed {
                             speaker: self.speaker,
                             start_sample: a.start_sample,
@@ -290,6 +300,9 @@ impl Segmenter {
                     now,
                 )));
             } else if a.tentative_sent {
+                if let Some(c) = &a.tentative_cancel {
+                    c.store(true, Ordering::Relaxed);
+                }
                 out.push(SegmentEvent::Resumed {
                     speaker: self.speaker,
                     start_sample: a.start_sample,
@@ -315,6 +328,16 @@ fn segment_of(speaker: Speaker, a: &Active, post_roll: usize, now: u64) -> Speec
         samples: a.samples[..n].to_vec(),
         closed_at_sample: now,
         closed_at: Instant::now(),
+        cancel: None,
+    }
+}
+
+impl Active {
+    /// Speech resumed: the tentative segment's decode is wasted.
+    fn cancel_tentative(&mut self) {
+        if let Some(c) = self.tentative_cancel.take() {
+            c.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -518,6 +541,43 @@ mod tests {
             (f[0].start_sample, f[0].end_sample)
         );
         assert_eq!(t[0].samples, f[0].samples);
+        // Not withdrawn: its decode is kept, and the final carries no cancel flag.
+        let flag = t[0]
+            .cancel
+            .as_ref()
+            .expect("a tentative segment carries a cancel flag");
+        assert!(!flag.load(Ordering::Relaxed));
+        assert!(f[0].cancel.is_none());
+    }
+
+    #[test]
+    fn resumed_speech_raises_the_tentative_cancel_flag() {
+        // A pause longer than the early pause but shorter than the hangover.
+        let c = cfg();
+        let pause = (c.early_pause_ms + c.hangover_ms) / 2;
+        let mut sig = vec![0.0; 8000];
+        sig.extend(vowel(1.0, 3));
+        sig.extend(vec![0.0; pause as usize * 16]);
+        sig.extend(vowel(1.0, 3));
+        sig.extend(vec![0.0; 16_000]);
+        let ev = run(&sig, 256);
+        let tentatives: Vec<_> = ev
+            .iter()
+            .filter_map(|e| match e {
+                SegmentEvent::Tentative(s) => s.cancel.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tentatives.len(), 2, "one per pause");
+        assert!(
+            tentatives[0].load(Ordering::Relaxed),
+            "speech resumed after the first pause"
+        );
+        assert!(
+            !tentatives[1].load(Ordering::Relaxed),
+            "the second one became the final segment"
+        );
+        assert!(ev.iter().any(|e| matches!(e, SegmentEvent::Resumed { .. })));
     }
 
     #[test]

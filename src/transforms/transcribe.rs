@@ -10,6 +10,8 @@
 //! repeated-token output are dropped.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -24,6 +26,9 @@ pub enum AsrError {
     Load { path: PathBuf, message: String },
     #[error("Whisper failed on a {secs:.1} s utterance: {message}")]
     Decode { secs: f64, message: String },
+    /// The decode was stopped because its tentative segment was withdrawn (speech resumed).
+    #[error("decode cancelled: speech resumed")]
+    Cancelled,
 }
 
 /// How a single decode is run.
@@ -263,6 +268,23 @@ impl Transcriber {
         samples: &[f32],
         mode: DecodeMode,
     ) -> Result<Transcript, AsrError> {
+        self.transcribe_cancellable(samples, mode, None)
+    }
+
+    /// [`Transcriber::transcribe`] that gives up with [`AsrError::Cancelled`] once `cancel` is
+    /// raised: before it starts, between the encoder and each decoder step, and before a
+    /// second look. A tentative decode whose speech resumed then stops costing the decodes
+    /// queued behind it.
+    pub fn transcribe_cancellable(
+        &mut self,
+        samples: &[f32],
+        mode: DecodeMode,
+        cancel: Option<&Arc<AtomicBool>>,
+    ) -> Result<Transcript, AsrError> {
+        let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        if cancelled() {
+            return Err(AsrError::Cancelled);
+        }
         let secs = samples.len() as f64 / SAMPLE_RATE_HZ as f64;
         let padded;
         let input: &[f32] = if samples.len() < MIN_DECODE_SAMPLES {
@@ -280,14 +302,17 @@ impl Transcriber {
                 .max(self.cfg.audio_ctx_min as i32)
                 .min(1500)
         });
-        let first = self.decode_once(input, secs, mode, sized)?;
+        let first = self.decode_once(input, secs, mode, sized, cancel)?;
         let retry = self.cfg.audio_ctx_retry as i32;
         if mode == DecodeMode::Utterance
             && retry > 0
             && sized.is_some_and(|c| c < retry)
             && first.doubtful()
         {
-            let second = self.decode_once(input, secs, mode, Some(retry.min(1500)))?;
+            if cancelled() {
+                return Err(AsrError::Cancelled);
+            }
+            let second = self.decode_once(input, secs, mode, Some(retry.min(1500)), cancel)?;
             let mut best = if second.confidence() > first.confidence() {
                 second
             } else {
@@ -306,8 +331,17 @@ impl Transcriber {
         secs: f64,
         mode: DecodeMode,
         audio_ctx: Option<i32>,
+        cancel: Option<&Arc<AtomicBool>>,
     ) -> Result<Transcript, AsrError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        if let Some(flag) = cancel {
+            // SAFETY: whisper.cpp calls `abort_if_raised` with this pointer only during the
+            // `full` call below, and `flag` (borrowed for this whole function) outlives it.
+            unsafe {
+                p.set_abort_callback(Some(abort_if_raised));
+                p.set_abort_callback_user_data(Arc::as_ptr(flag) as *mut std::ffi::c_void);
+            }
+        }
         p.set_n_threads(self.threads);
         p.set_language(Some(if self.multilingual {
             self.cfg.language.as_str()
@@ -354,7 +388,11 @@ impl Transcriber {
         if let Some(ctx) = audio_ctx {
             p.set_audio_ctx(ctx);
         }
-        self.state.full(p, input).map_err(|e| AsrError::Decode {
+        let ran = self.state.full(p, input);
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(AsrError::Cancelled);
+        }
+        ran.map_err(|e| AsrError::Decode {
             secs,
             message: e.to_string(),
         })?;
@@ -454,6 +492,13 @@ impl Transcriber {
         }
         Ok(out)
     }
+}
+
+/// Whisper's abort check: `data` points at the decode's cancel flag.
+unsafe extern "C" fn abort_if_raised(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `data` is the `AtomicBool` set up in `decode_once`, alive for the whole decode.
+    let flag = unsafe { &*(data as *const AtomicBool) };
+    flag.load(Ordering::Relaxed)
 }
 
 /// Removes non-speech annotations Whisper writes in brackets or parentheses
