@@ -47,6 +47,7 @@ const RANGES: &[(&str, &str, f64, f64)] = &[
     ("vad", "early_pause_ms", 0.0, 5000.0),
     ("vad", "min_speech_ms", 0.0, 10000.0),
     ("vad", "max_utterance_ms", 2000.0, 30000.0),
+    ("vad", "split_at_pause_ms", 0.0, 30000.0),
     ("vad", "post_roll_ms", 0.0, 5000.0),
     ("asr", "threads", 0.0, 64.0),
     ("asr", "no_speech_threshold", 0.0, 1.0),
@@ -130,6 +131,7 @@ struct RawVad {
     early_pause_ms: Option<u32>,
     min_speech_ms: Option<u32>,
     max_utterance_ms: Option<u32>,
+    split_at_pause_ms: Option<u32>,
     post_roll_ms: Option<u32>,
 }
 
@@ -215,6 +217,9 @@ pub struct VadConfig {
     pub early_pause_ms: u32,
     pub min_speech_ms: u32,
     pub max_utterance_ms: u32,
+    /// An utterance with this much speech ends at its next short pause (`early_pause_ms`),
+    /// so a long turn is decoded in parts while it goes on; 0 = only at the hangover.
+    pub split_at_pause_ms: u32,
     pub post_roll_ms: u32,
 }
 
@@ -371,6 +376,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         early_pause_ms: ranged!(vad.early_pause_ms),
         min_speech_ms: ranged!(vad.min_speech_ms),
         max_utterance_ms: ranged!(vad.max_utterance_ms),
+        split_at_pause_ms: ranged!(vad.split_at_pause_ms),
         post_roll_ms: ranged!(vad.post_roll_ms),
     };
     if vad.early_pause_ms > vad.hangover_ms {

@@ -9,15 +9,17 @@
 //! script's text alone, so the share of the errors that comes from hearing (ASR, segmenting)
 //! rather than from the classifier is visible side by side.
 //!
-//! A turn heard as several utterances (a duplicate) counts as right when any of them has the
-//! expected act: live, each utterance gets its act and cues, so the coach did see it; the
-//! duplicates and their acts are listed. A turn heard as nothing is a miss for its act.
+//! A turn heard as several utterances counts as right when any of them has the expected act:
+//! live, each utterance gets its act and cues, so the coach did see it. Such a turn is a
+//! *duplicate* when one part repeats another's words (the same text heard twice) and a *split*
+//! when the parts are different words (a turn with a long pause heard in two); both are listed
+//! with their acts. A turn heard as nothing is a miss for its act.
 //! Macro-F1 is over the (speaker, act) classes present in the expected or the predicted acts,
 //! "me other" and "them other" counted apart, as in `eval acts`.
 //!
 //! Runs on the main thread (the pipeline's own threads come from `app`). Progress goes to
 //! stderr; the last line of stdout is
-//! `calls=N turns=N found=N act_macro_f1=… text_macro_f1=… duplicates=N extra=N`.
+//! `calls=N turns=N found=N act_macro_f1=… text_macro_f1=… duplicates=N splits=N extra=N`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -272,12 +274,31 @@ struct CallScore {
     name: String,
     turns: usize,
     found: usize,
+    /// Turns heard as several utterances with the same words repeated.
     duplicates: usize,
+    /// Turns heard as several utterances of different words.
+    splits: usize,
     extra: usize,
     audio: Counts,
     text: Counts,
     /// Report lines: the confusions, duplicates and extra utterances of this call.
     notes: Vec<String>,
+}
+
+/// Whether some utterance of one turn repeats another's words: at least 60% of the shorter
+/// one's words (and at least one) are in the longer one.
+fn repeats_words(texts: &[&str]) -> bool {
+    let words: Vec<Vec<String>> = texts.iter().map(|t| crate::wer::words(t)).collect();
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+            let shared = short.iter().filter(|w| long.contains(w)).count();
+            if shared > 0 && shared * 5 >= short.len() * 3 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Scores one call: `heard` against the expected acts, and the text-alone predictions.
@@ -294,6 +315,7 @@ fn score_call(
         turns: script.len(),
         found: 0,
         duplicates: 0,
+        splits: 0,
         extra: extra.len(),
         audio: Counts::default(),
         text: Counts::default(),
@@ -314,7 +336,10 @@ fn score_call(
                 .map(|k| heard[*k].4)
         };
         s.found += usize::from(!hits.is_empty());
-        s.duplicates += usize::from(hits.len() > 1);
+        let texts: Vec<&str> = hits.iter().map(|k| heard[*k].3.as_str()).collect();
+        let repeated = repeats_words(&texts);
+        s.duplicates += usize::from(hits.len() > 1 && repeated);
+        s.splits += usize::from(hits.len() > 1 && !repeated);
         s.audio.add(turn.speaker, turn.act, predicted);
         s.text.add(turn.speaker, turn.act, Some(text_pred[i]));
         let said: Vec<&str> = hits.iter().map(|k| heard[*k].3.as_str()).collect();
@@ -343,8 +368,9 @@ fn score_call(
                 .map(|k| format!("{:?} as {}", heard[*k].3, heard[*k].4))
                 .collect();
             s.notes.push(format!(
-                "  [{name} #{}] duplicate: {} utterances on one {} turn: {}",
+                "  [{name} #{}] {}: {} utterances on one {} turn: {}",
                 i + 1,
+                if repeated { "duplicate" } else { "split" },
                 hits.len(),
                 turn.speaker,
                 parts.join(", ")
@@ -441,16 +467,17 @@ pub fn run(g: &Globals, scripts: Vec<PathBuf>) -> Result<()> {
     let mut audio = Counts::default();
     let mut text = Counts::default();
     println!(
-        "{:<20} {:>5} {:>5} {:>4} {:>5} {:>8} {:>8}",
-        "call", "turns", "found", "dup", "extra", "act_f1", "text_f1"
+        "{:<20} {:>5} {:>5} {:>4} {:>5} {:>5} {:>8} {:>8}",
+        "call", "turns", "found", "dup", "split", "extra", "act_f1", "text_f1"
     );
     for s in &scores {
         println!(
-            "{:<20} {:>5} {:>5} {:>4} {:>5} {:>8.3} {:>8.3}",
+            "{:<20} {:>5} {:>5} {:>4} {:>5} {:>5} {:>8.3} {:>8.3}",
             s.name,
             s.turns,
             s.found,
             s.duplicates,
+            s.splits,
             s.extra,
             s.audio.macro_f1(),
             s.text.macro_f1()
@@ -481,7 +508,7 @@ pub fn run(g: &Globals, scripts: Vec<PathBuf>) -> Result<()> {
         );
     }
     println!(
-        "\nconfusions (expected -> heard as / classified from the text as), duplicates, extras:"
+        "\nconfusions (expected -> heard as / classified from the text as), duplicates, splits, extras:"
     );
     for s in &scores {
         for line in &s.notes {
@@ -491,9 +518,10 @@ pub fn run(g: &Globals, scripts: Vec<PathBuf>) -> Result<()> {
     let turns: usize = scores.iter().map(|s| s.turns).sum();
     let found: usize = scores.iter().map(|s| s.found).sum();
     let duplicates: usize = scores.iter().map(|s| s.duplicates).sum();
+    let splits: usize = scores.iter().map(|s| s.splits).sum();
     let extra: usize = scores.iter().map(|s| s.extra).sum();
     println!(
-        "\ncalls={} turns={turns} found={found} act_macro_f1={:.3} text_macro_f1={:.3} duplicates={duplicates} extra={extra}",
+        "\ncalls={} turns={turns} found={found} act_macro_f1={:.3} text_macro_f1={:.3} duplicates={duplicates} splits={splits} extra={extra}",
         scores.len(),
         audio.macro_f1(),
         text.macro_f1()
@@ -553,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn utterances_go_to_the_turn_they_overlap_most_and_a_split_turn_is_a_duplicate() {
+    fn utterances_go_to_the_turn_they_overlap_most_and_a_turn_in_two_parts_is_a_split() {
         let truth = vec![
             turn("me", "a", 0.5, 3.0),
             turn("them", "b", 4.0, 5.0),
@@ -590,7 +618,10 @@ mod tests {
             &heard,
             &[Act::YesQuestion, Act::No, Act::Label],
         );
-        assert_eq!((s.turns, s.found, s.duplicates, s.extra), (3, 2, 1, 1));
+        assert_eq!(
+            (s.turns, s.found, s.duplicates, s.splits, s.extra),
+            (3, 2, 0, 1, 1)
+        );
         // Audio: yes_question right, no missed, label heard as pitch.
         assert_eq!(s.audio.0[&(Speaker::Me, Act::YesQuestion)], (1, 0, 0));
         assert_eq!(s.audio.0[&(Speaker::Them, Act::No)], (0, 0, 1));
@@ -598,5 +629,18 @@ mod tests {
         assert_eq!(s.text.macro_f1(), 1.0);
         // yes_question 1, no 0, label 0, pitch 0.
         assert!((s.audio.macro_f1() - 0.25).abs() < 1e-9);
+        // The same words heard twice on one turn is a duplicate, not a split.
+        let twice: Vec<Heard> = vec![
+            (
+                Speaker::Me,
+                0.4,
+                1.5,
+                "Probably our CTO.".into(),
+                Act::Other,
+            ),
+            (Speaker::Me, 1.7, 3.1, "probably our CTO".into(), Act::Other),
+        ];
+        let d = score_call("t", &script[..1], &truth[..1], &twice, &[Act::YesQuestion]);
+        assert_eq!((d.duplicates, d.splits), (1, 0));
     }
 }

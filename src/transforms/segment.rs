@@ -107,6 +107,8 @@ pub struct Segmenter {
     early_frames: usize,
     min_speech_frames: usize,
     max_samples: usize,
+    /// Speech span after which a short pause ends the utterance (0 = never).
+    split_samples: u64,
     /// Partial frame waiting for more samples.
     frame: Vec<f32>,
     /// Stream position of `frame[0]`.
@@ -138,6 +140,7 @@ impl Segmenter {
             early_frames: ms_to_frames(cfg.early_pause_ms).max(1),
             min_speech_frames: ms_to_frames(cfg.min_speech_ms),
             max_samples: cfg.max_utterance_ms as usize * SAMPLE_RATE_HZ as usize / 1000,
+            split_samples: cfg.split_at_pause_ms as u64 * SAMPLE_RATE_HZ as u64 / 1000,
             frame: Vec::with_capacity(frame_len),
             frame_start: 0,
             history: VecDeque::with_capacity(pre_roll + frame_len),
@@ -254,6 +257,15 @@ impl Segmenter {
                 }
                 if a.silent_frames >= self.hangover_frames {
                     self.close(out);
+                } else if a.silent_frames == self.early_frames
+                    && !a.tentative_sent
+                    && self.split_samples > 0
+                    && a.last_speech_end - a.onset_sample >= self.split_samples
+                {
+                    // A long turn: this part ends at its pause. The next part's pre-roll
+                    // starts after this one's post-roll, so no word is heard twice.
+                    self.close(out);
+                    self.history.clear();
                 } else if a.silent_frames == self.early_frames
                     && !a.tentative_sent
                     && a.speech_frames >= self.min_speech_frames
@@ -548,6 +560,54 @@ mod tests {
             .expect("a tentative segment carries a cancel flag");
         assert!(!flag.load(Ordering::Relaxed));
         assert!(f[0].cancel.is_none());
+    }
+
+    #[test]
+    fn a_long_turn_ends_at_its_next_short_pause() {
+        let run_with = |split_ms: u32| {
+            let c = VadConfig {
+                split_at_pause_ms: split_ms,
+                ..cfg()
+            };
+            let pause = (c.early_pause_ms + c.hangover_ms) / 2;
+            let mut sig = vec![0.0; 8000];
+            sig.extend(vowel(6.0, 3));
+            sig.extend(vec![0.0; pause as usize * 16]);
+            sig.extend(vowel(1.5, 3));
+            sig.extend(vec![0.0; 16_000]);
+            let mut s = Segmenter::new(Speaker::Me, &c);
+            let mut out = Vec::new();
+            s.process(0, &sig, &mut out);
+            s.finish(&mut out);
+            out.into_iter()
+                .filter_map(|e| match e {
+                    SegmentEvent::Final(f) => Some(f),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        // Off: the pause is shorter than the hangover, one utterance.
+        assert_eq!(run_with(0).len(), 1);
+        // After 5 s of speech the pause ends the first part.
+        let parts = run_with(5000);
+        assert_eq!(
+            parts.len(),
+            2,
+            "{:?}",
+            parts
+                .iter()
+                .map(|p| (p.start_sample, p.end_sample))
+                .collect::<Vec<_>>()
+        );
+        let first_audio_end = parts[0].audio_start_sample + parts[0].samples.len() as u64;
+        // The second part's pre-roll starts after the first part's audio: no word twice.
+        assert!(
+            parts[1].audio_start_sample >= first_audio_end,
+            "{} < {first_audio_end}",
+            parts[1].audio_start_sample
+        );
+        // A turn shorter than the threshold is not split.
+        assert_eq!(run_with(8000).len(), 1);
     }
 
     #[test]
