@@ -11,10 +11,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use super::Globals;
-use crate::app::{run_session, Event, Input, Stats};
+use crate::app::{Input, SessionBuilder};
 use crate::audio::wav::read_wav;
-use crate::cli::{BenchCommand, Speed};
+use crate::cli::BenchCommand;
+use crate::event::Speed;
 use crate::event::{samples_to_secs, Speaker, SAMPLE_RATE_HZ};
+use crate::event::{Event, SessionEvent, Stats};
+use crate::sinks::FnSink;
 use crate::sources::replay::Blocks;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::{DecodeMode, Transcriber};
@@ -294,11 +297,15 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     // (speaker, start, end, ready at)
     let mut ready: Vec<(Speaker, f64, f64, Instant)> = Vec::new();
     let mut last_report = 0.0;
-    let mut on_event = |ev: &Event| -> Result<()> {
+    let mut on_event = FnSink(|ev: Event<'_>| {
         match ev {
-            Event::Utterance(cu) => {
-                let u = &cu.utterance;
-                ready.push((u.speaker, u.start_secs(), u.end_secs(), Instant::now()));
+            Event::Record(SessionEvent::Utterance {
+                speaker,
+                start,
+                end,
+                ..
+            }) => {
+                ready.push((*speaker, *start, *end, Instant::now()));
             }
             Event::Audio(b) => {
                 let t = samples_to_secs(b.start_sample);
@@ -313,18 +320,14 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
             _ => {}
         }
         Ok(())
-    };
+    });
     let decodes_before = stats.segments_decoded.load(Ordering::Relaxed);
-    let (summary, mut transcriber) = run_session(
-        &g.config,
-        &input,
-        transcriber,
-        &mut coach,
-        stop.clone(),
-        None,
-        stats.clone(),
-        &mut on_event,
-    )?;
+    let out = SessionBuilder::new(&g.config, input)
+        .stop_flag(stop.clone())
+        .stats(stats.clone())
+        .sink(&mut on_event)
+        .run(transcriber, &mut coach)?;
+    let (summary, mut transcriber) = (out.summary, out.transcriber);
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop.load(Ordering::Relaxed);
     let started = *stats

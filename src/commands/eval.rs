@@ -20,9 +20,9 @@ use crate::cli::EvalCommand;
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker, Utterance};
 use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
 use crate::transforms::classify::{ActModel, Classifier};
-use crate::transforms::coach::CoachRules;
 use crate::transforms::cue::CueEngine;
 use crate::transforms::learn::TrainParams;
+use crate::transforms::rules::CoachRules;
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let (files, by_domain, rules_only) = match c {

@@ -32,7 +32,7 @@ use super::eval_real::{run_call, Heard};
 use super::Globals;
 use crate::event::{Act, Speaker};
 use crate::transforms::classify::Classifier;
-use crate::transforms::coach::CoachRules;
+use crate::transforms::rules::CoachRules;
 use crate::transforms::transcribe::Transcriber;
 
 /// Where the scripts, the synthesizer and the cache are, relative to the repository root (the

@@ -2,23 +2,26 @@
 //! counterpart's lines; scorecard, outcome and cue timeline at the end), `ringside scenarios`
 //! and `ringside bench roleplay` (reply latency over simulated role-plays).
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 use super::Globals;
-use crate::app::Event;
 use crate::cli::{OutputChannel, RoleplayArgs, RoleplayBenchArgs};
+use crate::event::mmss;
 use crate::event::samples_to_secs;
+use crate::event::{Event, SessionEvent, Speaker};
+use crate::roleplay::scenario::LineId;
 use crate::roleplay::{
-    self, p50_p95, CallResult, OutputChannels, PlayerNote, PractitionerConfig, RoleplayEvent,
-    RoleplayOptions, Scenario, Script,
+    self, p50_p95, CallResult, LineKind, OutputChannels, PlayerNote, PractitionerConfig,
+    RoleplayEvent, RoleplayOptions, Scenario, Script,
 };
-use crate::session::scorecard::mmss;
+use crate::sinks::json::print_line;
 use crate::sinks::terminal::TerminalSink;
+use crate::sinks::Sink;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::Transcriber;
 
@@ -26,11 +29,11 @@ use crate::transforms::transcribe::Transcriber;
 const BENCH_SCRIPTS: [(&str, &str); 2] = [
     (
         "yes_ladder",
-        include_str!("../../tests/fixtures/roleplay/yes_ladder.txt"),
+        include_str!("../../assets/roleplay/yes_ladder.txt"),
     ),
     (
         "no_oriented",
-        include_str!("../../tests/fixtures/roleplay/no_oriented.txt"),
+        include_str!("../../assets/roleplay/no_oriented.txt"),
     ),
 ];
 
@@ -57,46 +60,151 @@ pub fn scenarios(_g: &Globals) -> Result<()> {
     Ok(())
 }
 
+/// One line of `roleplay --json` that is not a record of the session (records are printed
+/// as [`crate::event::SessionEvent`], like `practice --json`). Times in seconds of stream time.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RoleplayLine<'a> {
+    /// Counterpart lines synthesized (or found in the cache) before the call.
+    Prepared { synthesized: usize, cached: usize },
+    /// The counterpart chose its next line.
+    Decided {
+        line: LineId,
+        kind: LineKind,
+        why: &'a str,
+        text: &'a str,
+    },
+    /// The counterpart's voice reported something (`event`: what).
+    Counterpart {
+        #[serde(flatten)]
+        note: NoteLine<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<&'a str>,
+        persona: &'a str,
+    },
+    /// The last line: how the call went.
+    Summary {
+        scenario: &'a str,
+        result: CallResult,
+        stream_secs: f64,
+        utterances: usize,
+        cues: Vec<&'static str>,
+        interruptions: usize,
+        reply_latencies_ms: &'a [f64],
+        reply_latency_p50_ms: f64,
+        reply_latency_p95_ms: f64,
+        session_dir: Option<String>,
+    },
+}
+
+/// A [`PlayerNote`] on the JSON stream: its kind in `event`, positions in seconds.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum NoteLine<'a> {
+    Ready {
+        device: &'a str,
+        rate: u32,
+        channels: u16,
+    },
+    Started {
+        line: LineId,
+        kind: LineKind,
+        time: f64,
+        latency_ms: Option<f64>,
+    },
+    Finished {
+        line: LineId,
+        kind: LineKind,
+        time: f64,
+        interrupted: bool,
+    },
+    Interrupted {
+        line: LineId,
+        time: f64,
+        me_onset: f64,
+    },
+    Warning {
+        message: &'a str,
+    },
+    Failed {
+        message: &'a str,
+    },
+}
+
+impl<'a> From<&'a PlayerNote> for NoteLine<'a> {
+    fn from(n: &'a PlayerNote) -> NoteLine<'a> {
+        match n {
+            PlayerNote::Ready {
+                device,
+                rate,
+                channels,
+            } => NoteLine::Ready {
+                device,
+                rate: *rate,
+                channels: *channels,
+            },
+            PlayerNote::Started {
+                line,
+                kind,
+                at_sample,
+                latency_ms,
+            } => NoteLine::Started {
+                line: *line,
+                kind: *kind,
+                time: samples_to_secs(*at_sample),
+                latency_ms: *latency_ms,
+            },
+            PlayerNote::Finished {
+                line,
+                kind,
+                at_sample,
+                interrupted,
+            } => NoteLine::Finished {
+                line: *line,
+                kind: *kind,
+                time: samples_to_secs(*at_sample),
+                interrupted: *interrupted,
+            },
+            PlayerNote::Interrupted {
+                line,
+                at_sample,
+                me_onset_sample,
+            } => NoteLine::Interrupted {
+                line: *line,
+                time: samples_to_secs(*at_sample),
+                me_onset: samples_to_secs(*me_onset_sample),
+            },
+            PlayerNote::Warning { message } => NoteLine::Warning { message },
+            PlayerNote::Failed { message } => NoteLine::Failed { message },
+        }
+    }
+}
+
 /// Prints one role-play event as a JSON line.
 fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
-    let v = match ev {
-        RoleplayEvent::Pipeline(e) => return super::practice::print_json(e),
+    let line = match ev {
+        RoleplayEvent::Pipeline(Event::Record(r)) => return Ok(print_line(r)?),
+        RoleplayEvent::Pipeline(Event::Audio(_)) => return Ok(()),
         RoleplayEvent::Prepared {
             synthesized,
             cached,
-        } => {
-            serde_json::json!({"type": "prepared", "synthesized": synthesized, "cached": cached})
-        }
-        RoleplayEvent::Decided { turn, text } => {
-            serde_json::json!({"type": "decided", "line": turn.line,
-            "kind": turn.kind, "why": turn.why, "text": text})
-        }
-        RoleplayEvent::Counterpart { note, text } => {
-            let mut v = serde_json::to_value(note)?;
-            if let Some(o) = v.as_object_mut() {
-                let t = o.remove("type").unwrap_or_default();
-                o.insert("type".into(), "counterpart".into());
-                o.insert("event".into(), t);
-                for k in ["at_sample", "me_onset_sample"] {
-                    if let Some(x) = o.remove(k).and_then(|x| x.as_u64()) {
-                        o.insert(
-                            k.replace("_sample", "").replace("at", "time"),
-                            samples_to_secs(x).into(),
-                        );
-                    }
-                }
-                if let Some(t) = text {
-                    o.insert("text".into(), (*t).into());
-                }
-                o.insert("persona".into(), s.persona_name.clone().into());
-            }
-            v
-        }
+        } => RoleplayLine::Prepared {
+            synthesized: *synthesized,
+            cached: *cached,
+        },
+        RoleplayEvent::Decided { turn, text } => RoleplayLine::Decided {
+            line: turn.line,
+            kind: turn.kind,
+            why: &turn.why,
+            text,
+        },
+        RoleplayEvent::Counterpart { note, text } => RoleplayLine::Counterpart {
+            note: NoteLine::from(*note),
+            text: *text,
+            persona: &s.persona_name,
+        },
     };
-    let mut o = std::io::stdout().lock();
-    writeln!(o, "{v}")?;
-    o.flush()?;
-    Ok(())
+    Ok(print_line(&line)?)
 }
 
 /// Terminal lines for the counterpart's events (the pipeline's go through the terminal sink).
@@ -221,7 +329,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| g.config.session.dir.clone());
     if record {
-        super::practice::repair_crashed(&sessions_dir);
+        crate::session::repair::repair_crashed(&sessions_dir);
     }
     eprintln!("ringside: loading {}", model.display());
     let transcriber = Transcriber::new(&model, &g.config.asr)?;
@@ -234,7 +342,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         mic: mic.clone(),
         counterpart: crate::config::CounterpartInput::None,
     };
-    let mut meta = super::practice::session_meta(g, &input, &model);
+    let mut meta = crate::session::meta::session_meta(input.devices(), &model, &g.config);
     meta.counterpart_device = Some(format!("roleplay:{} ({})", scenario.name, scenario.voice));
     meta.config
         .insert("roleplay.scenario".into(), scenario.source.clone());
@@ -272,12 +380,16 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         match ev {
             RoleplayEvent::Pipeline(e) => {
                 // The counterpart's transcribed lines are shown as they are spoken (>>).
-                if let Event::Utterance(cu) = e {
-                    if cu.utterance.speaker == crate::event::Speaker::Them {
+                if let Event::Record(r) = e {
+                    if let SessionEvent::Utterance {
+                        speaker: Speaker::Them,
+                        ..
+                    } = r
+                    {
                         return Ok(());
                     }
+                    term.handle(r)?;
                 }
-                term.handle(e)?;
             }
             _ => print_counterpart(sc, ev),
         }
@@ -295,15 +407,18 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
     let lats = out.log.reply_latencies_ms();
     if json {
         let (p50, p95) = p50_p95(&lats).unwrap_or((f64::NAN, f64::NAN));
-        println!(
-            "{}",
-            serde_json::json!({"type": "summary", "scenario": scenario.name, "result": out.result,
-                "stream_secs": samples_to_secs(out.summary.stream_samples), "utterances": out.summary.utterances.len(),
-                "cues": out.summary.cues.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-                "interruptions": out.log.interruptions.len(),
-                "reply_latencies_ms": lats, "reply_latency_p50_ms": p50, "reply_latency_p95_ms": p95,
-                "session_dir": out.recording.as_ref().map(|r| r.dir.display().to_string())})
-        );
+        print_line(&RoleplayLine::Summary {
+            scenario: &scenario.name,
+            result: out.result,
+            stream_secs: samples_to_secs(out.summary.stream_samples),
+            utterances: out.summary.utterances.len(),
+            cues: out.summary.cues.iter().map(|c| c.id.as_str()).collect(),
+            interruptions: out.log.interruptions.len(),
+            reply_latencies_ms: &lats,
+            reply_latency_p50_ms: p50,
+            reply_latency_p95_ms: p95,
+            session_dir: out.recording.as_ref().map(|r| r.dir.display().to_string()),
+        })?;
     } else {
         println!();
         if let Some(r) = &out.recording {

@@ -21,10 +21,11 @@
 pub mod api;
 pub mod client;
 pub mod events;
+pub mod protocol;
 pub mod server;
 pub mod shutdown;
 pub mod sse;
-pub mod store;
+pub mod state;
 pub mod token;
 pub mod web;
 
@@ -69,5 +70,5 @@ pub enum ControlError {
     #[error("talking to the daemon at {endpoint}: {message}")]
     Http { endpoint: String, message: String },
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] crate::session::index::StoreError),
 }

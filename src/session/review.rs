@@ -15,10 +15,9 @@ use std::time::Duration;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 
-use super::format::SessionEvent;
 use super::store::LoadedSession;
 use super::AUDIO_FILE;
-use crate::event::SAMPLE_RATE_HZ;
+use crate::event::{mmss_tenths, SessionEvent, SAMPLE_RATE_HZ};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
@@ -40,17 +39,6 @@ pub struct TimelineItem {
     pub is_cue: bool,
     /// The line without the time.
     pub text: String,
-}
-
-/// `mm:ss.s` (minutes keep counting past 59).
-pub fn mmss_tenths(secs: f64) -> String {
-    let tenths = (secs.max(0.0) * 10.0).round() as u64;
-    format!(
-        "{:02}:{:02}.{}",
-        tenths / 600,
-        tenths / 10 % 60,
-        tenths % 10
-    )
 }
 
 /// Utterances, cues, device changes and gaps in time order (utterances before cues at the
@@ -80,12 +68,12 @@ pub fn timeline(events: &[SessionEvent]) -> Vec<TimelineItem> {
                     true,
                     format!("CUE   {id} ({}): {message}", severity.as_str()),
                 ),
-                SessionEvent::Device {
+                SessionEvent::Device(crate::event::DeviceNotice {
                     speaker,
                     event,
                     detail,
                     ..
-                } => (
+                }) => (
                     2,
                     false,
                     format!("--    {speaker} device {}: {detail}", event.as_str()),

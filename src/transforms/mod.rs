@@ -6,6 +6,7 @@ pub mod classify;
 pub mod coach;
 pub mod cue;
 pub mod learn;
+pub mod rules;
 pub mod segment;
 pub mod silero;
 pub mod transcribe;
