@@ -344,18 +344,18 @@ impl Dispatch<'_, '_> {
             let _ = r.handle(ev);
         }
         self.recording_warnings();
-        self.to_sinks(ev);
+        self.send_to_sinks(ev);
     }
 
     fn recording_warnings(&mut self) {
         while let Some(w) = self.rec.as_mut().and_then(|r| r.take_warning()) {
-            self.to_sinks(&SessionEvent::Warning {
+            self.send_to_sinks(&SessionEvent::Warning {
                 message: format!("recording: {w}"),
             });
         }
     }
 
-    fn to_sinks(&mut self, ev: &SessionEvent) {
+    fn send_to_sinks(&mut self, ev: &SessionEvent) {
         for s in self.sinks.iter_mut() {
             if self.error.is_some() {
                 return;

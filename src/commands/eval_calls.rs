@@ -27,10 +27,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::eval::f1;
 use super::eval_real::{run_call, Heard};
 use super::Globals;
 use crate::event::{Act, Speaker};
+use crate::metrics::f1;
 use crate::transforms::classify::Classifier;
 use crate::transforms::rules::CoachRules;
 use crate::transforms::transcribe::Transcriber;

@@ -242,10 +242,10 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
     let peer: Option<Vec<serde_json::Value>> = if with_peer {
         let mut args = vec![
             "--model-dir".to_string(),
-            super::bench::ct2_dir(g)?.display().to_string(),
+            super::peer::ct2_dir(g)?.display().to_string(),
         ];
         args.extend(rows.iter().map(|r| r.file.display().to_string()));
-        let p = super::bench::run_peer(&args)?;
+        let p = super::peer::run_peer(&args)?;
         if p.len() != total {
             bail!("the peer returned {} results for {} clips", p.len(), total);
         }

@@ -136,7 +136,7 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
 }
 
 pub fn devices(_g: &Globals) -> Result<()> {
-    let (host, list) = microphone::list_devices()
+    let (host, list) = crate::audio::device::list_devices()
         .map_err(|e| anyhow::anyhow!("cannot list audio devices: {e}"))?;
     println!("host: {host}   (* = default; pass the id or the name to --mic / --counterpart)");
     if list.is_empty() {

@@ -77,7 +77,7 @@ enum RoleplayLine<'a> {
     /// The counterpart's voice reported something (`event`: what).
     Counterpart {
         #[serde(flatten)]
-        note: NoteLine<'a>,
+        note: &'a PlayerNote,
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<&'a str>,
         persona: &'a str,
@@ -95,89 +95,6 @@ enum RoleplayLine<'a> {
         reply_latency_p95_ms: f64,
         session_dir: Option<String>,
     },
-}
-
-/// A [`PlayerNote`] on the JSON stream: its kind in `event`, positions in seconds.
-#[derive(Debug, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum NoteLine<'a> {
-    Ready {
-        device: &'a str,
-        rate: u32,
-        channels: u16,
-    },
-    Started {
-        line: LineId,
-        kind: LineKind,
-        time: f64,
-        latency_ms: Option<f64>,
-    },
-    Finished {
-        line: LineId,
-        kind: LineKind,
-        time: f64,
-        interrupted: bool,
-    },
-    Interrupted {
-        line: LineId,
-        time: f64,
-        me_onset: f64,
-    },
-    Warning {
-        message: &'a str,
-    },
-    Failed {
-        message: &'a str,
-    },
-}
-
-impl<'a> From<&'a PlayerNote> for NoteLine<'a> {
-    fn from(n: &'a PlayerNote) -> NoteLine<'a> {
-        match n {
-            PlayerNote::Ready {
-                device,
-                rate,
-                channels,
-            } => NoteLine::Ready {
-                device,
-                rate: *rate,
-                channels: *channels,
-            },
-            PlayerNote::Started {
-                line,
-                kind,
-                at_sample,
-                latency_ms,
-            } => NoteLine::Started {
-                line: *line,
-                kind: *kind,
-                time: samples_to_secs(*at_sample),
-                latency_ms: *latency_ms,
-            },
-            PlayerNote::Finished {
-                line,
-                kind,
-                at_sample,
-                interrupted,
-            } => NoteLine::Finished {
-                line: *line,
-                kind: *kind,
-                time: samples_to_secs(*at_sample),
-                interrupted: *interrupted,
-            },
-            PlayerNote::Interrupted {
-                line,
-                at_sample,
-                me_onset_sample,
-            } => NoteLine::Interrupted {
-                line: *line,
-                time: samples_to_secs(*at_sample),
-                me_onset: samples_to_secs(*me_onset_sample),
-            },
-            PlayerNote::Warning { message } => NoteLine::Warning { message },
-            PlayerNote::Failed { message } => NoteLine::Failed { message },
-        }
-    }
 }
 
 /// Prints one role-play event as a JSON line.
@@ -199,7 +116,7 @@ fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
             text,
         },
         RoleplayEvent::Counterpart { note, text } => RoleplayLine::Counterpart {
-            note: NoteLine::from(*note),
+            note,
             text: *text,
             persona: &s.persona_name,
         },
@@ -515,4 +432,43 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
         all.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counterpart_line_says_its_event_and_times_in_seconds() {
+        let note = PlayerNote::Interrupted {
+            line: 2,
+            at_sample: 16_000,
+            me_onset_sample: 8_000,
+        };
+        let line = RoleplayLine::Counterpart {
+            note: &note,
+            text: Some("Hello"),
+            persona: "Ann",
+        };
+        assert_eq!(
+            serde_json::to_value(&line).unwrap(),
+            serde_json::json!({"type": "counterpart", "event": "interrupted", "line": 2,
+                "time": 1.0, "me_onset": 0.5, "text": "Hello", "persona": "Ann"})
+        );
+        let started = PlayerNote::Started {
+            line: 0,
+            kind: LineKind::Opening,
+            at_sample: 8_000,
+            latency_ms: None,
+        };
+        let v = serde_json::to_value(RoleplayLine::Counterpart {
+            note: &started,
+            text: None,
+            persona: "Ann",
+        })
+        .unwrap();
+        assert_eq!(v["event"], "started");
+        assert_eq!(v["time"], 0.5);
+        assert!(v["latency_ms"].is_null() && v.get("at_sample").is_none());
+    }
 }

@@ -621,10 +621,10 @@ pub fn p50_p95(v: &[f64]) -> Option<(f64, f64)> {
     if v.is_empty() {
         return None;
     }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    let rank = |p: f64| s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
-    Some((rank(0.5), rank(0.95)))
+    Some((
+        crate::metrics::percentile(v, 50.0),
+        crate::metrics::percentile(v, 95.0),
+    ))
 }
 
 #[cfg(test)]

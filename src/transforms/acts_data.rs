@@ -1,4 +1,4 @@
-//! Labelled utterances (`tests/fixtures/acts/*.jsonl`, one JSON object a line) and the corpus
+//! Labelled utterances (`assets/acts/*.jsonl`, `tests/fixtures/acts/*.jsonl`, one JSON object a line) and the corpus
 //! the built-in act model is trained on, embedded at build time so the binary needs no files.
 //! Used by the classifier at startup (coach thread) and by `ringside eval acts`.
 

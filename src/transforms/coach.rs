@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::event::{ClassifiedUtterance, Cue, Speaker, Utterance};
 use crate::transforms::classify::Classifier;
 use crate::transforms::cue::CueEngine;
@@ -73,19 +71,11 @@ pub fn bench_classify(rss_mb: impl Fn() -> f64) -> anyhow::Result<()> {
         "tests/fixtures/acts/test.jsonl",
         "tests/fixtures/acts/heldout.jsonl",
     ] {
-        if let Ok(src) = std::fs::read_to_string(f) {
-            for l in src.lines().filter(|l| !l.trim().is_empty()) {
-                #[derive(Deserialize)]
-                struct Row {
-                    #[serde(default)]
-                    conv: Option<String>,
-                    speaker: Speaker,
-                    text: String,
-                }
-                if let Ok(r) = serde_json::from_str::<Row>(l) {
-                    lines.push((r.conv, r.speaker, r.text));
-                }
-            }
+        let rows = std::fs::read_to_string(f)
+            .ok()
+            .and_then(|src| crate::transforms::acts_data::parse_jsonl(&src, f).ok());
+        for r in rows.unwrap_or_default() {
+            lines.push((r.conv, r.speaker, r.text));
         }
     }
     let source = if lines.is_empty() {
@@ -115,15 +105,16 @@ pub fn bench_classify(rss_mb: impl Fn() -> f64) -> anyhow::Result<()> {
             }
         }
     }
-    times_ns.sort_unstable();
     let n = times_ns.len().max(1);
     let us = |ns: u128| ns as f64 / 1000.0;
     let mean = us(times_ns.iter().sum::<u128>()) / n as f64;
+    let times_us: Vec<f64> = times_ns.iter().map(|&t| us(t)).collect();
     let pct = |p: f64| {
-        us(times_ns
-            .get(((n - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0))
+        if times_us.is_empty() {
+            0.0
+        } else {
+            crate::metrics::percentile(&times_us, p * 100.0)
+        }
     };
     println!(
         "classified {} utterances x 20 passes from {source}",
