@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/fixtures/acts/domains/<domain>.jsonl: labelled practice calls, one file per
+"""Writes assets/acts/domains/<domain>.jsonl: labelled practice calls, one file per
 domain, for the act classifier (see tests/fixtures/acts/README.md).
 
 The calls are composed, not sampled from anything: each domain below has hand-written

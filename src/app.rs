@@ -1,10 +1,13 @@
-//! Pipeline wiring: the one place that spawns threads and creates channels.
+//! Pipeline wiring: the one place that spawns threads and creates channels. A session is
+//! built with [`SessionBuilder`] (input, sinks, recording, extra edges) and run on the
+//! caller's thread, which becomes the session thread.
 //!
 //! ```text
 //!  source thread(s) ──AudioBlock──> segmenter (same thread) ──SegmentEvent──> transcriber thread
 //!        │                                                                        │
 //!        └──────────── Msg::Audio ──────────> session thread (caller) <── Msg::Utterance
-//!                                              coach -> cues -> sinks (terminal, recording)
+//!                                   coach -> cues -> SessionEvent -> sinks (recording first,
+//!                                   then terminal / JSON / live stream / the caller's own)
 //! ```
 //!
 //! Channel edges and what happens when they are full:
@@ -14,26 +17,26 @@
 //!   only happens when Whisper is far behind, and then the ring above absorbs it.
 //! - capture/transcriber -> session thread (`Msg`, bounded 4096): block (the session thread
 //!   only does cheap work: classify, write, print).
+//! - a role-play "them" feed and VAD notices: see [`SessionHooks`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::audio::resample::{downmix_into, pick_channel_into, Resampler};
-use crate::cli::Speed;
 use crate::config::{Config, CounterpartInput};
 use crate::event::{
-    samples_to_secs, AudioBlock, ClassifiedUtterance, Cue, Hesitation, Speaker, SpeechSegment,
-    Unclear, Utterance, SAMPLE_RATE_HZ,
+    samples_to_secs, AudioBlock, DeviceNotice, Hesitation, SessionEvent, Speaker, SpeechSegment,
+    Speed, Stats, Summary, Unclear, Utterance, SAMPLE_RATE_HZ,
 };
-use crate::session::{FinishedSession, SessionMeta};
+use crate::session::{FinishedSession, SessionInfo, SessionMeta};
 use crate::sinks::recording::RecordingSink;
-use crate::sources::microphone;
+use crate::sinks::Sink;
+use crate::sources::live::{Channel, ChannelSel, LiveSource, Notice};
 use crate::sources::replay::{Blocks, Replay};
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
@@ -56,25 +59,21 @@ pub enum Input {
     },
 }
 
-pub use crate::session::DeviceChange;
-
-/// What the session thread hands to sinks.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// Captured audio of one channel (16 kHz), for recording and level meters.
-    Audio(AudioBlock),
-    Utterance(ClassifiedUtterance),
-    /// Speech that gave no accepted text (see [`Unclear`]).
-    Unclear(Unclear),
-    Cue(Cue),
-    Device {
-        speaker: Speaker,
-        change: DeviceChange,
-        at_sample: u64,
-        detail: String,
-    },
-    /// A non-fatal problem worth showing once (e.g. a failed decode).
-    Warning(String),
+impl Input {
+    /// How "me" and "them" are heard, for the session's metadata: (me, them).
+    pub fn devices(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Input::Replay { path, them, .. } => (
+                Some(format!("replay:{}", path.display())),
+                them.as_ref().map(|t| format!("replay:{}", t.display())),
+            ),
+            Input::Sample { .. } => (Some("replay:built-in sample call".into()), None),
+            Input::Live { mic, counterpart } => (
+                Some(mic.clone().unwrap_or_else(|| "default".into())),
+                counterpart.describe(),
+            ),
+        }
+    }
 }
 
 /// Messages into the session thread.
@@ -82,66 +81,18 @@ enum Msg {
     Audio(AudioBlock),
     Utterance(Utterance),
     Unclear(Unclear),
-    Device {
-        speaker: Speaker,
-        change: DeviceChange,
-        at_sample: u64,
-        detail: String,
-    },
+    Device(DeviceNotice),
     Warning(String),
     /// A source could not start; the session cannot run.
     Fatal(String),
 }
 
-/// Counters visible in status and at the end of a session.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Stream position reached (samples at 16 kHz), for status.
-    pub stream_samples: AtomicU64,
-    pub dropped_samples: AtomicU64,
-    pub decode_errors: AtomicU64,
-    pub segments_decoded: AtomicU64,
-    pub segments_reused: AtomicU64,
-    /// Tentative decodes stopped because speech resumed.
-    pub decodes_cancelled: AtomicU64,
-    /// Time spent in Whisper decodes, microseconds (for the real-time factor).
-    pub decode_micros: AtomicU64,
-    /// When the first source started delivering: stream time 0 on the wall clock (at real-time
-    /// pace stream second x arrives at `started + x`).
-    pub started: std::sync::OnceLock<Instant>,
-}
-
-/// The outcome of a session.
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub utterances: Vec<ClassifiedUtterance>,
-    /// Speech that gave no accepted text.
-    pub unclear: Vec<Unclear>,
-    pub cues: Vec<Cue>,
-    pub stream_samples: u64,
-    pub dropped_samples: u64,
-    pub decode_errors: u64,
-    pub channels: Vec<Speaker>,
-    pub wall_secs: f64,
-}
-
-/// Options of a recorded session.
-#[derive(Debug, Clone, Default)]
-pub struct SessionOptions {
-    /// Where the session directory goes; `None`: not recorded.
-    pub record_dir: Option<PathBuf>,
-    pub meta: SessionMeta,
-    /// Stop after this much stream time.
-    pub limit_secs: Option<f64>,
-    /// Live counters (dropped samples, decodes), readable while the session runs.
-    pub stats: Arc<Stats>,
-}
-
-/// The outcome of [`run_recorded_session`].
+/// The outcome of [`SessionBuilder::run`].
 pub struct Outcome {
     pub summary: Summary,
     /// The finished recording (directory, scorecard), when recorded.
     pub recording: Option<FinishedSession>,
+    /// Handed back, so a daemon keeps the model loaded between sessions.
     pub transcriber: Transcriber,
 }
 
@@ -200,126 +151,233 @@ pub struct VadActivity {
     pub at_sample: u64,
 }
 
-/// Runs a session like [`run_session`] and records it (audio, events, exports, scorecard)
-/// when `opts.record_dir` is set. A recording failure (e.g. a full disk) is reported once as a
-/// warning event and the call goes on; what was recorded is kept.
-pub fn run_recorded_session(
-    cfg: &Config,
-    input: &Input,
-    transcriber: Transcriber,
-    coach: &mut Coach,
+/// One session, built step by step and run once: the input, the sinks, whether it is
+/// recorded, and the extra edges of a role-play. Replaces a family of `run_*` functions with
+/// long argument lists.
+///
+/// ```no_run
+/// # fn demo(cfg: &ringside::config::Config, t: ringside::transforms::transcribe::Transcriber,
+/// #         coach: &mut ringside::transforms::coach::Coach) -> anyhow::Result<()> {
+/// use ringside::app::{Input, SessionBuilder};
+/// use ringside::sinks::terminal::TerminalSink;
+/// let mut term = TerminalSink::new(true);
+/// let out = SessionBuilder::new(cfg, Input::Sample { speed: Default::default(), blocks: Default::default() })
+///     .sink(&mut term)
+///     .run(t, coach)?;
+/// # let _ = out; Ok(()) }
+/// ```
+pub struct SessionBuilder<'a> {
+    cfg: &'a Config,
+    input: Input,
     stop: Arc<AtomicBool>,
-    opts: SessionOptions,
-    on_event: &mut dyn FnMut(&Event) -> Result<()>,
-) -> Result<Outcome> {
-    run_recorded_session_with(
-        cfg,
-        input,
-        transcriber,
-        coach,
-        stop,
-        opts,
-        SessionHooks::default(),
-        on_event,
-    )
+    limit_secs: Option<f64>,
+    stats: Arc<Stats>,
+    record: Option<(PathBuf, SessionMeta)>,
+    hooks: SessionHooks,
+    sinks: Vec<&'a mut dyn Sink>,
 }
 
-/// [`run_recorded_session`] with [`SessionHooks`].
-#[allow(clippy::too_many_arguments)]
-pub fn run_recorded_session_with(
-    cfg: &Config,
-    input: &Input,
-    transcriber: Transcriber,
-    coach: &mut Coach,
-    stop: Arc<AtomicBool>,
-    opts: SessionOptions,
-    hooks: SessionHooks,
-    on_event: &mut dyn FnMut(&Event) -> Result<()>,
-) -> Result<Outcome> {
-    let channels = if hooks.them_feed.is_some() {
-        2
-    } else {
-        input_channels(input)?
-    };
-    let mut rec = match &opts.record_dir {
-        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), channels)?),
-        None => None,
-    };
-    let mut forward = |ev: &Event| -> Result<()> {
-        if let Some(r) = rec.as_mut() {
-            let warning = match ev {
-                Event::Audio(b) => r.handle_audio(b),
-                Event::Utterance(cu) => r.handle_utterance(cu),
-                Event::Unclear(u) => r.handle_unclear(u),
-                Event::Cue(c) => r.handle_cue(c),
-                Event::Device {
-                    speaker,
-                    change,
-                    at_sample,
-                    detail,
-                } => r.handle_device(*speaker, *change, *at_sample, detail),
-                Event::Warning(_) => None,
-            };
-            if let Some(w) = warning {
-                on_event(&Event::Warning(format!("recording: {w}")))?;
+impl<'a> SessionBuilder<'a> {
+    pub fn new(cfg: &'a Config, input: Input) -> SessionBuilder<'a> {
+        SessionBuilder {
+            cfg,
+            input,
+            stop: Arc::new(AtomicBool::new(false)),
+            limit_secs: None,
+            stats: Arc::default(),
+            record: None,
+            hooks: SessionHooks::default(),
+            sinks: Vec::new(),
+        }
+    }
+
+    /// Set from anywhere to end the session within a block of audio.
+    pub fn stop_flag(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Stop after this much stream time.
+    pub fn limit_secs(mut self, secs: Option<f64>) -> Self {
+        self.limit_secs = secs;
+        self
+    }
+
+    /// Live counters (dropped samples, decodes), readable while the session runs.
+    pub fn stats(mut self, stats: Arc<Stats>) -> Self {
+        self.stats = stats;
+        self
+    }
+
+    /// Records the session (audio, events, exports, scorecard) into a new directory under
+    /// `sessions_dir` (`None`: not recorded). A recording failure (e.g. a full disk) is shown
+    /// once as a warning record and the call goes on; what was recorded is kept.
+    pub fn record(mut self, sessions_dir: Option<PathBuf>, meta: SessionMeta) -> Self {
+        self.record = sessions_dir.map(|d| (d, meta));
+        self
+    }
+
+    /// The extra edges of a role-play: a "them" feed and VAD notices.
+    pub fn hooks(mut self, hooks: SessionHooks) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// Adds a sink; sinks see every record in the order they were added.
+    pub fn sink(mut self, sink: &'a mut dyn Sink) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// Runs the session to its end (source exhausted, stop flag set, or the duration limit)
+    /// on this thread. `transcriber` is moved to its thread and handed back in the outcome.
+    pub fn run(self, transcriber: Transcriber, coach: &mut Coach) -> Result<Outcome> {
+        let SessionBuilder {
+            cfg,
+            input,
+            stop,
+            limit_secs,
+            stats,
+            record,
+            hooks,
+            mut sinks,
+        } = self;
+        let channels = if hooks.them_feed.is_some() {
+            2
+        } else {
+            input_channels(&input)?
+        };
+        let (mut rec, info) = match record {
+            Some((dir, meta)) => {
+                let r = RecordingSink::create(&dir, meta, channels)?;
+                let info = r.info().clone();
+                (Some(r), info)
+            }
+            None => (
+                None,
+                SessionInfo::unrecorded(SessionMeta::default(), channels),
+            ),
+        };
+        let mut out = Dispatch {
+            rec: rec.as_mut(),
+            sinks: &mut sinks,
+            error: None,
+        };
+        out.begin(&info);
+        let ran = if out.error.is_some() {
+            Err(anyhow::anyhow!("a sink failed to begin"))
+        } else {
+            run_pipeline(
+                cfg,
+                &input,
+                transcriber,
+                coach,
+                stop,
+                limit_secs,
+                stats,
+                hooks,
+                &mut out,
+            )
+        };
+        let sink_error = out.error.take();
+        // Finish the recording whatever happened to the session: what was captured is kept.
+        let recording = match rec {
+            Some(r) => Some(r.finish()?),
+            None => None,
+        };
+        let ran = ran?;
+        if let Some(e) = ran.fatal {
+            anyhow::bail!(e);
+        }
+        if let Some(e) = sink_error {
+            return Err(e.into());
+        }
+        for s in sinks.iter_mut() {
+            s.finish(&ran.summary)?;
+        }
+        Ok(Outcome {
+            summary: ran.summary,
+            recording,
+            transcriber: ran.transcriber,
+        })
+    }
+}
+
+/// Hands audio and records to the recording (first, so its warnings reach the others) and
+/// then to every sink. The first sink error stops delivery and ends the session.
+struct Dispatch<'s, 'a> {
+    rec: Option<&'s mut RecordingSink>,
+    sinks: &'s mut [&'a mut dyn Sink],
+    error: Option<std::io::Error>,
+}
+
+impl Dispatch<'_, '_> {
+    fn begin(&mut self, info: &SessionInfo) {
+        for s in self.sinks.iter_mut() {
+            if let Err(e) = s.begin(info) {
+                self.error.get_or_insert(e);
             }
         }
-        on_event(ev)
-    };
-    let result = run_session_with(
-        cfg,
-        input,
-        transcriber,
-        coach,
-        stop,
-        opts.limit_secs,
-        opts.stats.clone(),
-        hooks,
-        &mut forward,
-    );
-    // Finish the recording whatever happened to the session: what was captured is kept.
-    let recording = match rec {
-        Some(r) => Some(r.finish()?),
-        None => None,
-    };
-    let (summary, transcriber) = result?;
-    Ok(Outcome {
-        summary,
-        recording,
-        transcriber,
-    })
+    }
+
+    fn audio(&mut self, block: &AudioBlock) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(r) = self.rec.as_mut() {
+            let _ = r.audio(block);
+        }
+        self.recording_warnings();
+        for s in self.sinks.iter_mut() {
+            if let Err(e) = s.audio(block) {
+                self.error.get_or_insert(e);
+                return;
+            }
+        }
+    }
+
+    fn record(&mut self, ev: &SessionEvent) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(r) = self.rec.as_mut() {
+            let _ = r.handle(ev);
+        }
+        self.recording_warnings();
+        self.send_to_sinks(ev);
+    }
+
+    fn recording_warnings(&mut self) {
+        while let Some(w) = self.rec.as_mut().and_then(|r| r.take_warning()) {
+            self.send_to_sinks(&SessionEvent::Warning {
+                message: format!("recording: {w}"),
+            });
+        }
+    }
+
+    fn send_to_sinks(&mut self, ev: &SessionEvent) {
+        for s in self.sinks.iter_mut() {
+            if self.error.is_some() {
+                return;
+            }
+            if let Err(e) = s.handle(ev) {
+                self.error = Some(e);
+            }
+        }
+    }
 }
 
-#[allow(clippy::too_many_arguments)] // the pipeline's parts, each owned by the caller
-/// Runs a session to its end (source exhausted, `stop` set, or the duration limit).
-/// `transcriber` is moved to its thread and handed back with the summary, so a daemon keeps
-/// the model loaded between sessions. `on_event` runs on the calling thread.
-pub fn run_session(
-    cfg: &Config,
-    input: &Input,
+/// What the pipeline gave, before the recording is finished.
+struct Ran {
+    summary: Summary,
     transcriber: Transcriber,
-    coach: &mut Coach,
-    stop: Arc<AtomicBool>,
-    limit_secs: Option<f64>,
-    stats: Arc<Stats>,
-    on_event: &mut dyn FnMut(&Event) -> Result<()>,
-) -> Result<(Summary, Transcriber)> {
-    run_session_with(
-        cfg,
-        input,
-        transcriber,
-        coach,
-        stop,
-        limit_secs,
-        stats,
-        SessionHooks::default(),
-        on_event,
-    )
+    /// A source could not start.
+    fatal: Option<String>,
 }
 
-/// [`run_session`] with [`SessionHooks`].
-#[allow(clippy::too_many_arguments)]
-pub fn run_session_with(
+/// Spawns the sources and the transcriber, and runs the session loop on this thread.
+#[allow(clippy::too_many_arguments)] // private: the builder's parts, taken apart once
+fn run_pipeline(
     cfg: &Config,
     input: &Input,
     transcriber: Transcriber,
@@ -328,8 +386,8 @@ pub fn run_session_with(
     limit_secs: Option<f64>,
     stats: Arc<Stats>,
     hooks: SessionHooks,
-    on_event: &mut dyn FnMut(&Event) -> Result<()>,
-) -> Result<(Summary, Transcriber)> {
+    out: &mut Dispatch<'_, '_>,
+) -> Result<Ran> {
     if hooks.them_feed.is_some() && input_channels(input)? == 2 {
         anyhow::bail!(
             "the input already has a counterpart channel; a \"them\" feed cannot be added"
@@ -421,13 +479,19 @@ pub fn run_session_with(
                         )
                     })
                     .collect();
+                let tx = msg_tx.clone();
                 let live = LiveSource {
                     device,
                     ring_secs: cfg.audio.ring_secs,
                     start_timeout: Duration::from_secs_f64(cfg.audio.start_timeout_secs),
                     procs,
                     stop: stop.clone(),
-                    msg_tx: msg_tx.clone(),
+                    notify: Box::new(move |n| {
+                        let _ = tx.send(match n {
+                            Notice::Device(d) => Msg::Device(d),
+                            Notice::Fatal(e) => Msg::Fatal(e),
+                        });
+                    }),
                     stats: stats.clone(),
                     limit,
                 };
@@ -497,14 +561,6 @@ pub fn run_session_with(
     let mut coach_clock = 0u64;
     let mut cues = Vec::new();
     let mut fatal = None;
-    let mut sink_error: Option<anyhow::Error> = None;
-    let mut emit = |ev: &Event, sink_error: &mut Option<anyhow::Error>| {
-        if sink_error.is_none() {
-            if let Err(e) = on_event(ev) {
-                *sink_error = Some(e);
-            }
-        }
-    };
     for msg in msg_rx.iter() {
         match msg {
             Msg::Audio(block) => {
@@ -513,7 +569,7 @@ pub fn run_session_with(
                     summary.stream_samples = end;
                     stats.stream_samples.store(end, Ordering::Relaxed);
                 }
-                emit(&Event::Audio(block), &mut sink_error);
+                out.audio(&block);
             }
             Msg::Utterance(mut u) => {
                 u.id = next_id;
@@ -536,44 +592,28 @@ pub fn run_session_with(
                 // at least every `vad.max_utterance_ms`.
                 coach_clock = coach_clock.max(u.end_sample);
                 let cu = coach.process(u, &mut cues);
-                emit(&Event::Utterance(cu.clone()), &mut sink_error);
+                out.record(&SessionEvent::from_utterance(&cu));
                 summary.utterances.push(cu);
             }
-            Msg::Device {
-                speaker,
-                change,
-                at_sample,
-                detail,
-            } => {
-                emit(
-                    &Event::Device {
-                        speaker,
-                        change,
-                        at_sample,
-                        detail,
-                    },
-                    &mut sink_error,
-                );
-            }
+            Msg::Device(d) => out.record(&SessionEvent::Device(d)),
             Msg::Unclear(u) => {
                 let e = last_end.entry(u.speaker).or_insert(0);
                 *e = (*e).max(u.end_sample);
-                summary.unclear.push(u.clone());
-                emit(&Event::Unclear(u), &mut sink_error);
+                out.record(&SessionEvent::from_unclear(&u));
+                summary.unclear.push(u);
             }
-            Msg::Warning(w) => emit(&Event::Warning(w), &mut sink_error),
+            Msg::Warning(message) => out.record(&SessionEvent::Warning { message }),
             Msg::Fatal(e) => {
                 stop.store(true, Ordering::Relaxed);
                 fatal.get_or_insert(e);
             }
         }
         for c in cues.drain(..) {
-            emit(&Event::Cue(c.clone()), &mut sink_error);
+            out.record(&SessionEvent::from_cue(&c));
             summary.cues.push(c);
         }
-        if sink_error.is_some() {
-            // A sink failure (e.g. disk full while recording) is reported by the caller; the
-            // pipeline keeps running only if the sink chose to swallow it.
+        if out.error.is_some() {
+            // A sink failed (e.g. stdout closed): the session ends; the recording is kept.
             stop.store(true, Ordering::Relaxed);
         }
     }
@@ -583,7 +623,7 @@ pub fn run_session_with(
     if summary.stream_samples > coach_clock {
         coach.on_time(summary.stream_samples, &mut cues);
         for c in cues.drain(..) {
-            emit(&Event::Cue(c.clone()), &mut sink_error);
+            out.record(&SessionEvent::from_cue(&c));
             summary.cues.push(c);
         }
     }
@@ -593,13 +633,11 @@ pub fn run_session_with(
     summary.dropped_samples = stats.dropped_samples.load(Ordering::Relaxed);
     summary.decode_errors = stats.decode_errors.load(Ordering::Relaxed);
     summary.wall_secs = started.elapsed().as_secs_f64();
-    if let Some(e) = fatal {
-        anyhow::bail!(e);
-    }
-    if let Some(e) = sink_error {
-        return Err(e);
-    }
-    Ok((summary, transcriber))
+    Ok(Ran {
+        summary,
+        transcriber,
+        fatal,
+    })
 }
 
 /// Segmenter plus the senders of one channel; lives on the channel's source thread.
@@ -611,6 +649,21 @@ struct ChannelProc {
     msg_tx: Sender<Msg>,
     events: Vec<SegmentEvent>,
     vad: Option<Sender<VadActivity>>,
+}
+
+impl Channel for ChannelProc {
+    fn speaker(&self) -> Speaker {
+        self.speaker
+    }
+    fn pos(&self) -> u64 {
+        self.pos
+    }
+    fn push(&mut self, start_sample: u64, samples: &[f32]) {
+        ChannelProc::push(self, start_sample, samples);
+    }
+    fn finish(&mut self) {
+        ChannelProc::finish(self);
+    }
 }
 
 impl ChannelProc {
@@ -673,197 +726,6 @@ impl ChannelProc {
     fn forward(&mut self) {
         for e in self.events.drain(..) {
             let _ = self.seg_tx.send(e);
-        }
-    }
-}
-
-/// Which samples of a device's frames feed a channel.
-#[derive(Debug, Clone, Copy)]
-enum ChannelSel {
-    Mix,
-    Index(usize),
-}
-
-/// A capture device feeding one or two channels, reopened when it fails.
-struct LiveSource {
-    device: Option<String>,
-    ring_secs: f64,
-    start_timeout: Duration,
-    procs: Vec<(ChannelSel, ChannelProc)>,
-    stop: Arc<AtomicBool>,
-    msg_tx: Sender<Msg>,
-    stats: Arc<Stats>,
-    limit: Option<u64>,
-}
-
-/// How long a lost named device is retried before falling back to the default input.
-const FALLBACK_GRACE: Duration = Duration::from_secs(5);
-
-impl LiveSource {
-    fn speaker0(&self) -> Speaker {
-        self.procs
-            .first()
-            .map(|(_, p)| p.speaker)
-            .unwrap_or(Speaker::Me)
-    }
-
-    fn run(mut self) {
-        let t0 = Instant::now();
-        let _ = self.stats.started.set(t0);
-        let mut first = true;
-        let mut use_default = false;
-        let mut lost_since: Option<Instant> = None;
-        while !self.stop.load(Ordering::Relaxed) && !self.past_limit() {
-            let name = if use_default {
-                None
-            } else {
-                self.device.as_deref()
-            };
-            let opened = microphone::find_input(name)
-                .and_then(|d| microphone::open(&d, self.ring_secs, self.start_timeout));
-            let mut cap = match opened {
-                Ok(c) => c,
-                Err(e) => {
-                    if first {
-                        let _ = self.msg_tx.send(Msg::Fatal(e.to_string()));
-                        break;
-                    }
-                    // Only the practitioner's mic falls back to the default input: the default
-                    // input is the mic, so a counterpart falling back to it would hear "me" twice.
-                    if !use_default
-                        && self.device.is_some()
-                        && self.speaker0() == Speaker::Me
-                        && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE)
-                    {
-                        use_default = true;
-                        let at = self.pos();
-                        let _ = self.msg_tx.send(Msg::Device {
-                            speaker: self.speaker0(),
-                            change: DeviceChange::Fallback,
-                            at_sample: at,
-                            detail: format!("{e}; falling back to the default input"),
-                        });
-                    }
-                    std::thread::sleep(Duration::from_millis(500));
-                    self.pad_to_wall_clock(t0);
-                    continue;
-                }
-            };
-            lost_since = None;
-            if !first {
-                let at = self.pos();
-                let _ = self.msg_tx.send(Msg::Device {
-                    speaker: self.speaker0(),
-                    change: DeviceChange::Restored,
-                    at_sample: at,
-                    detail: cap.name.clone(),
-                });
-            }
-            first = false;
-            self.capture(&mut cap, t0);
-            if self.stop.load(Ordering::Relaxed) || self.past_limit() {
-                break;
-            }
-            // The stream failed: report, then reopen.
-            let at = self.pos();
-            let _ = self.msg_tx.send(Msg::Device {
-                speaker: self.speaker0(),
-                change: DeviceChange::Lost,
-                at_sample: at,
-                detail: format!("input {:?} stopped delivering audio", cap.name),
-            });
-            if lost_since.is_none() {
-                lost_since = Some(Instant::now());
-            }
-        }
-        for (_, p) in self.procs.iter_mut() {
-            p.finish();
-        }
-    }
-
-    fn pos(&self) -> u64 {
-        self.procs.first().map(|(_, p)| p.pos).unwrap_or(0)
-    }
-
-    fn past_limit(&self) -> bool {
-        self.limit.is_some_and(|l| self.pos() >= l)
-    }
-
-    /// While a device is gone, the timeline keeps running: pad with silence up to the wall
-    /// clock so the recording's gap has the length of the outage.
-    fn pad_to_wall_clock(&mut self, t0: Instant) {
-        let want = (t0.elapsed().as_secs_f64() * SAMPLE_RATE_HZ as f64) as u64;
-        for (_, p) in self.procs.iter_mut() {
-            if want > p.pos {
-                let zeros = vec![0.0f32; (want - p.pos) as usize];
-                let start = p.pos;
-                p.push(start, &zeros);
-            }
-        }
-    }
-
-    fn capture(&mut self, cap: &mut microphone::Capture, t0: Instant) {
-        let ch = cap.channels.max(1) as usize;
-        let mut resamplers: Vec<Option<Resampler>> = self
-            .procs
-            .iter()
-            .map(|_| Resampler::new(cap.rate).ok())
-            .collect();
-        let mut raw: Vec<f32> = Vec::with_capacity(cap.rate as usize * ch);
-        let mut mono = Vec::with_capacity(cap.rate as usize);
-        let mut out16 = Vec::with_capacity(SAMPLE_RATE_HZ as usize);
-        let mut last_dropped = 0u64;
-        let mut last_data = Instant::now();
-        // A reopened device starts where the timeline is now.
-        self.pad_to_wall_clock(t0);
-        loop {
-            if self.stop.load(Ordering::Relaxed) || self.past_limit() {
-                return;
-            }
-            if cap.stats.failed.load(Ordering::Relaxed) {
-                return;
-            }
-            let n = cap.consumer.slots();
-            let n = n - n % ch;
-            if n == 0 {
-                if last_data.elapsed() > Duration::from_secs(3) {
-                    // No callback for 3 s: the device is gone without an error report.
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-            last_data = Instant::now();
-            raw.clear();
-            if let Ok(chunk) = cap.consumer.read_chunk(n) {
-                let (a, b) = chunk.as_slices();
-                raw.extend_from_slice(a);
-                raw.extend_from_slice(b);
-                chunk.commit_all();
-            }
-            let dropped = cap.stats.dropped.load(Ordering::Relaxed);
-            if dropped > last_dropped {
-                self.stats
-                    .dropped_samples
-                    .fetch_add((dropped - last_dropped) / ch as u64, Ordering::Relaxed);
-                last_dropped = dropped;
-            }
-            for (i, (sel, proc_)) in self.procs.iter_mut().enumerate() {
-                mono.clear();
-                match sel {
-                    ChannelSel::Mix => downmix_into(&raw, ch, &mut mono),
-                    ChannelSel::Index(k) => pick_channel_into(&raw, ch, *k, &mut mono),
-                }
-                out16.clear();
-                match resamplers.get_mut(i).and_then(|r| r.as_mut()) {
-                    Some(r) => r.process(&mono, &mut out16),
-                    None => out16.extend_from_slice(&mono),
-                }
-                if !out16.is_empty() {
-                    let start = proc_.pos;
-                    proc_.push(start, &out16);
-                }
-            }
         }
     }
 }

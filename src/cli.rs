@@ -118,14 +118,7 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Speed {
-    /// Feed audio at the pace of the recording, as a live call would.
-    #[default]
-    Realtime,
-    /// Feed audio as fast as the pipeline takes it.
-    Max,
-}
+pub use crate::event::Speed;
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct PracticeArgs {

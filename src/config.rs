@@ -183,6 +183,27 @@ pub enum CounterpartInput {
     Device(String),
 }
 
+impl CounterpartInput {
+    /// The one spelling of config, CLI and API: "none" (or empty), "right", or a device name.
+    pub fn parse(s: &str) -> CounterpartInput {
+        match s {
+            "none" | "" => CounterpartInput::None,
+            "right" => CounterpartInput::RightChannel,
+            name => CounterpartInput::Device(name.to_string()),
+        }
+    }
+
+    /// How "them" is heard, for people (session metadata, status, the start line); `None`
+    /// when there is no counterpart.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            CounterpartInput::None => None,
+            CounterpartInput::RightChannel => Some("right channel of the mic".into()),
+            CounterpartInput::Device(d) => Some(d.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ModelsConfig {
     pub dir: PathBuf,
@@ -350,11 +371,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     }
     let mic: String = pick!(audio.mic);
     let counterpart: String = pick!(audio.counterpart);
-    let counterpart = match counterpart.as_str() {
-        "none" | "" => CounterpartInput::None,
-        "right" => CounterpartInput::RightChannel,
-        name => CounterpartInput::Device(name.to_string()),
-    };
+    let counterpart = CounterpartInput::parse(&counterpart);
     let ring_secs: f64 = ranged!(audio.ring_secs);
     let start_timeout_secs: f64 = ranged!(audio.start_timeout_secs);
     let engine: String = pick!(vad.engine);

@@ -6,6 +6,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// An input device changed state: sent by a capture thread, recorded and shown as a
+/// [`SessionEvent::Device`]. Times in seconds of stream time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceNotice {
+    pub speaker: Speaker,
+    pub event: DeviceChange,
+    pub time: f64,
+    #[serde(default)]
+    pub detail: String,
+}
+
 /// The pipeline's internal sample rate: every source is resampled to this, mono per channel.
 pub const SAMPLE_RATE_HZ: u32 = 16_000;
 
@@ -17,6 +28,62 @@ pub fn samples_to_secs(samples: u64) -> f64 {
 /// Converts seconds to a sample position at [`SAMPLE_RATE_HZ`] (rounded, clamped at 0).
 pub fn secs_to_samples(secs: f64) -> u64 {
     (secs.max(0.0) * SAMPLE_RATE_HZ as f64).round() as u64
+}
+
+/// The one stream-time formatter: `mm:ss` (`h:mm:ss` from an hour), or `mm:ss.s` with
+/// `tenths` (minutes keep counting past 59). Rounds once, to the shown precision, so 59.96 s
+/// reads `01:00.0`, never `00:60.0`.
+pub fn format_clock(secs: f64, tenths: bool) -> String {
+    if tenths {
+        let t = (secs.max(0.0) * 10.0).round() as u64;
+        return format!("{:02}:{:02}.{}", t / 600, t / 10 % 60, t % 10);
+    }
+    let t = secs.max(0.0).round() as u64;
+    if t >= 3600 {
+        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+    } else {
+        format!("{:02}:{:02}", t / 60, t % 60)
+    }
+}
+
+/// `mm:ss` (or `h:mm:ss`): scorecards, session lists.
+pub fn mmss(secs: f64) -> String {
+    format_clock(secs, false)
+}
+
+/// `mm:ss.s`: the live transcript and the review timeline.
+pub fn mmss_tenths(secs: f64) -> String {
+    format_clock(secs, true)
+}
+
+/// Replay pace of a recorded input (CLI flag, API field and replay source alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Speed {
+    /// Feed audio at the pace of the recording, as a live call would.
+    #[default]
+    Realtime,
+    /// Feed audio as fast as the pipeline takes it.
+    Max,
+}
+
+/// What happened to an input device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChange {
+    Lost,
+    Restored,
+    Fallback,
+}
+
+impl DeviceChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceChange::Lost => "lost",
+            DeviceChange::Restored => "restored",
+            DeviceChange::Fallback => "fallback",
+        }
+    }
 }
 
 /// Who is speaking. Channel identity, not diarization: "me" is the practitioner's microphone,
@@ -349,4 +416,241 @@ pub struct ClassifiedUtterance {
     pub act: Act,
     /// Which rule or feature decided the act, human-readable.
     pub why: String,
+}
+
+/// The one record of what happened in a session: a line of `events.jsonl` (format version
+/// [`crate::session::FORMAT_VERSION`]), a line of `practice --json` / `roleplay --json`, and
+/// the `data:` of a record event on the live stream (`GET /api/events`, see
+/// `control::events::LiveEvent`). One schema, documented here.
+///
+/// The file is append-only: one JSON object per line, tagged by `"type"` (snake_case), written
+/// and flushed as each event happens so a killed process loses at most the line being written.
+/// Times are seconds of stream time from the start of the session (f64), i.e. positions in
+/// `audio.wav`, not the wall clock.
+///
+/// ```text
+/// {"type":"session_start","version":1,"id":"20261126-140509-3fa2c1","started_at":"2026-11-26T14:05:09+01:00","sample_rate":16000,"channels":2}
+/// {"type":"utterance","id":0,"speaker":"me","start":1.2,"end":2.5,"text":"Is now a bad time?","act":"no_question","why":"...","latency_ms":640.0}
+/// {"type":"cue","id":"good_no_question","severity":"praise","message":"...","time":2.5,"utterance_id":0}
+/// {"type":"device","speaker":"them","event":"lost","time":30.0,"detail":"USB headset"}
+/// {"type":"gap","speaker":"them","start":41.0,"end":43.5}
+/// {"type":"unclear","speaker":"them","start":50.2,"end":50.9,"reason":"low_confidence"}
+/// {"type":"warning","message":"recording: disk full"}
+/// {"type":"session_end","duration":95.5,"utterances":31,"cues":12}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    /// First line of every log.
+    SessionStart {
+        version: u32,
+        /// The session id (also the directory name).
+        id: String,
+        /// Wall clock at start, RFC 3339.
+        started_at: String,
+        sample_rate: u32,
+        /// 2: left = me, right = them; 1: me only.
+        channels: u16,
+    },
+    /// A transcribed, classified utterance.
+    Utterance {
+        /// Sequence number of the utterance in the session.
+        id: u64,
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+        text: String,
+        act: Act,
+        /// Why the classifier chose the act.
+        why: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<f64>,
+        /// Evidence of hesitation (fillers, pause before answering, sound before the first word).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hesitation: Option<Hesitation>,
+    },
+    /// A stretch that held speech (the VAD fired) but gave no accepted text: too unclear,
+    /// rejected as a likely hallucination, or empty. Counted as a turn, shown as "(unclear)" in
+    /// review, so a turn is never silently lost.
+    Unclear {
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+        /// Why no text was kept, e.g. "no_speech", "low_confidence", "empty", "repetition".
+        reason: String,
+    },
+    /// A coaching cue (all severities are recorded, shown live or not).
+    Cue {
+        id: CueId,
+        severity: Severity,
+        message: String,
+        time: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        utterance_id: Option<u64>,
+    },
+    /// An input device changed state.
+    Device(DeviceNotice),
+    /// A non-fatal problem worth showing once (e.g. a failed decode, a recording write that
+    /// failed). Shown live and sent to `--json` and SSE; not written to `events.jsonl`.
+    Warning { message: String },
+    /// The recorder padded a channel with silence because its audio did not arrive
+    /// (it fell more than 2 s behind the other channel); `start..end` in `audio.wav` is silence
+    /// for that speaker.
+    Gap {
+        speaker: Speaker,
+        start: f64,
+        end: f64,
+    },
+    /// Last line of a cleanly finished log (absent after a crash).
+    SessionEnd {
+        /// Length of `audio.wav` in seconds.
+        duration: f64,
+        utterances: u64,
+        cues: u64,
+    },
+}
+
+impl SessionEvent {
+    pub fn from_utterance(cu: &ClassifiedUtterance) -> SessionEvent {
+        let u = &cu.utterance;
+        SessionEvent::Utterance {
+            id: u.id,
+            speaker: u.speaker,
+            start: samples_to_secs(u.start_sample),
+            end: samples_to_secs(u.end_sample),
+            text: u.text.clone(),
+            act: cu.act,
+            why: cu.why.clone(),
+            latency_ms: u.latency_ms,
+            hesitation: u.hesitation.clone(),
+        }
+    }
+
+    pub fn from_unclear(u: &Unclear) -> SessionEvent {
+        SessionEvent::Unclear {
+            speaker: u.speaker,
+            start: samples_to_secs(u.start_sample),
+            end: samples_to_secs(u.end_sample),
+            reason: u.reason.clone(),
+        }
+    }
+
+    pub fn from_cue(c: &Cue) -> SessionEvent {
+        SessionEvent::Cue {
+            id: c.id,
+            severity: c.severity,
+            message: c.message.clone(),
+            time: samples_to_secs(c.at_sample),
+            utterance_id: c.utterance_id,
+        }
+    }
+
+    /// The record's kind: its `type` tag (also the SSE event name).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionEvent::SessionStart { .. } => "session_start",
+            SessionEvent::Utterance { .. } => "utterance",
+            SessionEvent::Unclear { .. } => "unclear",
+            SessionEvent::Cue { .. } => "cue",
+            SessionEvent::Device(_) => "device",
+            SessionEvent::Warning { .. } => "warning",
+            SessionEvent::Gap { .. } => "gap",
+            SessionEvent::SessionEnd { .. } => "session_end",
+        }
+    }
+
+    /// The time the event refers to (start for utterances and gaps), for ordering.
+    pub fn time(&self) -> f64 {
+        match self {
+            SessionEvent::SessionStart { .. } => 0.0,
+            SessionEvent::Utterance { start, .. }
+            | SessionEvent::Gap { start, .. }
+            | SessionEvent::Unclear { start, .. } => *start,
+            SessionEvent::Cue { time, .. } | SessionEvent::Device(DeviceNotice { time, .. }) => {
+                *time
+            }
+            SessionEvent::Warning { .. } => 0.0,
+            SessionEvent::SessionEnd { duration, .. } => *duration,
+        }
+    }
+}
+
+/// Counters visible in status and at the end of a session.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Stream position reached (samples at 16 kHz), for status.
+    pub stream_samples: std::sync::atomic::AtomicU64,
+    pub dropped_samples: std::sync::atomic::AtomicU64,
+    pub decode_errors: std::sync::atomic::AtomicU64,
+    pub segments_decoded: std::sync::atomic::AtomicU64,
+    pub segments_reused: std::sync::atomic::AtomicU64,
+    /// Tentative decodes stopped because speech resumed.
+    pub decodes_cancelled: std::sync::atomic::AtomicU64,
+    /// Time spent in Whisper decodes, microseconds (for the real-time factor).
+    pub decode_micros: std::sync::atomic::AtomicU64,
+    /// When the first source started delivering: stream time 0 on the wall clock (at real-time
+    /// pace stream second x arrives at `started + x`).
+    pub started: std::sync::OnceLock<std::time::Instant>,
+}
+
+/// What the session thread hands to sinks (see `crate::sinks::Sink`): a block of captured
+/// audio (for recording and level meters) or a record of what happened.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    Audio(&'a AudioBlock),
+    Record(&'a SessionEvent),
+}
+
+/// The outcome of a session.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub utterances: Vec<ClassifiedUtterance>,
+    /// Speech that gave no accepted text.
+    pub unclear: Vec<Unclear>,
+    pub cues: Vec<Cue>,
+    pub stream_samples: u64,
+    pub dropped_samples: u64,
+    pub decode_errors: u64,
+    pub channels: Vec<Speaker>,
+    pub wall_secs: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_rounds_once_so_59_96_s_is_a_whole_minute() {
+        assert_eq!(mmss_tenths(59.96), "01:00.0");
+        assert_eq!(mmss_tenths(59.94), "00:59.9");
+        assert_eq!(mmss_tenths(0.5), "00:00.5");
+        assert_eq!(mmss_tenths(3725.0), "62:05.0");
+        assert_eq!(mmss(59.6), "01:00");
+        assert_eq!(mmss(3725.0), "1:02:05");
+        assert_eq!(mmss(-3.0), "00:00");
+    }
+
+    #[test]
+    fn device_record_keeps_its_wire_shape() {
+        let ev = SessionEvent::Device(DeviceNotice {
+            speaker: Speaker::Them,
+            event: DeviceChange::Lost,
+            time: 3.0,
+            detail: "usb".into(),
+        });
+        let line = serde_json::to_string(&ev).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"device","speaker":"them","event":"lost","time":3.0,"detail":"usb"}"#
+        );
+        assert_eq!(serde_json::from_str::<SessionEvent>(&line).unwrap(), ev);
+        let w = SessionEvent::Warning {
+            message: "m".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"type":"warning","message":"m"}"#
+        );
+        assert_eq!(w.kind(), "warning");
+    }
 }

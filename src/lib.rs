@@ -3,25 +3,38 @@
 //! The crate is one pipeline:
 //!
 //! ```text
-//! sources (microphone, counterpart, replay)
+//! sources (microphone with reopen/fallback, replay, a role-play "them" feed)
 //!   -> audio (lock-free ring from the cpal callback, convert, resample to 16 kHz mono)
 //!   -> transforms: segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules)
-//!   -> sinks (terminal, recording)
+//!   -> SessionEvent records -> sinks (recording, terminal, JSON lines, the daemon's live
+//!      stream, role-play's counterpart)
 //! ```
 //!
-//! Threads (all spawned in [`app`]):
-//! - cpal's audio callback thread per input: copies samples into an `rtrb` ring, nothing else.
-//! - one capture thread per source: drains the ring, converts, resamples, runs the VAD
-//!   segmenter, sends speech segments on.
-//! - the transcriber thread: owns the Whisper state; segments in, utterances out.
-//! - the coach/sink thread (the caller's): classifies, derives cues, writes terminal and
-//!   recording.
+//! Layers, top down; a module imports only from layers below it:
+//! - `main.rs`, [`cli`], [`commands`] (one function per CLI command)
+//! - [`control`] (the daemon: HTTP API, SSE, web pages; its session runs on its own thread),
+//!   [`roleplay`] (a scripted counterpart that talks back)
+//! - [`app`] (wiring: [`app::SessionBuilder`] takes an input, sinks and options)
+//! - [`sinks`] (the [`sinks::Sink`] trait and its implementations)
+//! - [`session`] (on-disk sessions, scorecard, repair, metadata, the SQLite call index),
+//!   [`sources`]
+//! - [`transforms`], [`audio`] (cpal devices, one sample-format dispatch, resampling, WAV)
+//! - [`model`] (model files), [`metrics`] (percentiles, F1), [`wer`]
+//! - [`event`] (the vocabulary: what flows, the one record format, the clock formatter),
+//!   [`config`]
 //!
-//! Modules: [`event`] (what flows), [`config`], [`audio`], [`sources`], [`transforms`],
-//! [`sinks`], [`session`] (on-disk sessions, scorecard, repair), [`model`] (model files),
-//! [`commands`] (one function per CLI command), [`app`] (wiring), [`control`] (the daemon:
-//! HTTP API, live event stream, web pages, call history; its session runs on its own thread),
-//! [`roleplay`] (a scripted counterpart that talks back).
+//! Threads:
+//! - cpal's audio callback thread per device: copies samples into an `rtrb` ring, nothing
+//!   else (no allocation, lock, log or I/O).
+//! - spawned by [`app`] for each session: one capture or replay thread per source (drains
+//!   the ring, converts, resamples, runs the VAD segmenter), one for a role-play "them" feed,
+//!   and the transcriber thread (owns the Whisper state).
+//! - the session thread (the caller of `SessionBuilder::run`): classifies, derives cues and
+//!   hands audio and records to the sinks.
+//! - outside a session's wiring: the daemon's tokio runtime and one std thread per daemon
+//!   session ([`control`]); role-play's voice (playback) and simulated-practitioner threads
+//!   ([`roleplay`]); cpal's helper that starts a stream with a timeout
+//!   ([`sources::microphone`]).
 
 pub mod app;
 pub mod audio;
@@ -30,6 +43,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod event;
+pub mod metrics;
 pub mod model;
 pub mod roleplay;
 pub mod session;

@@ -127,7 +127,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[test]
 fn tts_call_over_the_virtual_microphone_is_transcribed_per_speaker() {
     require_virtmic();
-    let wav = common::fixture("sample_call.wav");
+    let wav = common::sample_call();
     let truth = common::truth(&common::fixture("sample_call.truth.json"));
     let s = start_practice();
     virtmic(&["play", wav.to_str().unwrap()]);
@@ -194,7 +194,7 @@ fn tts_call_over_the_virtual_microphone_is_transcribed_per_speaker() {
 #[test]
 fn unplugging_the_counterpart_mid_session_keeps_the_session_and_records_the_gap() {
     require_virtmic();
-    let wav = common::fixture("sample_call.wav");
+    let wav = common::sample_call();
     let s = start_practice();
     let play = std::thread::spawn(move || virtmic(&["play", wav.to_str().unwrap()]));
     // Unplug "them" at ~20 s, plug it back at ~40 s. Suspending the PulseAudio source stops

@@ -2,11 +2,12 @@
 //! and the real Whisper model; sessions started and stopped through the API, live events over
 //! SSE, the history, audio byte ranges, auth and error answers, and a SIGTERM mid-session.
 
-mod daemon_support;
+mod common;
 
 use std::time::Duration;
 
-use daemon_support::{sample_call, wait_event, Daemon};
+use common::daemon::{wait_event, Daemon};
+use common::sample_call;
 use ringside::control::client::request;
 use serde_json::{json, Value};
 

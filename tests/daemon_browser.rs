@@ -8,12 +8,13 @@
 //! Needs node, the chromium package and `npm ci --prefix tests/browser`: scripts/setup.sh
 //! --test installs them. Missing ones fail the test with that hint; nothing is skipped.
 
-mod daemon_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use daemon_support::{repo, Daemon};
+use common::daemon::Daemon;
+use common::repo;
 
 fn require_tools() -> (PathBuf, PathBuf) {
     let hint = "run scripts/setup.sh --test (it installs nodejs, npm, chromium and runs `npm ci --prefix tests/browser`)";

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod daemon_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use daemon_support::{models_dir, Daemon};
+use common::daemon::Daemon;
+use common::models_dir;
 use ringside::event::Speaker;
 use ringside::session::{Recorder, SessionMeta};
 use serde_json::Value;
@@ -235,7 +235,7 @@ fn truncated_model_given_by_path_is_refused() {
     let mut c = ringside(tmp.path());
     c.args(["transcribe", "--model"])
         .arg(&model)
-        .arg(common::fixture("sample_call.wav"));
+        .arg(common::sample_call());
     let out = run_within(c, Duration::from_secs(120));
     let err = text(&out.stderr);
     assert!(!out.status.success(), "the truncated model loaded: {err}");

@@ -8,12 +8,12 @@
 mod common;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
-use ringside::app::{run_session, Event, Input, Summary};
-use ringside::cli::Speed;
+use ringside::app::{Input, SessionBuilder};
 use ringside::config::Config;
+use ringside::event::{AudioBlock, SessionEvent, Speed, Summary};
+use ringside::session::SessionInfo;
+use ringside::sinks::Sink;
 use ringside::sources::replay::Blocks;
 use ringside::transforms::coach::Coach;
 use ringside::transforms::transcribe::Transcriber;
@@ -28,19 +28,53 @@ fn replay(path: &Path, speed: Speed, blocks: Blocks) -> Summary {
         speed,
         blocks,
     };
-    let mut sink = |_: &Event| Ok(());
-    let (summary, _) = run_session(
-        &cfg,
-        &input,
-        t,
-        &mut coach,
-        Arc::new(AtomicBool::new(false)),
-        None,
-        Default::default(),
-        &mut sink,
-    )
-    .unwrap();
+    let mut sink = Lifecycle::default();
+    let summary = SessionBuilder::new(&cfg, input)
+        .sink(&mut sink)
+        .run(t, &mut coach)
+        .unwrap()
+        .summary;
+    // The sink saw the whole session, in order: begin, audio and records, finish.
+    assert_eq!(sink.calls.first().map(String::as_str), Some("begin"));
+    assert_eq!(sink.calls.last().map(String::as_str), Some("finish"));
+    assert_eq!(sink.calls.iter().filter(|c| *c == "begin").count(), 1);
+    assert!(sink.calls.iter().any(|c| c == "audio"));
+    let count = |k: &str| sink.calls.iter().filter(|c| *c == k).count();
+    assert_eq!(count("utterance"), summary.utterances.len());
+    assert_eq!(count("cue"), summary.cues.len());
+    assert_eq!(count("unclear"), summary.unclear.len());
+    assert_eq!(sink.finished_utterances, Some(summary.utterances.len()));
     summary
+}
+
+/// A sink that notes what it was called with.
+#[derive(Default)]
+struct Lifecycle {
+    calls: Vec<String>,
+    finished_utterances: Option<usize>,
+}
+
+impl Sink for Lifecycle {
+    fn begin(&mut self, info: &SessionInfo) -> std::io::Result<()> {
+        assert!(info.id.is_empty(), "an unrecorded session has no id");
+        self.calls.push("begin".into());
+        Ok(())
+    }
+    fn audio(&mut self, _: &AudioBlock) -> std::io::Result<()> {
+        if self.calls.last().map(String::as_str) != Some("audio") {
+            self.calls.push("audio".into());
+        }
+        Ok(())
+    }
+    fn handle(&mut self, ev: &SessionEvent) -> std::io::Result<()> {
+        self.calls.push(ev.kind().into());
+        Ok(())
+    }
+    fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        self.calls.push("finish".into());
+        self.finished_utterances = Some(s.utterances.len());
+        Ok(())
+    }
 }
 
 fn key(s: &Summary) -> Vec<(String, u64, u64, String)> {
@@ -63,7 +97,7 @@ fn key(s: &Summary) -> Vec<(String, u64, u64, String)> {
 
 #[test]
 fn sample_call_replay_matches_the_script() {
-    let wav = common::fixture("sample_call.wav");
+    let wav = common::sample_call();
     let truth = common::truth(&common::fixture("sample_call.truth.json"));
     let s = replay(&wav, Speed::Max, Blocks::default());
     let got = key(&s);
@@ -103,7 +137,7 @@ fn sample_call_replay_matches_the_script() {
 
 #[test]
 fn random_block_sizes_give_the_same_utterances() {
-    let wav = common::fixture("sample_call.wav");
+    let wav = common::sample_call();
     let a = key(&replay(&wav, Speed::Max, Blocks::default()));
     let b = key(&replay(
         &wav,

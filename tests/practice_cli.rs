@@ -19,7 +19,7 @@ fn replayed_tts_call_shows_cues_live_and_records_them() {
     let tmp = tempfile::tempdir().unwrap();
     let out = ringside()
         .args(["practice", "--replay"])
-        .arg(common::fixture("sample_call.wav"))
+        .arg(common::sample_call())
         .args(["--speed", "max", "--sessions-dir"])
         .arg(tmp.path())
         .env("NO_COLOR", "1")

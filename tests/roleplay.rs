@@ -135,7 +135,7 @@ fn roleplay(tag: &str, script: &str, extra: &[&str]) -> Run {
             &line.sink,
         ])
         .arg("--practitioner-script")
-        .arg(common::fixture(&format!("roleplay/{script}")))
+        .arg(roleplay_script(script))
         .args(["--duration", "150"])
         .args(extra)
         .output()
@@ -383,10 +383,9 @@ fn scenarios_are_listed_and_a_bad_file_is_named_with_its_field() {
 /// feed with audio and a ready-made utterance, and the VAD activity notices.
 #[test]
 fn session_hooks_add_a_them_feed_and_report_vad_activity() {
-    use ringside::app::{run_session_with, FeedItem, Input, SessionHooks};
-    use ringside::event::{Speaker, Utterance};
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
+    use ringside::app::{FeedItem, Input, SessionBuilder, SessionHooks};
+    use ringside::event::{Event, Speaker, Utterance};
+    use ringside::sinks::FnSink;
 
     let cfg = ringside::config::Config::default();
     let t = ringside::transforms::transcribe::Transcriber::new(&common::model(), &cfg.asr).unwrap();
@@ -394,7 +393,7 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
     let input = Input::Replay {
         path: common::fixture("asr/01.wav"),
         them: None,
-        speed: ringside::cli::Speed::Max,
+        speed: ringside::event::Speed::Max,
         blocks: Default::default(),
     };
     let (feed_tx, feed_rx) = crossbeam_channel::bounded(64);
@@ -420,26 +419,20 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
         vad: Some(vad_tx),
     };
     let mut them_audio = 0usize;
-    let mut sink = |ev: &ringside::app::Event| {
-        if let ringside::app::Event::Audio(b) = ev {
+    let mut sink = FnSink(|ev: Event<'_>| {
+        if let Event::Audio(b) = ev {
             if b.speaker == Speaker::Them {
                 them_audio += b.samples.len();
             }
         }
         Ok(())
-    };
-    let (summary, _) = run_session_with(
-        &cfg,
-        &input,
-        t,
-        &mut coach,
-        Arc::new(AtomicBool::new(false)),
-        None,
-        Default::default(),
-        hooks,
-        &mut sink,
-    )
-    .unwrap();
+    });
+    let summary = SessionBuilder::new(&cfg, input)
+        .hooks(hooks)
+        .sink(&mut sink)
+        .run(t, &mut coach)
+        .unwrap()
+        .summary;
     assert_eq!(summary.channels, vec![Speaker::Me, Speaker::Them]);
     assert_eq!(
         them_audio, 80_000,
@@ -472,4 +465,15 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
         acts.len() >= 2 && acts[0] && !acts[acts.len() - 1],
         "onset then end of speech: {acts:?}"
     );
+}
+
+/// A practitioner script: the two the benchmark embeds live in `assets/roleplay/`, the rest
+/// in `tests/fixtures/roleplay/`.
+fn roleplay_script(name: &str) -> std::path::PathBuf {
+    let asset = common::asset(&format!("roleplay/{name}"));
+    if asset.is_file() {
+        asset
+    } else {
+        common::fixture(&format!("roleplay/{name}"))
+    }
 }

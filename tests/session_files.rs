@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ringside::event::{Act, ClassifiedUtterance, Cue, CueId, Severity, Speaker, Utterance};
+use ringside::event::{DeviceChange, DeviceNotice};
 use ringside::session::format::{read_events, SessionEvent};
 use ringside::session::wav::read_markers;
 use ringside::session::{
-    self, DeviceChange, Recorder, SessionInfo, SessionMeta, AUDIO_FILE, EVENTS_FILE, INFO_FILE,
-    LABELS_FILE, VTT_FILE,
+    self, Recorder, SessionInfo, SessionMeta, AUDIO_FILE, EVENTS_FILE, INFO_FILE, LABELS_FILE,
+    VTT_FILE,
 };
 
 const SR: u64 = 16_000;
@@ -199,9 +200,14 @@ fn record(sessions_dir: &Path) -> (PathBuf, session::FinishedSession) {
             match step {
                 Step::U(u) => rec.utterance(&u).unwrap(),
                 Step::C(c) => rec.cue(&c).unwrap(),
-                Step::D(s, ch, at, d) => {
-                    rec.device_event(s, ch, (at * SR as f64) as u64, d).unwrap()
-                }
+                Step::D(s, ch, at, d) => rec
+                    .event(ringside::event::SessionEvent::Device(DeviceNotice {
+                        speaker: s,
+                        event: ch,
+                        time: ringside::event::samples_to_secs((at * SR as f64) as u64),
+                        detail: d.to_string(),
+                    }))
+                    .unwrap(),
             }
         }
     }

@@ -77,7 +77,7 @@ fn check_golden(name: &str, got: &str) {
 #[test]
 fn analyzed_tts_call_matches_the_golden_session_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let input = common::fixture("sample_call.wav");
+    let input = common::sample_call();
     let out = ringside()
         .args(["analyze", "--sessions-dir"])
         .arg(tmp.path())
@@ -162,7 +162,7 @@ fn sigkilled_live_session_is_repaired_with_its_audio_and_utterances() {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = ringside()
         .args(["practice", "--replay"])
-        .arg(common::fixture("sample_call.wav"))
+        .arg(common::sample_call())
         .args(["--speed", "realtime", "--json", "--sessions-dir"])
         .arg(tmp.path())
         .stdout(Stdio::piped())

@@ -1,5 +1,6 @@
-//! Real-time audio helpers: the lock-free ring fed by the cpal callback, sample conversion and
-//! resampling to 16 kHz mono, WAV loading.
+//! Audio helpers: cpal devices and the one sample-format dispatch (`device`), sample
+//! conversion and resampling to 16 kHz mono, WAV loading, test signals.
+pub mod device;
 pub mod resample;
 pub mod signals;
 pub mod wav;

@@ -10,11 +10,16 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use super::peer::{self, repo_root};
 use super::Globals;
-use crate::app::{run_session, Event, Input, Stats};
+use crate::app::{Input, SessionBuilder};
 use crate::audio::wav::read_wav;
-use crate::cli::{BenchCommand, Speed};
+use crate::cli::BenchCommand;
+use crate::event::Speed;
 use crate::event::{samples_to_secs, Speaker, SAMPLE_RATE_HZ};
+use crate::event::{Event, SessionEvent, Stats};
+use crate::metrics::percentile;
+use crate::sinks::FnSink;
 use crate::sources::replay::Blocks;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::{DecodeMode, Transcriber};
@@ -41,66 +46,13 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
     }
 }
 
-fn repo_root() -> PathBuf {
-    // The bench scripts live in the source tree; run benches from the repository.
-    PathBuf::from(".")
-}
-
 fn median(v: &[f64]) -> f64 {
     percentile(v, 50.0)
-}
-
-fn percentile(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let rank = (p / 100.0 * (s.len() - 1) as f64).round() as usize;
-    s[rank.min(s.len() - 1)]
 }
 
 /// (word edits, reference words) of `hyp` against `reference`.
 fn edits(reference: &str, hyp: &str) -> (usize, usize) {
     crate::wer::edits(&crate::wer::words(reference), &crate::wer::words(hyp))
-}
-
-/// The CTranslate2 directory of the default model (the peer loads it directly).
-pub(crate) fn ct2_dir(g: &Globals) -> Result<PathBuf> {
-    let name = &g.config.models.default;
-    let known = crate::model::fetch::known(name)
-        .with_context(|| format!("bench needs a known model name, not {name:?}"))?;
-    Ok(crate::model::fetch::ct2_dir(
-        known,
-        &g.config.models.dir,
-        true,
-    )?)
-}
-
-/// Runs scripts/peer_asr.py; returns its JSON lines.
-pub(crate) fn run_peer(args: &[String]) -> Result<Vec<serde_json::Value>> {
-    let script = repo_root().join("scripts/peer_asr.py");
-    if !script.is_file() {
-        bail!(
-            "{} not found: run benchmarks from the repository root",
-            script.display()
-        );
-    }
-    eprintln!("bench: running the peer (faster-whisper int8, beam 1); the first run installs it into .venv/peer");
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run python3 for the peer")?;
-    if !out.status.success() {
-        bail!("the peer (scripts/peer_asr.py) failed with {}", out.status);
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.trim_start().starts_with('{'))
-        .map(|l| serde_json::from_str(l).context("peer output is not JSON"))
-        .collect()
 }
 
 /// A memory figure of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, ...) in MB.
@@ -162,9 +114,12 @@ fn bench_asr(g: &Globals, clips: Vec<PathBuf>) -> Result<()> {
         let tr = t.transcribe(a, DecodeMode::Utterance)?;
         ours.push((tr.text(), s.elapsed().as_secs_f64()));
     }
-    let mut args = vec!["--model-dir".to_string(), ct2_dir(g)?.display().to_string()];
+    let mut args = vec![
+        "--model-dir".to_string(),
+        peer::ct2_dir(g)?.display().to_string(),
+    ];
     args.extend(clips.iter().map(|c| c.display().to_string()));
-    let peer = run_peer(&args)?;
+    let peer = peer::run_peer(&args)?;
     if peer.len() != clips.len() {
         bail!(
             "the peer returned {} results for {} clips",
@@ -294,11 +249,15 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
     // (speaker, start, end, ready at)
     let mut ready: Vec<(Speaker, f64, f64, Instant)> = Vec::new();
     let mut last_report = 0.0;
-    let mut on_event = |ev: &Event| -> Result<()> {
+    let mut on_event = FnSink(|ev: Event<'_>| {
         match ev {
-            Event::Utterance(cu) => {
-                let u = &cu.utterance;
-                ready.push((u.speaker, u.start_secs(), u.end_secs(), Instant::now()));
+            Event::Record(SessionEvent::Utterance {
+                speaker,
+                start,
+                end,
+                ..
+            }) => {
+                ready.push((*speaker, *start, *end, Instant::now()));
             }
             Event::Audio(b) => {
                 let t = samples_to_secs(b.start_sample);
@@ -313,18 +272,14 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
             _ => {}
         }
         Ok(())
-    };
+    });
     let decodes_before = stats.segments_decoded.load(Ordering::Relaxed);
-    let (summary, mut transcriber) = run_session(
-        &g.config,
-        &input,
-        transcriber,
-        &mut coach,
-        stop.clone(),
-        None,
-        stats.clone(),
-        &mut on_event,
-    )?;
+    let out = SessionBuilder::new(&g.config, input)
+        .stop_flag(stop.clone())
+        .stats(stats.clone())
+        .sink(&mut on_event)
+        .run(transcriber, &mut coach)?;
+    let (summary, mut transcriber) = (out.summary, out.transcriber);
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop.load(Ordering::Relaxed);
     let started = *stats
@@ -406,9 +361,9 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         std::fs::create_dir_all(p)?;
     }
     std::fs::write(&seg_file, serde_json::to_string(&segs)?)?;
-    let peer = run_peer(&[
+    let peer = peer::run_peer(&[
         "--model-dir".into(),
-        ct2_dir(g)?.display().to_string(),
+        peer::ct2_dir(g)?.display().to_string(),
         "--segments".into(),
         seg_file.display().to_string(),
     ])?;

@@ -8,23 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Globals;
-use crate::cli::{DaemonArgs, Speed, StartArgs, StatusArgs};
+use crate::cli::{DaemonArgs, StartArgs, StatusArgs};
 use crate::control::client::Daemon;
-use crate::control::server::{self, DaemonOptions, Shared};
-use crate::control::store::{default_db_path, Store};
+use crate::control::protocol::{StartRequest, StartResponse};
+use crate::control::server::{self, DaemonOptions};
+use crate::control::state::Shared;
 use crate::control::token;
+use crate::session::index::{db_path, Store};
 use crate::transforms::transcribe::Transcriber;
-
-fn db_path(g: &Globals, sessions_dir: &Path) -> std::path::PathBuf {
-    g.config
-        .daemon
-        .db
-        .clone()
-        .unwrap_or_else(|| default_db_path(sessions_dir))
-}
 
 pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
     let cfg = &g.config;
@@ -38,8 +32,8 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| cfg.session.dir.clone());
     let model = super::model_path(g, a.model.as_deref())?;
-    super::practice::repair_crashed(&sessions_dir);
-    let db = db_path(g, &sessions_dir);
+    crate::session::repair::repair_crashed(&sessions_dir);
+    let db = db_path(g.config.daemon.db.as_deref(), &sessions_dir);
     let store = Store::open(&db)?.scoped_to(&sessions_dir);
     let added = store.index_missing(&sessions_dir)?;
     if added > 0 {
@@ -90,30 +84,30 @@ fn api_error(v: &Value, status: u16) -> String {
 
 pub fn start(g: &Globals, a: StartArgs) -> Result<()> {
     let d = Daemon::locate(&g.config)?;
-    let mut body =
-        json!({ "speed": match a.speed { Speed::Realtime => "realtime", Speed::Max => "max" } });
-    if let Some(p) = &a.replay {
+    let replay = match &a.replay {
         // The daemon runs elsewhere: send an absolute path.
-        let abs =
-            std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?;
-        body["replay"] = json!(abs);
-    }
-    if a.sample {
-        body["sample"] = json!(true);
-    }
-    if let Some(m) = &a.mic {
-        body["mic"] = json!(m);
-    }
-    if let Some(c) = &a.counterpart {
-        body["counterpart"] = json!(c);
-    }
+        Some(p) => {
+            Some(std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?)
+        }
+        None => None,
+    };
+    let req = StartRequest {
+        replay,
+        sample: a.sample,
+        speed: a.speed,
+        mic: a.mic.clone(),
+        counterpart: a.counterpart.clone(),
+    };
+    let body = serde_json::to_value(&req)?;
     let (status, v) = d.call("POST", "/api/sessions/start", Some(&body))?;
     match status {
         200..=299 => {
-            let id = v.get("id").and_then(Value::as_str).unwrap_or("(starting)");
+            let r: StartResponse = serde_json::from_value(v)
+                .context("the daemon's answer to start is not a start response")?;
             println!(
-                "started session {id}: {}",
-                v.get("input").and_then(Value::as_str).unwrap_or("")
+                "started session {}: {}",
+                r.id.as_deref().unwrap_or("(starting)"),
+                r.input
             );
             println!("live page: {}#/live", d.page_url());
             Ok(())
@@ -204,23 +198,6 @@ pub fn status(g: &Globals, a: StatusArgs) -> Result<()> {
         "  live clients: {}   lagged events: {}",
         s("sse_clients"),
         s("lagged_events")
-    );
-    Ok(())
-}
-
-/// `ringside sessions reindex`.
-pub fn reindex(g: &Globals, sessions_dir: &Path) -> Result<()> {
-    let db = db_path(g, sessions_dir);
-    let mut store = Store::open(&db)?;
-    let rep = store.reindex(sessions_dir)?;
-    for s in &rep.skipped {
-        eprintln!("ringside: warning: skipped {s}");
-    }
-    println!(
-        "indexed {} session(s) from {} into {}",
-        rep.indexed,
-        sessions_dir.display(),
-        db.display()
     );
     Ok(())
 }

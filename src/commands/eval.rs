@@ -18,11 +18,12 @@ use anyhow::{bail, Context, Result};
 use super::Globals;
 use crate::cli::EvalCommand;
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker, Utterance};
+use crate::metrics::f1;
 use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
 use crate::transforms::classify::{ActModel, Classifier};
-use crate::transforms::coach::CoachRules;
 use crate::transforms::cue::CueEngine;
 use crate::transforms::learn::TrainParams;
+use crate::transforms::rules::CoachRules;
 
 pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let (files, by_domain, rules_only) = match c {
@@ -151,26 +152,6 @@ struct Report {
     macro_me: f64,
     macro_them: f64,
     cue_f1: f64,
-}
-
-/// (precision, recall, F1) of the counts; 0 where undefined.
-pub(super) fn f1(tp: usize, fp: usize, fn_: usize) -> (f64, f64, f64) {
-    let p = if tp + fp == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fp) as f64
-    };
-    let r = if tp + fn_ == 0 {
-        0.0
-    } else {
-        tp as f64 / (tp + fn_) as f64
-    };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    (p, r, f)
 }
 
 /// Scores predictions against the gold acts; `detail` adds confusions and misclassified lines.

@@ -29,12 +29,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::eval::f1;
 use super::eval_real::{run_call, Heard};
 use super::Globals;
 use crate::event::{Act, Speaker};
+use crate::metrics::f1;
 use crate::transforms::classify::Classifier;
-use crate::transforms::coach::CoachRules;
+use crate::transforms::rules::CoachRules;
 use crate::transforms::transcribe::Transcriber;
 
 /// Where the scripts, the synthesizer and the cache are, relative to the repository root (the

@@ -14,19 +14,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use super::Globals;
-use crate::app::{run_session, Event, Input, Stats};
+use crate::app::{Input, SessionBuilder};
 use crate::audio::signals;
 use crate::audio::wav::{read_wav, write_wav_16k};
-use crate::cli::Speed;
+use crate::event::Speed;
 use crate::event::{Act, Speaker, SAMPLE_RATE_HZ};
+use crate::event::{Event, SessionEvent};
+use crate::sinks::FnSink;
 use crate::sources::replay::Blocks;
 use crate::transforms::coach::Coach;
 use crate::transforms::segment::{SegmentEvent, Segmenter};
@@ -172,30 +172,24 @@ pub(crate) fn run_call(
         blocks: Blocks::default(),
     };
     let mut out = Vec::new();
-    let mut on_event = |ev: &Event| -> Result<()> {
-        if let Event::Utterance(cu) = ev {
-            let u = &cu.utterance;
-            out.push((
-                u.speaker,
-                u.start_secs(),
-                u.end_secs(),
-                u.text.clone(),
-                cu.act,
-            ));
+    let mut on_event = FnSink(|ev: Event<'_>| {
+        if let Event::Record(SessionEvent::Utterance {
+            speaker,
+            start,
+            end,
+            text,
+            act,
+            ..
+        }) = ev
+        {
+            out.push((*speaker, *start, *end, text.clone(), *act));
         }
         Ok(())
-    };
-    let (_summary, t) = run_session(
-        &g.config,
-        &input,
-        transcriber,
-        &mut coach,
-        Arc::new(AtomicBool::new(false)),
-        None,
-        Arc::new(Stats::default()),
-        &mut on_event,
-    )?;
-    Ok((out, t))
+    });
+    let ran = SessionBuilder::new(&g.config, input)
+        .sink(&mut on_event)
+        .run(transcriber, &mut coach)?;
+    Ok((out, ran.transcriber))
 }
 
 /// The words that count as saying `expected` ("yes" is also "yeah", "yep", ...).
@@ -248,10 +242,10 @@ pub fn run(g: &Globals, manifest: &Path, with_peer: bool, asr_only: bool) -> Res
     let peer: Option<Vec<serde_json::Value>> = if with_peer {
         let mut args = vec![
             "--model-dir".to_string(),
-            super::bench::ct2_dir(g)?.display().to_string(),
+            super::peer::ct2_dir(g)?.display().to_string(),
         ];
         args.extend(rows.iter().map(|r| r.file.display().to_string()));
-        let p = super::bench::run_peer(&args)?;
+        let p = super::peer::run_peer(&args)?;
         if p.len() != total {
             bail!("the peer returned {} results for {} clips", p.len(), total);
         }

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod eval_calls;
 pub mod eval_real;
 pub mod model;
+pub mod peer;
 pub mod practice;
 pub mod roleplay;
 pub mod sessions;

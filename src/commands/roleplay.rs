@@ -2,23 +2,26 @@
 //! counterpart's lines; scorecard, outcome and cue timeline at the end), `ringside scenarios`
 //! and `ringside bench roleplay` (reply latency over simulated role-plays).
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 use super::Globals;
-use crate::app::Event;
 use crate::cli::{OutputChannel, RoleplayArgs, RoleplayBenchArgs};
+use crate::event::mmss;
 use crate::event::samples_to_secs;
+use crate::event::{Event, SessionEvent, Speaker};
+use crate::roleplay::scenario::LineId;
 use crate::roleplay::{
-    self, p50_p95, CallResult, OutputChannels, PlayerNote, PractitionerConfig, RoleplayEvent,
-    RoleplayOptions, Scenario, Script,
+    self, p50_p95, CallResult, LineKind, OutputChannels, PlayerNote, PractitionerConfig,
+    RoleplayEvent, RoleplayOptions, Scenario, Script,
 };
-use crate::session::scorecard::mmss;
+use crate::sinks::json::print_line;
 use crate::sinks::terminal::TerminalSink;
+use crate::sinks::Sink;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::Transcriber;
 
@@ -26,11 +29,11 @@ use crate::transforms::transcribe::Transcriber;
 const BENCH_SCRIPTS: [(&str, &str); 2] = [
     (
         "yes_ladder",
-        include_str!("../../tests/fixtures/roleplay/yes_ladder.txt"),
+        include_str!("../../assets/roleplay/yes_ladder.txt"),
     ),
     (
         "no_oriented",
-        include_str!("../../tests/fixtures/roleplay/no_oriented.txt"),
+        include_str!("../../assets/roleplay/no_oriented.txt"),
     ),
 ];
 
@@ -57,46 +60,68 @@ pub fn scenarios(_g: &Globals) -> Result<()> {
     Ok(())
 }
 
+/// One line of `roleplay --json` that is not a record of the session (records are printed
+/// as [`crate::event::SessionEvent`], like `practice --json`). Times in seconds of stream time.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RoleplayLine<'a> {
+    /// Counterpart lines synthesized (or found in the cache) before the call.
+    Prepared { synthesized: usize, cached: usize },
+    /// The counterpart chose its next line.
+    Decided {
+        line: LineId,
+        kind: LineKind,
+        why: &'a str,
+        text: &'a str,
+    },
+    /// The counterpart's voice reported something (`event`: what).
+    Counterpart {
+        #[serde(flatten)]
+        note: &'a PlayerNote,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<&'a str>,
+        persona: &'a str,
+    },
+    /// The last line: how the call went.
+    Summary {
+        scenario: &'a str,
+        result: CallResult,
+        stream_secs: f64,
+        utterances: usize,
+        cues: Vec<&'static str>,
+        interruptions: usize,
+        reply_latencies_ms: &'a [f64],
+        reply_latency_p50_ms: f64,
+        reply_latency_p95_ms: f64,
+        session_dir: Option<String>,
+    },
+}
+
 /// Prints one role-play event as a JSON line.
 fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
-    let v = match ev {
-        RoleplayEvent::Pipeline(e) => return super::practice::print_json(e),
+    let line = match ev {
+        RoleplayEvent::Pipeline(Event::Record(r)) => return Ok(print_line(r)?),
+        RoleplayEvent::Pipeline(Event::Audio(_)) => return Ok(()),
         RoleplayEvent::Prepared {
             synthesized,
             cached,
-        } => {
-            serde_json::json!({"type": "prepared", "synthesized": synthesized, "cached": cached})
-        }
-        RoleplayEvent::Decided { turn, text } => {
-            serde_json::json!({"type": "decided", "line": turn.line,
-            "kind": turn.kind, "why": turn.why, "text": text})
-        }
-        RoleplayEvent::Counterpart { note, text } => {
-            let mut v = serde_json::to_value(note)?;
-            if let Some(o) = v.as_object_mut() {
-                let t = o.remove("type").unwrap_or_default();
-                o.insert("type".into(), "counterpart".into());
-                o.insert("event".into(), t);
-                for k in ["at_sample", "me_onset_sample"] {
-                    if let Some(x) = o.remove(k).and_then(|x| x.as_u64()) {
-                        o.insert(
-                            k.replace("_sample", "").replace("at", "time"),
-                            samples_to_secs(x).into(),
-                        );
-                    }
-                }
-                if let Some(t) = text {
-                    o.insert("text".into(), (*t).into());
-                }
-                o.insert("persona".into(), s.persona_name.clone().into());
-            }
-            v
-        }
+        } => RoleplayLine::Prepared {
+            synthesized: *synthesized,
+            cached: *cached,
+        },
+        RoleplayEvent::Decided { turn, text } => RoleplayLine::Decided {
+            line: turn.line,
+            kind: turn.kind,
+            why: &turn.why,
+            text,
+        },
+        RoleplayEvent::Counterpart { note, text } => RoleplayLine::Counterpart {
+            note,
+            text: *text,
+            persona: &s.persona_name,
+        },
     };
-    let mut o = std::io::stdout().lock();
-    writeln!(o, "{v}")?;
-    o.flush()?;
-    Ok(())
+    Ok(print_line(&line)?)
 }
 
 /// Terminal lines for the counterpart's events (the pipeline's go through the terminal sink).
@@ -221,7 +246,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| g.config.session.dir.clone());
     if record {
-        super::practice::repair_crashed(&sessions_dir);
+        crate::session::repair::repair_crashed(&sessions_dir);
     }
     eprintln!("ringside: loading {}", model.display());
     let transcriber = Transcriber::new(&model, &g.config.asr)?;
@@ -234,7 +259,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         mic: mic.clone(),
         counterpart: crate::config::CounterpartInput::None,
     };
-    let mut meta = super::practice::session_meta(g, &input, &model);
+    let mut meta = crate::session::meta::session_meta(input.devices(), &model, &g.config);
     meta.counterpart_device = Some(format!("roleplay:{} ({})", scenario.name, scenario.voice));
     meta.config
         .insert("roleplay.scenario".into(), scenario.source.clone());
@@ -272,12 +297,16 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         match ev {
             RoleplayEvent::Pipeline(e) => {
                 // The counterpart's transcribed lines are shown as they are spoken (>>).
-                if let Event::Utterance(cu) = e {
-                    if cu.utterance.speaker == crate::event::Speaker::Them {
+                if let Event::Record(r) = e {
+                    if let SessionEvent::Utterance {
+                        speaker: Speaker::Them,
+                        ..
+                    } = r
+                    {
                         return Ok(());
                     }
+                    term.handle(r)?;
                 }
-                term.handle(e)?;
             }
             _ => print_counterpart(sc, ev),
         }
@@ -295,15 +324,18 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
     let lats = out.log.reply_latencies_ms();
     if json {
         let (p50, p95) = p50_p95(&lats).unwrap_or((f64::NAN, f64::NAN));
-        println!(
-            "{}",
-            serde_json::json!({"type": "summary", "scenario": scenario.name, "result": out.result,
-                "stream_secs": samples_to_secs(out.summary.stream_samples), "utterances": out.summary.utterances.len(),
-                "cues": out.summary.cues.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-                "interruptions": out.log.interruptions.len(),
-                "reply_latencies_ms": lats, "reply_latency_p50_ms": p50, "reply_latency_p95_ms": p95,
-                "session_dir": out.recording.as_ref().map(|r| r.dir.display().to_string())})
-        );
+        print_line(&RoleplayLine::Summary {
+            scenario: &scenario.name,
+            result: out.result,
+            stream_secs: samples_to_secs(out.summary.stream_samples),
+            utterances: out.summary.utterances.len(),
+            cues: out.summary.cues.iter().map(|c| c.id.as_str()).collect(),
+            interruptions: out.log.interruptions.len(),
+            reply_latencies_ms: &lats,
+            reply_latency_p50_ms: p50,
+            reply_latency_p95_ms: p95,
+            session_dir: out.recording.as_ref().map(|r| r.dir.display().to_string()),
+        })?;
     } else {
         println!();
         if let Some(r) = &out.recording {
@@ -400,4 +432,43 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
         all.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counterpart_line_says_its_event_and_times_in_seconds() {
+        let note = PlayerNote::Interrupted {
+            line: 2,
+            at_sample: 16_000,
+            me_onset_sample: 8_000,
+        };
+        let line = RoleplayLine::Counterpart {
+            note: &note,
+            text: Some("Hello"),
+            persona: "Ann",
+        };
+        assert_eq!(
+            serde_json::to_value(&line).unwrap(),
+            serde_json::json!({"type": "counterpart", "event": "interrupted", "line": 2,
+                "time": 1.0, "me_onset": 0.5, "text": "Hello", "persona": "Ann"})
+        );
+        let started = PlayerNote::Started {
+            line: 0,
+            kind: LineKind::Opening,
+            at_sample: 8_000,
+            latency_ms: None,
+        };
+        let v = serde_json::to_value(RoleplayLine::Counterpart {
+            note: &started,
+            text: None,
+            persona: "Ann",
+        })
+        .unwrap();
+        assert_eq!(v["event"], "started");
+        assert_eq!(v["time"], 0.5);
+        assert!(v["latency_ms"].is_null() && v.get("at_sample").is_none());
+    }
 }

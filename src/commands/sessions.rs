@@ -8,19 +8,23 @@ use anyhow::{bail, Context, Result};
 
 use super::Globals;
 use crate::cli::{AnalyzeArgs, ReportArgs, ReviewArgs, SessionsArgs, SessionsCommand};
-use crate::session::{self, review, scorecard::mmss};
+use crate::event::mmss;
+use crate::session::index::{db_path, Store};
+use crate::session::{self, review};
 
 /// `ringside analyze FILE.wav`: the recorded call through the same pipeline, as fast as the
 /// machine allows, into a session directory like a live one. Prints progress on stderr and the
 /// session directory as the last line of stdout.
 pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
-    use crate::app::{run_recorded_session, Event, Input, SessionOptions};
-    use crate::commands::practice::session_meta;
+    use crate::app::{Input, SessionBuilder};
+    use crate::event::{Event, SessionEvent};
+    use crate::session::meta::session_meta;
+    use crate::sinks::FnSink;
     use std::io::{IsTerminal, Write};
     let input = Input::Replay {
         path: a.file.clone(),
         them: a.them.clone(),
-        speed: crate::cli::Speed::Max,
+        speed: crate::event::Speed::Max,
         blocks: crate::sources::replay::Blocks::default(),
     };
     // Reject unreadable input before loading the model.
@@ -33,16 +37,11 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
     let mut coach = crate::transforms::coach::Coach::load(g.config.coach.rules.as_deref())?;
     let transcriber = crate::transforms::transcribe::Transcriber::new(&model, &g.config.asr)?;
     let dir = sessions_dir(g, a.sessions_dir.clone());
-    let opts = SessionOptions {
-        record_dir: Some(dir),
-        meta: session_meta(g, &input, &model),
-        limit_secs: None,
-        stats: Default::default(),
-    };
+    let meta = session_meta(input.devices(), &model, &g.config);
     let tty = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut last_shown = 0.0f64;
-    let mut on_event = |ev: &Event| -> Result<()> {
+    let mut progress = FnSink(|ev: Event<'_>| {
         if let Event::Audio(b) = ev {
             let t = crate::event::samples_to_secs(b.start_sample + b.samples.len() as u64);
             if t - last_shown >= 10.0 || (tty && t - last_shown >= 1.0) {
@@ -60,21 +59,15 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
                 );
                 let _ = e.flush();
             }
-        } else if let Event::Warning(w) = ev {
-            eprintln!("\nanalyze: warning: {w}");
+        } else if let Event::Record(SessionEvent::Warning { message }) = ev {
+            eprintln!("\nanalyze: warning: {message}");
         }
         Ok(())
-    };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let out = run_recorded_session(
-        &g.config,
-        &input,
-        transcriber,
-        &mut coach,
-        stop,
-        opts,
-        &mut on_event,
-    )?;
+    });
+    let out = SessionBuilder::new(&g.config, input)
+        .record(Some(dir), meta)
+        .sink(&mut progress)
+        .run(transcriber, &mut coach)?;
     let wall = started.elapsed().as_secs_f64();
     if tty {
         eprintln!();
@@ -111,7 +104,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<()> {
     let dir = sessions_dir(g, a.sessions_dir);
     match a.command.unwrap_or(SessionsCommand::List) {
         SessionsCommand::List => list(&dir),
-        SessionsCommand::Reindex => super::daemon::reindex(g, &dir),
+        SessionsCommand::Reindex => reindex(g, &dir),
         SessionsCommand::Repair { session: Some(q) } => {
             let d = session::resolve_session(&dir, &q)?;
             let rep = session::repair(&d)?;
@@ -247,5 +240,22 @@ pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
         );
     }
     review::play(&s, &mut std::io::stdout())?;
+    Ok(())
+}
+
+/// `ringside sessions reindex`.
+fn reindex(g: &Globals, sessions_dir: &Path) -> Result<()> {
+    let db = db_path(g.config.daemon.db.as_deref(), sessions_dir);
+    let mut store = Store::open(&db)?;
+    let rep = store.reindex(sessions_dir)?;
+    for s in &rep.skipped {
+        eprintln!("ringside: warning: skipped {s}");
+    }
+    println!(
+        "indexed {} session(s) from {} into {}",
+        rep.indexed,
+        sessions_dir.display(),
+        db.display()
+    );
     Ok(())
 }

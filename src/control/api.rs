@@ -29,10 +29,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::server::{SessionSpec, Shared, StartError};
+use super::protocol::{StartRequest, StartResponse};
+use super::state::{SessionSpec, Shared, StartError};
 use super::token::same_token;
 use crate::app::Input;
-use crate::cli::Speed;
 use crate::config::CounterpartInput;
 use crate::sources::replay::Blocks;
 
@@ -279,51 +279,20 @@ async fn auth(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Re
     }
 }
 
-async fn status(State(shared): State<Arc<Shared>>) -> Json<super::server::Status> {
+async fn status(State(shared): State<Arc<Shared>>) -> Json<super::state::Status> {
     Json(shared.status())
 }
 
 async fn list(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
-    let rows =
-        blocking(move || super::server::lock_store(&shared).list().map_err(internal)).await?;
+    let rows = blocking(move || super::state::lock_store(&shared).list().map_err(internal)).await?;
     Ok(Json(json!({ "sessions": rows })))
-}
-
-/// Replay pace in requests.
-#[derive(Debug, Clone, Copy, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-enum SpeedReq {
-    #[default]
-    Realtime,
-    Max,
-}
-
-/// `POST /api/sessions/start` body. All fields optional; an empty body starts a live session
-/// with the configured devices.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StartRequest {
-    /// A WAV file to replay (a path on the daemon's machine; stereo: left = me, right = them).
-    replay: Option<PathBuf>,
-    /// Replay the built-in sample call.
-    #[serde(default)]
-    sample: bool,
-    #[serde(default)]
-    speed: SpeedReq,
-    /// Live: the "me" device (default: `audio.mic`).
-    mic: Option<String>,
-    /// Live: "none", "right" or a device name (default: `audio.counterpart`).
-    counterpart: Option<String>,
 }
 
 /// Turns a request into a session spec, checking a replay file opens (so a typo is a 400
 /// now, not a failed session later). Blocking (reads the WAV header).
 fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
-    let speed = match req.speed {
-        SpeedReq::Realtime => Speed::Realtime,
-        SpeedReq::Max => Speed::Max,
-    };
+    let speed = req.speed;
     if (req.replay.is_some() || req.sample) && (req.mic.is_some() || req.counterpart.is_some()) {
         return Err(bad(
             "give either replay/sample or mic/counterpart, not both".into(),
@@ -371,15 +340,9 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
     let counterpart = match req.counterpart.as_deref() {
         None => shared.config.audio.counterpart.clone(),
-        Some("none") | Some("") => CounterpartInput::None,
-        Some("right") => CounterpartInput::RightChannel,
-        Some(name) => CounterpartInput::Device(name.to_string()),
+        Some(s) => CounterpartInput::parse(s),
     };
-    let cp_desc = match &counterpart {
-        CounterpartInput::None => None,
-        CounterpartInput::RightChannel => Some("right channel of the mic".to_string()),
-        CounterpartInput::Device(d) => Some(d.clone()),
-    };
+    let cp_desc = counterpart.describe();
     Ok(SessionSpec {
         description: format!(
             "live: me = {}, them = {}",
@@ -407,7 +370,7 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T,
 async fn start(
     State(shared): State<Arc<Shared>>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<StartResponse>), ApiError> {
     let req: StartRequest = parse_body(&body)?;
     let s2 = shared.clone();
     let spec = blocking(move || resolve(&s2, req)).await?;
@@ -420,7 +383,11 @@ async fn start(
     match tokio::time::timeout(START_WAIT, rx).await {
         Ok(Ok(Ok(id))) => Ok((
             StatusCode::CREATED,
-            Json(json!({"id": id, "state": "running", "input": input})),
+            Json(StartResponse {
+                id: Some(id),
+                state: "running".into(),
+                input,
+            }),
         )),
         // The session failed before it got going (e.g. the microphone does not open).
         Ok(Ok(Err(e))) => Err(ApiError::new(
@@ -430,7 +397,11 @@ async fn start(
         Ok(Err(_)) => Err(internal("the session ended before it started")),
         Err(_) => Ok((
             StatusCode::ACCEPTED,
-            Json(json!({"id": null, "state": "starting", "input": input})),
+            Json(StartResponse {
+                id: None,
+                state: "starting".into(),
+                input,
+            }),
         )),
     }
 }
@@ -455,7 +426,7 @@ fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
             format!("no session {id:?}"),
         ));
     }
-    let indexed = super::server::lock_store(shared)
+    let indexed = super::state::lock_store(shared)
         .get(id)
         .map_err(internal)?
         .map(|r| r.dir);
@@ -632,6 +603,6 @@ mod tests {
         let r =
             parse_body::<StartRequest>(&Bytes::from_static(b"{\"sample\":true,\"speed\":\"max\"}"))
                 .unwrap();
-        assert!(r.sample && matches!(r.speed, SpeedReq::Max));
+        assert!(r.sample && r.speed == crate::event::Speed::Max);
     }
 }

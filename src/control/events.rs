@@ -1,36 +1,44 @@
 //! The live event stream's wire format ([`LiveEvent`]) and the input level meter that turns
-//! audio blocks into `level` events. Built on the daemon's session thread (from the pipeline's
-//! [`Event`]s), fanned out by a tokio broadcast channel, serialised by [`super::sse`].
+//! audio blocks into `level` events. Built on the daemon's session thread (by its live sink,
+//! from the session's records and audio), fanned out by a tokio broadcast channel, serialised
+//! by [`super::sse`].
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::app::Event;
-use crate::event::{samples_to_secs, Act, CueId, Severity, Speaker};
-use crate::session::{DeviceChange, Scorecard};
+use crate::event::{samples_to_secs, SessionEvent, Speaker};
+use crate::session::Scorecard;
 
 /// Version of the live event format; sent in `session_started` and `hello`. New optional
 /// fields do not bump it.
 pub const LIVE_FORMAT_VERSION: u32 = 1;
 
 /// One message of `GET /api/events` (Server-Sent Events): the SSE `event:` field is the
-/// `type`, `data:` is this object as JSON. Times are seconds of stream time (positions in
-/// the session's `audio.wav`).
+/// `type`, `data:` is this object as JSON. Either a record of the session, in the one schema
+/// of [`SessionEvent`] (utterance, unclear, cue, device, warning: the same lines as
+/// `events.jsonl` and `--json`), or a kind only the live stream has ([`LiveOnly`]: hello,
+/// session_started, level, session_ended, lagged).
 ///
 /// ```text
 /// event: utterance
 /// data: {"type":"utterance","id":3,"speaker":"them","start":7.1,"end":8.0,"text":"No.","act":"no","why":"...","latency_ms":410.0}
 ///
-/// event: cue
-/// data: {"type":"cue","id":"no_heard","severity":"praise","message":"...","time":8.0,"utterance_id":3}
-///
 /// event: level
 /// data: {"type":"level","me_dbfs":-23.5,"them_dbfs":null,"stream_secs":8.2}
 /// ```
 #[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum LiveEvent {
+    Record(SessionEvent),
+    Live(LiveOnly),
+}
+
+/// The kinds of the live stream that are not records of the session: the stream's own
+/// greeting, the session's status (started, ended), input levels, and lag notices.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveOnly {
     /// First message of every stream: the format version and whether a session runs.
     Hello {
         version: u32,
@@ -42,47 +50,12 @@ pub enum LiveEvent {
         /// Human-readable description of the input.
         input: String,
     },
-    Utterance {
-        id: u64,
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-        text: String,
-        act: Act,
-        why: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        latency_ms: Option<f64>,
-    },
-    /// Speech that gave no accepted text (a turn shown as "(unclear)").
-    Unclear {
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-        reason: String,
-    },
-    Cue {
-        id: CueId,
-        severity: Severity,
-        message: String,
-        time: f64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        utterance_id: Option<u64>,
-    },
     /// Input levels: RMS in dBFS over the last ~200 ms per speaker (`null`: no such channel
     /// or no audio yet). A few per second while a session runs.
     Level {
         me_dbfs: Option<f64>,
         them_dbfs: Option<f64>,
         stream_secs: f64,
-    },
-    Device {
-        speaker: Speaker,
-        event: DeviceChange,
-        time: f64,
-        detail: String,
-    },
-    Warning {
-        message: String,
     },
     /// The session is over (stopped, source exhausted, or failed: `error`).
     SessionEnded {
@@ -98,71 +71,33 @@ pub enum LiveEvent {
     },
     /// This client fell behind and `missed` events were dropped for it (the channel keeps the
     /// newest; the session never waits for a slow client).
-    Lagged {
-        missed: u64,
-    },
+    Lagged { missed: u64 },
 }
 
 impl LiveEvent {
-    /// The SSE event name.
+    /// The SSE event name: the `type` of the JSON object.
     pub fn name(&self) -> &'static str {
         match self {
-            LiveEvent::Hello { .. } => "hello",
-            LiveEvent::SessionStarted { .. } => "session_started",
-            LiveEvent::Utterance { .. } => "utterance",
-            LiveEvent::Cue { .. } => "cue",
-            LiveEvent::Unclear { .. } => "unclear",
-            LiveEvent::Level { .. } => "level",
-            LiveEvent::Device { .. } => "device",
-            LiveEvent::Warning { .. } => "warning",
-            LiveEvent::SessionEnded { .. } => "session_ended",
-            LiveEvent::Lagged { .. } => "lagged",
+            LiveEvent::Record(ev) => ev.kind(),
+            LiveEvent::Live(l) => match l {
+                LiveOnly::Hello { .. } => "hello",
+                LiveOnly::SessionStarted { .. } => "session_started",
+                LiveOnly::Level { .. } => "level",
+                LiveOnly::SessionEnded { .. } => "session_ended",
+                LiveOnly::Lagged { .. } => "lagged",
+            },
         }
     }
 
-    /// The live event of a pipeline event; `None` for audio (which feeds [`LevelMeter`]).
-    pub fn from_pipeline(ev: &Event) -> Option<LiveEvent> {
-        Some(match ev {
-            Event::Audio(_) => return None,
-            Event::Utterance(cu) => {
-                let u = &cu.utterance;
-                LiveEvent::Utterance {
-                    id: u.id,
-                    speaker: u.speaker,
-                    start: u.start_secs(),
-                    end: u.end_secs(),
-                    text: u.text.clone(),
-                    act: cu.act,
-                    why: cu.why.clone(),
-                    latency_ms: u.latency_ms,
-                }
-            }
-            Event::Cue(c) => LiveEvent::Cue {
-                id: c.id,
-                severity: c.severity,
-                message: c.message.clone(),
-                time: samples_to_secs(c.at_sample),
-                utterance_id: c.utterance_id,
-            },
-            Event::Device {
-                speaker,
-                change,
-                at_sample,
-                detail,
-            } => LiveEvent::Device {
-                speaker: *speaker,
-                event: *change,
-                time: samples_to_secs(*at_sample),
-                detail: detail.clone(),
-            },
-            Event::Warning(w) => LiveEvent::Warning { message: w.clone() },
-            Event::Unclear(u) => LiveEvent::Unclear {
-                speaker: u.speaker,
-                start: samples_to_secs(u.start_sample),
-                end: samples_to_secs(u.end_sample),
-                reason: u.reason.clone(),
-            },
-        })
+    /// A warning of the daemon itself (e.g. the call history could not be written).
+    pub fn warning(message: String) -> LiveEvent {
+        LiveEvent::Record(SessionEvent::Warning { message })
+    }
+}
+
+impl From<LiveOnly> for LiveEvent {
+    fn from(l: LiveOnly) -> LiveEvent {
+        LiveEvent::Live(l)
     }
 }
 
@@ -230,11 +165,11 @@ impl LevelMeter {
         let due = self.last_emit.is_none_or(|t| t.elapsed() >= self.every);
         if due && self.dbfs.iter().any(Option::is_some) {
             self.last_emit = Some(Instant::now());
-            return Some(LiveEvent::Level {
+            return Some(LiveEvent::Live(LiveOnly::Level {
                 me_dbfs: self.dbfs[0].map(round1),
                 them_dbfs: self.dbfs[1].map(round1),
                 stream_secs: round1(samples_to_secs(self.stream_samples)),
-            });
+            }));
         }
         None
     }
@@ -253,11 +188,11 @@ mod tests {
         let mut m = LevelMeter::new(Duration::ZERO);
         let sine: Vec<f32> = (0..3200).map(|i| (i as f32 * 0.1).sin()).collect();
         let ev = m.push(Speaker::Me, 0, &sine).unwrap();
-        let LiveEvent::Level {
+        let LiveEvent::Live(LiveOnly::Level {
             me_dbfs: Some(me),
             them_dbfs: None,
             stream_secs,
-        } = ev
+        }) = ev
         else {
             panic!("{ev:?}")
         };
@@ -277,8 +212,14 @@ mod tests {
 
     #[test]
     fn wire_format_is_tagged_snake_case() {
-        let v = serde_json::to_value(LiveEvent::Lagged { missed: 3 }).unwrap();
+        let lagged = LiveEvent::Live(LiveOnly::Lagged { missed: 3 });
+        let v = serde_json::to_value(&lagged).unwrap();
         assert_eq!(v, serde_json::json!({"type": "lagged", "missed": 3}));
-        assert_eq!(LiveEvent::Lagged { missed: 3 }.name(), "lagged");
+        assert_eq!(lagged.name(), "lagged");
+        // A record is sent as the record itself: the schema of events.jsonl.
+        let w = LiveEvent::warning("x".into());
+        let v = serde_json::to_value(&w).unwrap();
+        assert_eq!(v, serde_json::json!({"type": "warning", "message": "x"}));
+        assert_eq!(w.name(), "warning");
     }
 }

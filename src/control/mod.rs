@@ -1,30 +1,34 @@
 //! The daemon's control plane (`ringside daemon`): a local HTTP API and web pages over TCP
-//! (loopback) and a Unix socket, a live event stream (SSE), and the call-history index.
+//! (loopback) and a Unix socket, and a live event stream (SSE). The call-history index it
+//! keeps is `session::index`.
 //!
 //! ```text
 //!  HTTP clients (CLI, web pages) ──> api (tokio workers) ──start/stop──> session thread (std)
-//!                                     ^                                  run_recorded_session
-//!  SSE clients <── sse <── broadcast::Sender<LiveEvent> <── on_event ───┘   (its own capture
+//!                                     ^                                  SessionBuilder::run
+//!  SSE clients <── sse <── broadcast::Sender<LiveEvent> <── live sink ──┘   (its own capture
 //!                                                                            and Whisper threads)
 //! ```
 //!
 //! Threads: the tokio runtime (built in `commands::daemon`) runs the listeners, handlers and
-//! SSE streams; each practice session runs on one dedicated std thread ([`server`]), never on
+//! SSE streams; each practice session runs on one dedicated std thread ([`state`]), never on
 //! a tokio worker, so Whisper cannot stall the API. SQLite calls happen on that session thread
 //! or in `spawn_blocking`.
 //!
-//! Modules: [`server`] (state, session thread, listeners, shutdown order), [`api`] (routes,
-//! auth, JSON errors, audio ranges), [`sse`] (the event stream), [`events`] (its wire format),
-//! [`token`] (token and runtime files), [`shutdown`] (signals), [`store`] (SQLite index),
-//! [`client`] (the CLI's tiny HTTP client), [`web`] (the embedded pages).
+//! Modules, top down (no module imports one above it): [`server`] (listeners, shutdown
+//! order) -> [`api`] (routes, auth, JSON errors, audio ranges), [`sse`] (the event stream),
+//! [`web`] (the embedded pages) -> [`state`] (shared state, the session thread and its live
+//! sink) -> [`events`] (the live wire format), [`protocol`] (request and response bodies
+//! shared with the CLI client), [`token`] (token and runtime files), [`shutdown`] (signals);
+//! [`client`] (the CLI's tiny HTTP client).
 
 pub mod api;
 pub mod client;
 pub mod events;
+pub mod protocol;
 pub mod server;
 pub mod shutdown;
 pub mod sse;
-pub mod store;
+pub mod state;
 pub mod token;
 pub mod web;
 
@@ -69,5 +73,5 @@ pub enum ControlError {
     #[error("talking to the daemon at {endpoint}: {message}")]
     Http { endpoint: String, message: String },
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] crate::session::index::StoreError),
 }

@@ -14,8 +14,8 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use super::events::{LiveEvent, LIVE_FORMAT_VERSION};
-use super::server::Shared;
+use super::events::{LiveEvent, LiveOnly, LIVE_FORMAT_VERSION};
+use super::state::Shared;
 
 /// Counts the client while its stream lives.
 struct ClientGuard(Arc<Shared>);
@@ -60,7 +60,7 @@ pub fn client_stream<L: Fn(u64) + Send + 'static>(
                     Ok(ev) => Some((ev, c)),
                     Err(broadcast::error::TryRecvError::Lagged(n)) => {
                         (c.on_lag)(n);
-                        Some((LiveEvent::Lagged { missed: n }, c))
+                        Some((LiveEvent::Live(LiveOnly::Lagged { missed: n }), c))
                     }
                     Err(_) => None,
                 };
@@ -72,7 +72,7 @@ pub fn client_stream<L: Fn(u64) + Send + 'static>(
                     Ok(ev) => return Some((ev, c)),
                     Err(RecvError::Lagged(n)) => {
                         (c.on_lag)(n);
-                        return Some((LiveEvent::Lagged { missed: n }, c));
+                        return Some((LiveEvent::Live(LiveOnly::Lagged { missed: n }), c));
                     }
                     Err(RecvError::Closed) => return None,
                 },
@@ -99,10 +99,10 @@ pub async fn events(
     // Subscribe before reading the state, so nothing falls between the hello and the stream.
     let rx = shared.events.subscribe();
     shared.sse_clients.fetch_add(1, Ordering::Relaxed);
-    let hello = LiveEvent::Hello {
+    let hello = LiveEvent::Live(LiveOnly::Hello {
         version: LIVE_FORMAT_VERSION,
         session_id: shared.running_id(),
-    };
+    });
     let guard = ClientGuard(shared.clone());
     let s2 = shared.clone();
     let stream = client_stream(rx, shared.shutdown.subscribe(), hello, move |n| {
@@ -122,9 +122,7 @@ mod tests {
     use std::sync::atomic::AtomicU64;
 
     fn warning(i: usize) -> LiveEvent {
-        LiveEvent::Warning {
-            message: i.to_string(),
-        }
+        LiveEvent::warning(i.to_string())
     }
 
     #[tokio::test]
@@ -136,10 +134,10 @@ mod tests {
         let stream = client_stream(
             rx,
             stop_rx,
-            LiveEvent::Hello {
+            LiveEvent::Live(LiveOnly::Hello {
                 version: 1,
                 session_id: None,
-            },
+            }),
             move |n| {
                 l2.fetch_add(n, Ordering::Relaxed);
             },
@@ -152,12 +150,12 @@ mod tests {
         let got: Vec<LiveEvent> = stream.collect().await;
         assert_eq!(
             got[0],
-            LiveEvent::Hello {
+            LiveEvent::Live(LiveOnly::Hello {
                 version: 1,
                 session_id: None
-            }
+            })
         );
-        assert_eq!(got[1], LiveEvent::Lagged { missed: 6 });
+        assert_eq!(got[1], LiveEvent::Live(LiveOnly::Lagged { missed: 6 }));
         assert_eq!(&got[2..], &[warning(6), warning(7), warning(8), warning(9)]);
         assert_eq!(lagged.load(Ordering::Relaxed), 6);
     }
@@ -169,7 +167,7 @@ mod tests {
         let mut stream = Box::pin(client_stream(
             rx,
             stop_rx,
-            LiveEvent::Lagged { missed: 0 },
+            LiveEvent::Live(LiveOnly::Lagged { missed: 0 }),
             |_| {},
         ));
         assert!(stream.next().await.is_some());

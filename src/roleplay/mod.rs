@@ -38,12 +38,11 @@ pub use policy::{LineKind, Policy, Turn};
 pub use practitioner::{PractitionerConfig, Script};
 pub use scenario::{Scenario, ScenarioError};
 
-use crate::app::{
-    run_recorded_session_with, Event, Input, SessionHooks, SessionOptions, Stats, Summary,
-};
+use crate::app::{Input, SessionBuilder, SessionHooks};
 use crate::config::{Config, CounterpartInput};
-use crate::event::{samples_to_secs, Speaker};
+use crate::event::{samples_to_secs, AudioBlock, Event, SessionEvent, Speaker, Stats, Summary};
 use crate::session::{FinishedSession, SessionMeta};
+use crate::sinks::Sink;
 use crate::transforms::coach::Coach;
 use crate::transforms::transcribe::Transcriber;
 use player::{Player, PlayerCmd};
@@ -113,8 +112,8 @@ impl Default for RoleplayOptions {
 pub enum RoleplayEvent<'a> {
     /// Counterpart lines synthesized (or found in the cache) before the call.
     Prepared { synthesized: usize, cached: usize },
-    /// The pipeline's events (transcript, cues, audio, warnings), as in practice.
-    Pipeline(&'a Event),
+    /// The pipeline's audio and records (transcript, cues, warnings), as in practice.
+    Pipeline(Event<'a>),
     /// The counterpart chose its next line.
     Decided { turn: &'a Turn, text: &'a str },
     /// The counterpart's voice thread reported something.
@@ -354,39 +353,29 @@ pub fn run(
         mic: opts.mic.clone(),
         counterpart: CounterpartInput::None,
     };
-    let sopts = SessionOptions {
-        record_dir: opts.record_dir.clone(),
-        meta: opts.meta.clone(),
-        limit_secs: opts.limit_secs,
-        stats: opts.stats.clone(),
-    };
+    // The counterpart plugs into the session's wiring as a source (the "them" feed of its
+    // played samples, with VAD notices for barge-in) and a sink (the controller below).
     let hooks = SessionHooks {
         them_feed: Some(feed_rx),
         transcribe_them_feed: opts.transcribe_counterpart,
         vad: Some(vad_tx),
     };
-    let result = {
-        let mut handler = |ev: &Event| -> anyhow::Result<()> {
-            on_event(&RoleplayEvent::Pipeline(ev))?;
-            ctl.on_pipeline(ev, on_event)?;
-            while let Ok(e) = perr_rx.try_recv() {
-                on_event(&RoleplayEvent::Pipeline(&Event::Warning(format!(
-                    "simulated practitioner: {e}"
-                ))))?;
-            }
-            Ok(())
-        };
-        run_recorded_session_with(
-            cfg,
-            &input,
-            transcriber,
-            coach,
-            stop.clone(),
-            sopts,
-            hooks,
-            &mut handler,
-        )
+    let mut sink = CounterpartSink {
+        ctl,
+        on_event,
+        practitioner_errors: perr_rx,
     };
+    let result = SessionBuilder::new(cfg, input)
+        .stop_flag(stop.clone())
+        .limit_secs(opts.limit_secs)
+        .stats(opts.stats.clone())
+        .record(opts.record_dir.clone(), opts.meta.clone())
+        .hooks(hooks)
+        .sink(&mut sink)
+        .run(transcriber, coach);
+    let CounterpartSink {
+        mut ctl, on_event, ..
+    } = sink;
     stop.store(true, Ordering::Relaxed);
     // Notes that came after the last pipeline event.
     let _ = ctl.drain_notes(on_event);
@@ -409,8 +398,7 @@ pub fn run(
         let path = r.dir.join(LOG_FILE);
         let text = serde_json::to_string_pretty(&log).unwrap_or_default();
         if let Err(e) = std::fs::write(&path, text + "\n") {
-            let w = Event::Warning(format!("cannot write {}: {e}", path.display()));
-            let _ = on_event(&RoleplayEvent::Pipeline(&w));
+            let _ = warn(on_event, format!("cannot write {}: {e}", path.display()));
         }
     }
     Ok(RoleplayOutcome {
@@ -420,6 +408,47 @@ pub fn run(
         recording: out.recording,
         transcriber: out.transcriber,
     })
+}
+
+/// Shows a warning as a record of the session (not recorded in `events.jsonl`).
+fn warn(
+    on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>,
+    message: String,
+) -> anyhow::Result<()> {
+    on_event(&RoleplayEvent::Pipeline(Event::Record(
+        &SessionEvent::Warning { message },
+    )))
+}
+
+/// The role-play as a sink of its session: every record and block goes to the caller's
+/// `on_event`, and the controller answers the practitioner's utterances.
+struct CounterpartSink<'c, 'f> {
+    ctl: Controller<'c>,
+    on_event: &'f mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>,
+    practitioner_errors: crossbeam_channel::Receiver<String>,
+}
+
+impl CounterpartSink<'_, '_> {
+    fn on(&mut self, ev: Event<'_>) -> anyhow::Result<()> {
+        (self.on_event)(&RoleplayEvent::Pipeline(ev))?;
+        self.ctl.on_pipeline(ev, self.on_event)?;
+        while let Ok(e) = self.practitioner_errors.try_recv() {
+            warn(self.on_event, format!("simulated practitioner: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for CounterpartSink<'_, '_> {
+    fn audio(&mut self, block: &AudioBlock) -> std::io::Result<()> {
+        self.on(Event::Audio(block))
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+    }
+
+    fn handle(&mut self, ev: &SessionEvent) -> std::io::Result<()> {
+        self.on(Event::Record(ev))
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+    }
 }
 
 /// The session-thread side of the role-play: policy decisions, notes, the end of the call.
@@ -471,26 +500,30 @@ impl Controller<'_> {
             not_before,
         };
         if self.player.cmd.try_send(cmd).is_err() {
-            on_event(&RoleplayEvent::Pipeline(&Event::Warning(
+            warn(
+                on_event,
                 "the counterpart's voice thread is not taking lines".into(),
-            )))?;
+            )?;
         }
         Ok(())
     }
 
     fn on_pipeline(
         &mut self,
-        ev: &Event,
+        ev: Event<'_>,
         on_event: &mut dyn FnMut(&RoleplayEvent) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        if let Event::Utterance(cu) = ev {
-            if cu.utterance.speaker == Speaker::Me {
-                if let Some(turn) = self
-                    .policy
-                    .respond(self.scenario, cu.act, &cu.utterance.text)
-                {
-                    self.say(&turn, Some(cu.utterance.end_sample), None, on_event)?;
-                }
+        if let Event::Record(SessionEvent::Utterance {
+            speaker: Speaker::Me,
+            act,
+            text,
+            end,
+            ..
+        }) = ev
+        {
+            if let Some(turn) = self.policy.respond(self.scenario, *act, text) {
+                let end_sample = crate::event::secs_to_samples(*end);
+                self.say(&turn, Some(end_sample), None, on_event)?;
             }
         }
         self.drain_notes(on_event)?;
@@ -588,10 +621,10 @@ pub fn p50_p95(v: &[f64]) -> Option<(f64, f64)> {
     if v.is_empty() {
         return None;
     }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    let rank = |p: f64| s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
-    Some((rank(0.5), rank(0.95)))
+    Some((
+        crate::metrics::percentile(v, 50.0),
+        crate::metrics::percentile(v, 95.0),
+    ))
 }
 
 #[cfg(test)]

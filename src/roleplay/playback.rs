@@ -13,9 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use cpal::{FromSample, SampleFormat, SizedSample};
 
-use crate::sources::microphone::device_name;
+use crate::audio::device::{build_stream, device_name, pick_device, AudioSample, StreamBuilder};
 
 /// Which channels of the output device carry the voice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,8 +84,7 @@ pub fn find_output(name: Option<&str>) -> Result<cpal::Device, OutputError> {
             message: e.to_string(),
         })?
         .collect();
-    crate::sources::microphone::pick_device(devices, n)
-        .ok_or_else(|| OutputError::NotFound { name: n.into() })
+    pick_device(devices, n).ok_or_else(|| OutputError::NotFound { name: n.into() })
 }
 
 /// Opens `device` with its default rate and channel count, a device buffer of about
@@ -121,14 +119,17 @@ pub fn open(
             buffer_size: size,
         };
         let s = stats.clone();
-        let built = match cfg.sample_format() {
-            SampleFormat::F32 => build::<f32>(device, sc, consumer, s, which, timeout),
-            SampleFormat::I16 => build::<i16>(device, sc, consumer, s, which, timeout),
-            SampleFormat::I32 => build::<i32>(device, sc, consumer, s, which, timeout),
-            SampleFormat::U16 => build::<u16>(device, sc, consumer, s, which, timeout),
-            SampleFormat::U8 => build::<u8>(device, sc, consumer, s, which, timeout),
-            other => return Err(open_err(format!("unsupported sample format {other:?}"))),
+        let format = cfg.sample_format();
+        let builder = OutputBuilder {
+            device,
+            cfg: sc,
+            consumer,
+            stats: s,
+            which,
+            timeout,
         };
+        let built = build_stream(format, builder)
+            .ok_or_else(|| open_err(format!("unsupported sample format {format:?}")))?;
         match built {
             Ok(stream) => {
                 stream.play().map_err(|e| open_err(e.to_string()))?;
@@ -147,6 +148,31 @@ pub fn open(
     Err(open_err(last_err))
 }
 
+/// The parts of an output stream, typed by [`build_stream`] from the device's format.
+struct OutputBuilder<'d> {
+    device: &'d cpal::Device,
+    cfg: cpal::StreamConfig,
+    consumer: rtrb::Consumer<f32>,
+    stats: Arc<OutputStats>,
+    which: OutputChannels,
+    timeout: Duration,
+}
+
+impl StreamBuilder for OutputBuilder<'_> {
+    type Output = Result<cpal::Stream, cpal::Error>;
+
+    fn build<T: AudioSample>(self) -> Self::Output {
+        build::<T>(
+            self.device,
+            self.cfg,
+            self.consumer,
+            self.stats,
+            self.which,
+            self.timeout,
+        )
+    }
+}
+
 fn build<T>(
     device: &cpal::Device,
     cfg: cpal::StreamConfig,
@@ -156,7 +182,7 @@ fn build<T>(
     timeout: Duration,
 ) -> Result<cpal::Stream, cpal::Error>
 where
-    T: SizedSample + FromSample<f32>,
+    T: AudioSample,
 {
     let ch = cfg.channels.max(1) as usize;
     let (lo, hi) = match which {

@@ -75,9 +75,11 @@ pub enum PlayerCmd {
     },
 }
 
-/// What the voice thread reports. Positions are samples of the session stream (16 kHz).
+/// What the voice thread reports. Positions are samples of the session stream (16 kHz); as
+/// JSON (`roleplay --json`, a `counterpart` line) the kind is `event` and positions are
+/// seconds: `at_sample` is `time`, `me_onset_sample` is `me_onset`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum PlayerNote {
     /// The output device is open.
     Ready {
@@ -90,6 +92,7 @@ pub enum PlayerNote {
     Started {
         line: LineId,
         kind: LineKind,
+        #[serde(rename = "time", serialize_with = "as_secs")]
         at_sample: u64,
         latency_ms: Option<f64>,
     },
@@ -97,6 +100,7 @@ pub enum PlayerNote {
     Finished {
         line: LineId,
         kind: LineKind,
+        #[serde(rename = "time", serialize_with = "as_secs")]
         at_sample: u64,
         interrupted: bool,
     },
@@ -104,13 +108,20 @@ pub enum PlayerNote {
     /// at `at_sample`.
     Interrupted {
         line: LineId,
+        #[serde(rename = "time", serialize_with = "as_secs")]
         at_sample: u64,
+        #[serde(rename = "me_onset", serialize_with = "as_secs")]
         me_onset_sample: u64,
     },
     /// A non-fatal problem (underruns, a dropped feed block).
     Warning { message: String },
     /// The output could not be opened; the role-play cannot run.
     Failed { message: String },
+}
+
+/// A stream position as seconds on the wire.
+fn as_secs<S: serde::Serializer>(samples: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::event::samples_to_secs(*samples))
 }
 
 /// State the voice thread shares with the session thread and a simulated practitioner.

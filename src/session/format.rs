@@ -7,174 +7,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::event::SessionEvent;
+
 use super::scorecard::Scorecard;
 use super::SessionError;
-use crate::event::{
-    samples_to_secs, Act, ClassifiedUtterance, Cue, CueId, Hesitation, Severity, Speaker,
-};
 
 /// Version of `events.jsonl` and `session.json`. Bump it when a field changes meaning or
 /// disappears; new optional fields do not need a bump. Readers accept every version up to
 /// this one.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// One line of `events.jsonl` (format version [`FORMAT_VERSION`]).
-///
-/// The file is append-only: one JSON object per line, tagged by `"type"` (snake_case), written
-/// and flushed as each event happens so a killed process loses at most the line being written.
-/// Times are seconds of stream time from the start of the session (f64), i.e. positions in
-/// `audio.wav`, not the wall clock.
-///
-/// ```text
-/// {"type":"session_start","version":1,"id":"20261126-140509-3fa2c1","started_at":"2026-11-26T14:05:09+01:00","sample_rate":16000,"channels":2}
-/// {"type":"utterance","id":0,"speaker":"me","start":1.2,"end":2.5,"text":"Is now a bad time?","act":"no_question","why":"...","latency_ms":640.0}
-/// {"type":"cue","id":"good_no_question","severity":"praise","message":"...","time":2.5,"utterance_id":0}
-/// {"type":"device","speaker":"them","event":"lost","time":30.0,"detail":"USB headset"}
-/// {"type":"gap","speaker":"them","start":41.0,"end":43.5}
-/// {"type":"unclear","speaker":"them","start":50.2,"end":50.9,"reason":"low_confidence"}
-/// {"type":"session_end","duration":95.5,"utterances":31,"cues":12}
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SessionEvent {
-    /// First line of every log.
-    SessionStart {
-        version: u32,
-        /// The session id (also the directory name).
-        id: String,
-        /// Wall clock at start, RFC 3339.
-        started_at: String,
-        sample_rate: u32,
-        /// 2: left = me, right = them; 1: me only.
-        channels: u16,
-    },
-    /// A transcribed, classified utterance.
-    Utterance {
-        /// Sequence number of the utterance in the session.
-        id: u64,
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-        text: String,
-        act: Act,
-        /// Why the classifier chose the act.
-        why: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        latency_ms: Option<f64>,
-        /// Evidence of hesitation (fillers, pause before answering, sound before the first word).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        hesitation: Option<Hesitation>,
-    },
-    /// A stretch that held speech (the VAD fired) but gave no accepted text: too unclear,
-    /// rejected as a likely hallucination, or empty. Counted as a turn, shown as "(unclear)" in
-    /// review, so a turn is never silently lost.
-    Unclear {
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-        /// Why no text was kept, e.g. "no_speech", "low_confidence", "empty", "repetition".
-        reason: String,
-    },
-    /// A coaching cue (all severities are recorded, shown live or not).
-    Cue {
-        id: CueId,
-        severity: Severity,
-        message: String,
-        time: f64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        utterance_id: Option<u64>,
-    },
-    /// An input device changed state.
-    Device {
-        speaker: Speaker,
-        event: DeviceChange,
-        time: f64,
-        #[serde(default)]
-        detail: String,
-    },
-    /// The recorder padded a channel with silence because its audio did not arrive
-    /// (it fell more than 2 s behind the other channel); `start..end` in `audio.wav` is silence
-    /// for that speaker.
-    Gap {
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-    },
-    /// Last line of a cleanly finished log (absent after a crash).
-    SessionEnd {
-        /// Length of `audio.wav` in seconds.
-        duration: f64,
-        utterances: u64,
-        cues: u64,
-    },
-}
-
-/// What happened to an input device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceChange {
-    Lost,
-    Restored,
-    Fallback,
-}
-
-impl DeviceChange {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceChange::Lost => "lost",
-            DeviceChange::Restored => "restored",
-            DeviceChange::Fallback => "fallback",
-        }
-    }
-}
-
-impl SessionEvent {
-    pub fn from_utterance(cu: &ClassifiedUtterance) -> SessionEvent {
-        let u = &cu.utterance;
-        SessionEvent::Utterance {
-            id: u.id,
-            speaker: u.speaker,
-            start: samples_to_secs(u.start_sample),
-            end: samples_to_secs(u.end_sample),
-            text: u.text.clone(),
-            act: cu.act,
-            why: cu.why.clone(),
-            latency_ms: u.latency_ms,
-            hesitation: u.hesitation.clone(),
-        }
-    }
-
-    pub fn from_unclear(u: &crate::event::Unclear) -> SessionEvent {
-        SessionEvent::Unclear {
-            speaker: u.speaker,
-            start: samples_to_secs(u.start_sample),
-            end: samples_to_secs(u.end_sample),
-            reason: u.reason.clone(),
-        }
-    }
-
-    pub fn from_cue(c: &Cue) -> SessionEvent {
-        SessionEvent::Cue {
-            id: c.id,
-            severity: c.severity,
-            message: c.message.clone(),
-            time: samples_to_secs(c.at_sample),
-            utterance_id: c.utterance_id,
-        }
-    }
-
-    /// The time the event refers to (start for utterances and gaps), for ordering.
-    pub fn time(&self) -> f64 {
-        match self {
-            SessionEvent::SessionStart { .. } => 0.0,
-            SessionEvent::Utterance { start, .. }
-            | SessionEvent::Gap { start, .. }
-            | SessionEvent::Unclear { start, .. } => *start,
-            SessionEvent::Cue { time, .. } | SessionEvent::Device { time, .. } => *time,
-            SessionEvent::SessionEnd { duration, .. } => *duration,
-        }
-    }
-}
 
 /// What the caller knows about a session when it starts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -234,6 +75,28 @@ pub struct SessionInfo {
     pub scorecard: Option<Scorecard>,
 }
 
+impl SessionInfo {
+    /// What a session that is not recorded knows of itself at its start: no id (empty), the
+    /// wall clock, its channels. Handed to [`crate::sinks::Sink::begin`].
+    pub fn unrecorded(meta: SessionMeta, channels: u16) -> SessionInfo {
+        let now = super::time::LocalTime::from_system(std::time::SystemTime::now());
+        SessionInfo {
+            version: FORMAT_VERSION,
+            id: String::new(),
+            started_at: now.rfc3339(),
+            duration: 0.0,
+            sample_rate: crate::event::SAMPLE_RATE_HZ,
+            channels,
+            meta,
+            finished: false,
+            repaired: false,
+            pid: None,
+            audio_error: None,
+            scorecard: None,
+        }
+    }
+}
+
 /// The outcome of reading an event log.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
@@ -278,6 +141,7 @@ pub fn parse_events(bytes: &[u8]) -> EventLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Act, CueId, DeviceChange, DeviceNotice, Severity, Speaker};
 
     fn all_events() -> Vec<SessionEvent> {
         vec![
@@ -306,12 +170,12 @@ mod tests {
                 time: 2.5,
                 utterance_id: Some(0),
             },
-            SessionEvent::Device {
+            SessionEvent::Device(DeviceNotice {
                 speaker: Speaker::Them,
                 event: DeviceChange::Lost,
                 time: 3.0,
                 detail: "usb".into(),
-            },
+            }),
             SessionEvent::Gap {
                 speaker: Speaker::Them,
                 start: 3.0,

@@ -15,6 +15,8 @@
 pub mod align;
 pub mod export;
 pub mod format;
+pub mod index;
+pub mod meta;
 pub mod recorder;
 pub mod repair;
 pub mod review;
@@ -25,7 +27,7 @@ pub mod wav;
 
 use std::path::PathBuf;
 
-pub use format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
+pub use format::{SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 pub use recorder::{FinishedSession, Recorder};
 pub use repair::{needs_repair, repair, repair_unfinished, RepairReport};
 pub use scorecard::Scorecard;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::align::{Aligner, GapSpan};
-use super::format::{DeviceChange, SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
+use super::format::{SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 use super::scorecard::Scorecard;
 use super::time::LocalTime;
 use super::wav::WavWriter;
@@ -171,6 +171,11 @@ impl Recorder {
         &self.dir
     }
 
+    /// `session.json` as written at the start (id, start time, channels, metadata).
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
     /// The session id (the directory name).
     pub fn id(&self) -> &str {
         &self.info.id
@@ -269,27 +274,6 @@ impl Recorder {
     /// Records a cue (any severity).
     pub fn cue(&mut self, c: &Cue) -> Result<(), SessionError> {
         self.event(SessionEvent::from_cue(c))
-    }
-
-    /// Records speech that gave no accepted text.
-    pub fn unclear(&mut self, u: &crate::event::Unclear) -> Result<(), SessionError> {
-        self.event(SessionEvent::from_unclear(u))
-    }
-
-    /// Records a device change of one channel at stream position `at_sample`.
-    pub fn device_event(
-        &mut self,
-        speaker: Speaker,
-        change: DeviceChange,
-        at_sample: u64,
-        detail: &str,
-    ) -> Result<(), SessionError> {
-        self.event(SessionEvent::Device {
-            speaker,
-            event: change,
-            time: samples_to_secs(at_sample),
-            detail: detail.to_string(),
-        })
     }
 
     /// Appends one event line (write + flush; fsync at most once a second).
@@ -584,8 +568,13 @@ mod tests {
             utterance_id: Some(0),
         })
         .unwrap();
-        r.device_event(Speaker::Them, DeviceChange::Lost, 8000, "usb")
-            .unwrap();
+        r.event(SessionEvent::Device(crate::event::DeviceNotice {
+            speaker: Speaker::Them,
+            event: crate::event::DeviceChange::Lost,
+            time: samples_to_secs(8000),
+            detail: "usb".into(),
+        }))
+        .unwrap();
         let f = r.finish().unwrap();
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         assert!(f.info.finished && !f.info.repaired);

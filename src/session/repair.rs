@@ -243,6 +243,19 @@ pub fn repair_unfinished(
         .collect())
 }
 
+/// Repairs sessions a crash left unfinished, telling the user what was done.
+pub fn repair_crashed(dir: &std::path::Path) {
+    if let Ok(reports) = repair_unfinished(dir) {
+        for r in reports {
+            match r {
+                Ok(rep) => eprintln!("ringside: repaired an unfinished session: {rep}"),
+                Err(SessionError::InUse { .. }) => {}
+                Err(e) => eprintln!("ringside: warning: {e}"),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

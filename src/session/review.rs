@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use cpal::{FromSample, SampleFormat, SizedSample};
+use cpal::{FromSample, SizedSample};
 
-use super::format::SessionEvent;
 use super::store::LoadedSession;
 use super::AUDIO_FILE;
-use crate::event::SAMPLE_RATE_HZ;
+use crate::audio::device::{build_stream, AudioSample, StreamBuilder};
+use crate::event::{mmss_tenths, SessionEvent, SAMPLE_RATE_HZ};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {
@@ -40,17 +40,6 @@ pub struct TimelineItem {
     pub is_cue: bool,
     /// The line without the time.
     pub text: String,
-}
-
-/// `mm:ss.s` (minutes keep counting past 59).
-pub fn mmss_tenths(secs: f64) -> String {
-    let tenths = (secs.max(0.0) * 10.0).round() as u64;
-    format!(
-        "{:02}:{:02}.{}",
-        tenths / 600,
-        tenths / 10 % 60,
-        tenths % 10
-    )
 }
 
 /// Utterances, cues, device changes and gaps in time order (utterances before cues at the
@@ -80,12 +69,12 @@ pub fn timeline(events: &[SessionEvent]) -> Vec<TimelineItem> {
                     true,
                     format!("CUE   {id} ({}): {message}", severity.as_str()),
                 ),
-                SessionEvent::Device {
+                SessionEvent::Device(crate::event::DeviceNotice {
                     speaker,
                     event,
                     detail,
                     ..
-                } => (
+                }) => (
                     2,
                     false,
                     format!("--    {speaker} device {}: {detail}", event.as_str()),
@@ -201,14 +190,30 @@ fn fill<T: SizedSample + FromSample<f32>>(
     (pos, pos / FRAC + 1 >= len)
 }
 
-fn build_stream<T>(
+/// The parts of the review's output stream, typed by [`build_stream`] from the device's format.
+struct ReviewBuilder<'d> {
+    device: &'d cpal::Device,
+    config: cpal::StreamConfig,
+    frames: Arc<Vec<[f32; 2]>>,
+    head: Arc<Playhead>,
+}
+
+impl StreamBuilder for ReviewBuilder<'_> {
+    type Output = Result<cpal::Stream, ReviewError>;
+
+    fn build<T: AudioSample>(self) -> Self::Output {
+        review_stream::<T>(self.device, self.config, self.frames, self.head)
+    }
+}
+
+fn review_stream<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
     frames: Arc<Vec<[f32; 2]>>,
     head: Arc<Playhead>,
 ) -> Result<cpal::Stream, ReviewError>
 where
-    T: SizedSample + FromSample<f32>,
+    T: AudioSample,
 {
     let out_ch = config.channels.max(1) as usize;
     let step = (SAMPLE_RATE_HZ as u64 * FRAC) / config.sample_rate.max(1) as u64;
@@ -296,19 +301,15 @@ fn open_output(
         .map_err(|_| ReviewError::NoOutputDevice)?;
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.into();
-    let (f, h) = (frames, head);
-    let stream = match format {
-        SampleFormat::F32 => build_stream::<f32>(&device, config, f, h)?,
-        SampleFormat::I16 => build_stream::<i16>(&device, config, f, h)?,
-        SampleFormat::U16 => build_stream::<u16>(&device, config, f, h)?,
-        SampleFormat::I32 => build_stream::<i32>(&device, config, f, h)?,
-        SampleFormat::F64 => build_stream::<f64>(&device, config, f, h)?,
-        other => {
-            return Err(ReviewError::Output(format!(
-                "unsupported output sample format {other}"
-            )))
-        }
+    let builder = ReviewBuilder {
+        device: &device,
+        config,
+        frames,
+        head,
     };
+    let stream = build_stream(format, builder).ok_or_else(|| {
+        ReviewError::Output(format!("unsupported output sample format {format}"))
+    })??;
     stream
         .play()
         .map_err(|e| ReviewError::Output(e.to_string()))?;

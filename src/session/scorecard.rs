@@ -8,8 +8,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::format::SessionEvent;
-use crate::event::{Act, CueId, Speaker};
+use crate::event::{mmss, Act, CueId, SessionEvent, Speaker};
 
 /// Speaking statistics of one side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -416,16 +415,6 @@ impl Scorecard {
             let _ = writeln!(s, "  Cues              {}", parts.join(", "));
         }
         s
-    }
-}
-
-/// `mm:ss` (or `h:mm:ss`).
-pub fn mmss(secs: f64) -> String {
-    let t = secs.max(0.0).round() as u64;
-    if t >= 3600 {
-        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
-    } else {
-        format!("{:02}:{:02}", t / 60, t % 60)
     }
 }
 

@@ -7,22 +7,26 @@
 
 use std::path::Path;
 
-use crate::event::{AudioBlock, ClassifiedUtterance, Cue, Speaker};
-use crate::session::{DeviceChange, FinishedSession, Recorder, SessionError, SessionMeta};
+use super::Sink;
+use crate::event::{AudioBlock, SessionEvent};
+use crate::session::{FinishedSession, Recorder, SessionError, SessionInfo, SessionMeta};
 
-/// Records one session. `begin` creates the directory, `handle_*` append, `finish` closes.
+/// Records one session. `create` makes the directory, [`Sink::audio`] and [`Sink::handle`]
+/// append, `finish` closes. Warnings ([`SessionEvent::Warning`]) are shown, not recorded.
 #[derive(Debug)]
 pub struct RecordingSink {
     recorder: Recorder,
     /// Warnings already given (a failing file is reported once).
     warned_audio: bool,
     warned_events: bool,
+    /// Warnings not yet taken by the session (see [`RecordingSink::take_warning`]).
+    pending: std::collections::VecDeque<String>,
 }
 
 impl RecordingSink {
     /// Creates the session directory under `sessions_dir`; `channels` is 2 when there is a
     /// counterpart channel, else 1.
-    pub fn begin(
+    pub fn create(
         sessions_dir: &Path,
         meta: SessionMeta,
         channels: u16,
@@ -31,6 +35,7 @@ impl RecordingSink {
             recorder: Recorder::create(sessions_dir, meta, channels)?,
             warned_audio: false,
             warned_events: false,
+            pending: Default::default(),
         })
     }
 
@@ -89,49 +94,16 @@ impl RecordingSink {
         }
     }
 
-    /// Adds a block of captured audio. Returns a one-line warning the first time writing
-    /// the audio fails.
-    pub fn handle_audio(&mut self, block: &AudioBlock) -> Option<String> {
-        self.handle_samples(block.speaker, block.start_sample, &block.samples)
+    /// The next warning line not yet taken (a failing file is reported once): the session
+    /// shows it to the other sinks and goes on.
+    pub fn take_warning(&mut self) -> Option<String> {
+        self.pending.pop_front()
     }
 
-    /// Like [`Self::handle_audio`] for a borrowed slice.
-    pub fn handle_samples(
-        &mut self,
-        speaker: Speaker,
-        start_sample: u64,
-        samples: &[f32],
-    ) -> Option<String> {
-        let r = self.recorder.push_audio(speaker, start_sample, samples);
-        self.audio_warning(r)
-    }
-
-    pub fn handle_utterance(&mut self, cu: &ClassifiedUtterance) -> Option<String> {
-        let r = self.recorder.utterance(cu);
-        self.event_warning(r)
-    }
-
-    pub fn handle_unclear(&mut self, u: &crate::event::Unclear) -> Option<String> {
-        let r = self.recorder.unclear(u);
-        self.event_warning(r)
-    }
-
-    pub fn handle_cue(&mut self, cue: &Cue) -> Option<String> {
-        let r = self.recorder.cue(cue);
-        self.event_warning(r)
-    }
-
-    pub fn handle_device(
-        &mut self,
-        speaker: Speaker,
-        change: DeviceChange,
-        at_sample: u64,
-        detail: &str,
-    ) -> Option<String> {
-        let r = self
-            .recorder
-            .device_event(speaker, change, at_sample, detail);
-        self.event_warning(r)
+    fn queue(&mut self, w: Option<String>) {
+        if let Some(w) = w {
+            self.pending.push_back(w);
+        }
     }
 
     /// Finishes the session (markers, exports, scorecard, `session.json`).
@@ -140,20 +112,50 @@ impl RecordingSink {
     }
 }
 
+impl Sink for RecordingSink {
+    fn audio(&mut self, block: &AudioBlock) -> std::io::Result<()> {
+        let r = self
+            .recorder
+            .push_audio(block.speaker, block.start_sample, &block.samples);
+        let w = self.audio_warning(r);
+        self.queue(w);
+        Ok(())
+    }
+
+    fn handle(&mut self, ev: &SessionEvent) -> std::io::Result<()> {
+        if let SessionEvent::Warning { .. } = ev {
+            return Ok(());
+        }
+        let r = self.recorder.event(ev.clone());
+        let w = self.event_warning(r);
+        self.queue(w);
+        Ok(())
+    }
+}
+
+impl RecordingSink {
+    /// What `session.json` says of the session so far (its id, for [`Sink::begin`]).
+    pub fn info(&self) -> &SessionInfo {
+        self.recorder.info()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Speaker;
 
     #[test]
     fn records_blocks_and_finishes() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut s = RecordingSink::begin(tmp.path(), SessionMeta::default(), 1).unwrap();
+        let mut s = RecordingSink::create(tmp.path(), SessionMeta::default(), 1).unwrap();
         let b = AudioBlock {
             speaker: Speaker::Me,
             start_sample: 0,
             samples: vec![0.0; 1600],
         };
-        assert!(s.handle_audio(&b).is_none());
+        s.audio(&b).unwrap();
+        assert!(s.take_warning().is_none());
         let f = s.finish().unwrap();
         assert_eq!(f.info.duration, 0.1);
         assert_eq!(f.info.channels, 1);

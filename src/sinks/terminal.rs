@@ -4,18 +4,13 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::app::Event;
-use crate::event::{samples_to_secs, Severity, Speaker};
+use super::Sink;
+use crate::event::{mmss_tenths, SessionEvent, Severity, Speaker};
 
 pub struct TerminalSink {
     color: bool,
     show_praise: bool,
     out: std::io::Stdout,
-}
-
-fn mmss(secs: f64) -> String {
-    let m = (secs / 60.0).floor() as u64;
-    format!("{:02}:{:04.1}", m, secs - m as f64 * 60.0)
 }
 
 impl TerminalSink {
@@ -37,72 +32,81 @@ impl TerminalSink {
         }
     }
 
-    pub fn handle(&mut self, ev: &Event) -> std::io::Result<()> {
+    fn who(&self, speaker: Speaker) -> String {
+        match speaker {
+            Speaker::Me => self.paint("1;36", "me  "),
+            Speaker::Them => self.paint("1;35", "them"),
+        }
+    }
+}
+
+impl Sink for TerminalSink {
+    fn handle(&mut self, ev: &SessionEvent) -> std::io::Result<()> {
         let line = match ev {
-            Event::Audio(_) => return Ok(()),
-            Event::Utterance(cu) => {
-                let u = &cu.utterance;
-                let who = match u.speaker {
-                    Speaker::Me => self.paint("1;36", "me  "),
-                    Speaker::Them => self.paint("1;35", "them"),
-                };
-                let lat = u
-                    .latency_ms
+            SessionEvent::Utterance {
+                speaker,
+                start,
+                text,
+                act,
+                latency_ms,
+                ..
+            } => {
+                let lat = latency_ms
                     .map(|l| format!(" ({l:.0} ms)"))
                     .unwrap_or_default();
-                let act = self.paint("2", &format!("[{}]", cu.act));
+                let act = self.paint("2", &format!("[{act}]"));
                 format!(
                     "{} {} {} {}{}",
-                    mmss(u.start_secs()),
-                    who,
-                    u.text,
+                    mmss_tenths(*start),
+                    self.who(*speaker),
+                    text,
                     act,
                     self.paint("2", &lat)
                 )
             }
-            Event::Cue(c) => {
-                if c.severity == Severity::Praise && !self.show_praise {
+            SessionEvent::Cue {
+                id,
+                severity,
+                message,
+                time,
+                ..
+            } => {
+                if *severity == Severity::Praise && !self.show_praise {
                     return Ok(());
                 }
-                let (code, tag) = match c.severity {
+                let (code, tag) = match severity {
                     Severity::Alert => ("1;97;41", " ALERT "),
                     Severity::Nudge => ("1;30;43", " NUDGE "),
                     Severity::Praise => ("1;30;42", " GOOD  "),
                 };
                 format!(
                     "{}      {} {}  {}",
-                    mmss(samples_to_secs(c.at_sample)),
+                    mmss_tenths(*time),
                     self.paint(code, tag),
-                    self.paint("1", &c.message),
-                    self.paint("2", &format!("({})", c.id))
+                    self.paint("1", message),
+                    self.paint("2", &format!("({id})"))
                 )
             }
-            Event::Device {
-                speaker,
-                change,
-                at_sample,
-                detail,
-            } => format!(
+            SessionEvent::Device(d) => format!(
                 "{}      {} {} input {}: {}",
-                mmss(samples_to_secs(*at_sample)),
+                mmss_tenths(d.time),
                 self.paint("1;33", "DEVICE"),
-                speaker,
-                change.as_str(),
-                detail
+                d.speaker,
+                d.event.as_str(),
+                d.detail
             ),
-            Event::Warning(w) => format!("{} {}", self.paint("1;33", "warning:"), w),
-            Event::Unclear(u) => {
-                let who = match u.speaker {
-                    Speaker::Me => self.paint("1;36", "me  "),
-                    Speaker::Them => self.paint("1;35", "them"),
-                };
-                format!(
-                    "{} {} {}",
-                    mmss(samples_to_secs(u.start_sample)),
-                    who,
-                    self.paint("2", "(unclear)")
-                )
+            SessionEvent::Warning { message } => {
+                format!("{} {}", self.paint("1;33", "warning:"), message)
             }
+            SessionEvent::Unclear { speaker, start, .. } => format!(
+                "{} {} {}",
+                mmss_tenths(*start),
+                self.who(*speaker),
+                self.paint("2", "(unclear)")
+            ),
+            SessionEvent::SessionStart { .. }
+            | SessionEvent::Gap { .. }
+            | SessionEvent::SessionEnd { .. } => return Ok(()),
         };
         writeln!(self.out, "{line}")?;
         self.out.flush()

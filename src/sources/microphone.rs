@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use cpal::{FromSample, SampleFormat, SizedSample};
+
+use crate::audio::device::{build_stream, device_name, pick_device, AudioSample, StreamBuilder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -45,95 +46,6 @@ pub struct Capture {
     pub rate: u32,
     pub channels: u16,
     pub name: String,
-}
-
-/// A device as listed by `ringside devices`.
-#[derive(Debug, Clone)]
-pub struct DeviceInfo {
-    pub name: String,
-    /// The host's stable id of the device (e.g. the PulseAudio source name).
-    pub id: String,
-    pub is_input: bool,
-    pub is_output: bool,
-    pub default_format: String,
-    pub is_default: bool,
-}
-
-/// A device's human-readable name (its id when it has none).
-pub fn device_name(d: &cpal::Device) -> String {
-    d.description()
-        .map(|x| x.name().to_string())
-        .or_else(|_| d.id().map(|i| i.to_string()))
-        .unwrap_or_else(|_| "?".into())
-}
-
-/// Lists input and output devices of the default host.
-pub fn list_devices() -> Result<(String, Vec<DeviceInfo>), String> {
-    crate::audio::with_stderr_silenced(list_devices_inner)
-}
-
-fn list_devices_inner() -> Result<(String, Vec<DeviceInfo>), String> {
-    let host = cpal::default_host();
-    let host_name = host.id().name().to_string();
-    let id_of = |d: cpal::Device| d.id().map(|i| i.to_string()).ok();
-    let def_in = host.default_input_device().and_then(id_of);
-    let def_out = host.default_output_device().and_then(id_of);
-    let mut out = Vec::new();
-    let devices = host.devices().map_err(|e| e.to_string())?;
-    for d in devices {
-        let name = device_name(&d);
-        let id = d.id().map(|i| i.to_string()).unwrap_or_default();
-        let is_input = d.default_input_config().is_ok();
-        let is_output = d.default_output_config().is_ok();
-        let cfg = if is_input {
-            d.default_input_config().ok()
-        } else {
-            d.default_output_config().ok()
-        };
-        let default_format = cfg
-            .map(|c| {
-                format!(
-                    "{} ch, {} Hz, {:?}",
-                    c.channels(),
-                    c.sample_rate(),
-                    c.sample_format()
-                )
-            })
-            .unwrap_or_else(|| "-".into());
-        let is_default = Some(&id) == def_in.as_ref() || Some(&id) == def_out.as_ref();
-        out.push(DeviceInfo {
-            name,
-            id,
-            is_input,
-            is_output,
-            default_format,
-            is_default,
-        });
-    }
-    Ok((host_name, out))
-}
-
-/// Picks `n` from `devices`: by exact name, then by id ("host:name" or just "name"), then by
-/// case-insensitive substring of the name.
-pub fn pick_device(devices: Vec<cpal::Device>, n: &str) -> Option<cpal::Device> {
-    if let Some(d) = devices.iter().find(|d| device_name(d) == n) {
-        return Some(d.clone());
-    }
-    let id_matches = |d: &cpal::Device| {
-        d.id()
-            .map(|i| {
-                let s = i.to_string();
-                s == n || s.split_once(':').is_some_and(|(_, rest)| rest == n)
-            })
-            .unwrap_or(false)
-    };
-    if let Some(d) = devices.iter().find(|d| id_matches(d)) {
-        return Some(d.clone());
-    }
-    let lower = n.to_lowercase();
-    devices
-        .into_iter()
-        .find(|d| device_name(d).to_lowercase().contains(&lower))
 }
 
 /// Finds an input device by exact name, then by case-insensitive substring; `None` = default.
@@ -190,27 +102,17 @@ fn open_inner(
     let (producer, consumer) = rtrb::RingBuffer::<f32>::new(cap);
     let stats = Arc::new(CaptureStats::default());
     let stream_cfg: cpal::StreamConfig = cfg.config();
-    let stream = match cfg.sample_format() {
-        SampleFormat::F32 => {
-            build::<f32>(device, stream_cfg, producer, stats.clone(), start_timeout)
-        }
-        SampleFormat::I16 => {
-            build::<i16>(device, stream_cfg, producer, stats.clone(), start_timeout)
-        }
-        SampleFormat::I32 => {
-            build::<i32>(device, stream_cfg, producer, stats.clone(), start_timeout)
-        }
-        SampleFormat::U16 => {
-            build::<u16>(device, stream_cfg, producer, stats.clone(), start_timeout)
-        }
-        SampleFormat::U8 => build::<u8>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::I8 => build::<i8>(device, stream_cfg, producer, stats.clone(), start_timeout),
-        SampleFormat::F64 => {
-            build::<f64>(device, stream_cfg, producer, stats.clone(), start_timeout)
-        }
-        other => return Err(open_err(format!("unsupported sample format {other:?}"))),
-    }
-    .map_err(|e| open_err(e.to_string()))?;
+    let format = cfg.sample_format();
+    let builder = InputBuilder {
+        device,
+        cfg: stream_cfg,
+        producer,
+        stats: stats.clone(),
+        timeout: start_timeout,
+    };
+    let stream = build_stream(format, builder)
+        .ok_or_else(|| open_err(format!("unsupported sample format {format:?}")))?
+        .map_err(|e| open_err(e.to_string()))?;
     // On the PulseAudio host `play()` blocks until the first audio arrives, so a silent or
     // suspended source would hang the capture thread (and with it the end of the session).
     // Play on a helper thread and give up after the start timeout; a late start then just
@@ -243,6 +145,29 @@ fn open_inner(
     })
 }
 
+/// The parts of an input stream, typed by [`build_stream`] from the device's format.
+struct InputBuilder<'d> {
+    device: &'d cpal::Device,
+    cfg: cpal::StreamConfig,
+    producer: rtrb::Producer<f32>,
+    stats: Arc<CaptureStats>,
+    timeout: Duration,
+}
+
+impl StreamBuilder for InputBuilder<'_> {
+    type Output = Result<cpal::Stream, cpal::Error>;
+
+    fn build<T: AudioSample>(self) -> Self::Output {
+        build::<T>(
+            self.device,
+            self.cfg,
+            self.producer,
+            self.stats,
+            self.timeout,
+        )
+    }
+}
+
 fn build<T>(
     device: &cpal::Device,
     cfg: cpal::StreamConfig,
@@ -251,8 +176,7 @@ fn build<T>(
     timeout: Duration,
 ) -> Result<cpal::Stream, cpal::Error>
 where
-    T: SizedSample,
-    f32: FromSample<T>,
+    T: AudioSample,
 {
     let err_stats = stats.clone();
     device.build_input_stream::<T, _, _>(
@@ -266,10 +190,10 @@ where
                 let (a, b) = chunk.as_mut_slices();
                 let la = a.len();
                 for (dst, src) in a.iter_mut().zip(&data[..la]) {
-                    dst.write(src.to_sample::<f32>());
+                    dst.write(src.to_f32());
                 }
                 for (dst, src) in b.iter_mut().zip(&data[la..take]) {
-                    dst.write(src.to_sample::<f32>());
+                    dst.write(src.to_f32());
                 }
                 // SAFETY: all `take` slots were written just above.
                 unsafe { chunk.commit_all() };

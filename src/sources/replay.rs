@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::audio::wav::{read_wav, read_wav_bytes, WavError};
-use crate::cli::Speed;
+use crate::event::Speed;
 use crate::event::{Speaker, SAMPLE_RATE_HZ};
 
 /// How a replay cuts its blocks: fixed 20 ms like a sound card, or pseudo-random sizes (tests
@@ -30,7 +30,7 @@ pub struct Replay {
 
 /// The built-in sample call (stereo: left = me, right = them), compiled into the binary so the
 /// demo works from any directory. Replayed from memory: no temporary copy on disk.
-pub const SAMPLE_CALL_WAV: &[u8] = include_bytes!("../../tests/fixtures/sample_call.wav");
+pub const SAMPLE_CALL_WAV: &[u8] = include_bytes!("../../assets/sample_call.wav");
 
 impl Replay {
     /// The built-in sample call, decoded from memory.

@@ -1,4 +1,4 @@
-//! Labelled utterances (`tests/fixtures/acts/*.jsonl`, one JSON object a line) and the corpus
+//! Labelled utterances (`assets/acts/*.jsonl`, `tests/fixtures/acts/*.jsonl`, one JSON object a line) and the corpus
 //! the built-in act model is trained on, embedded at build time so the binary needs no files.
 //! Used by the classifier at startup (coach thread) and by `ringside eval acts`.
 
@@ -61,77 +61,74 @@ pub fn parse_jsonl(src: &str, file: &str) -> Result<Vec<LabelledRow>, String> {
 /// The training corpus of the built-in model: `train.jsonl` and the domain files. Neither
 /// `test.jsonl` nor `heldout.jsonl` is in it: they stay held out.
 const CORPUS: &[(&str, &str)] = &[
-    (
-        "train.jsonl",
-        include_str!("../../tests/fixtures/acts/train.jsonl"),
-    ),
+    ("train.jsonl", include_str!("../../assets/acts/train.jsonl")),
     (
         "b2b-services.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/b2b-services.jsonl"),
+        include_str!("../../assets/acts/domains/b2b-services.jsonl"),
     ),
     (
         "car-sales.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/car-sales.jsonl"),
+        include_str!("../../assets/acts/domains/car-sales.jsonl"),
     ),
     (
         "debt-collection.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/debt-collection.jsonl"),
+        include_str!("../../assets/acts/domains/debt-collection.jsonl"),
     ),
     (
         "family.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/family.jsonl"),
+        include_str!("../../assets/acts/domains/family.jsonl"),
     ),
     (
         "fundraising.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/fundraising.jsonl"),
+        include_str!("../../assets/acts/domains/fundraising.jsonl"),
     ),
     (
         "healthcare-billing.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/healthcare-billing.jsonl"),
+        include_str!("../../assets/acts/domains/healthcare-billing.jsonl"),
     ),
     (
         "home-services.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/home-services.jsonl"),
+        include_str!("../../assets/acts/domains/home-services.jsonl"),
     ),
     (
         "insurance.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/insurance.jsonl"),
+        include_str!("../../assets/acts/domains/insurance.jsonl"),
     ),
     (
         "partnerships.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/partnerships.jsonl"),
+        include_str!("../../assets/acts/domains/partnerships.jsonl"),
     ),
     (
         "procurement.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/procurement.jsonl"),
+        include_str!("../../assets/acts/domains/procurement.jsonl"),
     ),
     (
         "real-estate.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/real-estate.jsonl"),
+        include_str!("../../assets/acts/domains/real-estate.jsonl"),
     ),
     (
         "recruiting.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/recruiting.jsonl"),
+        include_str!("../../assets/acts/domains/recruiting.jsonl"),
     ),
     (
         "rent.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/rent.jsonl"),
+        include_str!("../../assets/acts/domains/rent.jsonl"),
     ),
     (
         "saas.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/saas.jsonl"),
+        include_str!("../../assets/acts/domains/saas.jsonl"),
     ),
     (
         "salary.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/salary.jsonl"),
+        include_str!("../../assets/acts/domains/salary.jsonl"),
     ),
     (
         "solar.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/solar.jsonl"),
+        include_str!("../../assets/acts/domains/solar.jsonl"),
     ),
     (
         "telecom.jsonl",
-        include_str!("../../tests/fixtures/acts/domains/telecom.jsonl"),
+        include_str!("../../assets/acts/domains/telecom.jsonl"),
     ),
 ];
 

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::event::{Act, Hesitation, Speaker};
 use crate::transforms::acts_data::{builtin_corpus, LabelledRow};
-use crate::transforms::coach::{ClassifyRules, CoachRules, Shape, SpeakerRules, TextRules};
 use crate::transforms::learn::{LinearModel, TrainParams};
+use crate::transforms::rules::{ClassifyRules, CoachRules, Shape, SpeakerRules, TextRules};
 
 /// All acts, in a fixed order for score arrays.
 const ALL_ACTS: [Act; 12] = Act::ALL;

@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker};
-use crate::transforms::coach::CueRules;
+use crate::transforms::rules::CueRules;
 
 /// Stateful cue rules over one conversation.
 pub struct CueEngine {
@@ -208,7 +208,7 @@ impl CueEngine {
 mod tests {
     use super::*;
     use crate::event::{Severity, Utterance};
-    use crate::transforms::coach::CoachRules;
+    use crate::transforms::rules::CoachRules;
 
     struct T {
         e: CueEngine,

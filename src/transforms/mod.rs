@@ -1,11 +1,12 @@
 //! Transforms: synchronous stages, `process(&mut self, input, out: &mut Vec<_>)`, no threads.
-//! segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules); `coach` bundles the
-//! last two with their rules file.
+//! segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules); `rules` parses the
+//! rules file both read (a leaf), `coach` composes classify and cue into one stage.
 pub mod acts_data;
 pub mod classify;
 pub mod coach;
 pub mod cue;
 pub mod learn;
+pub mod rules;
 pub mod segment;
 pub mod silero;
 pub mod transcribe;

@@ -1,10 +1,13 @@
-//! Shared helpers for the integration tests: ground truth of TTS calls, word error rate, paths.
+//! The one test-support module of the integration tests: paths (repo, fixtures, assets, the
+//! model), ground truth of TTS calls, word error rate, and [`daemon`] (a daemon under test).
 
 // Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
 #![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+pub mod daemon;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,19 +17,34 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo().join("tests/fixtures").join(rel)
 }
 
-/// The default model as installed by `ringside model fetch tiny.en` (the test script runs it
-/// first). Fails loudly when missing: these tests must not pass without the real model.
-pub fn model() -> PathBuf {
+/// A file the binary embeds (`assets/`), e.g. the sample call.
+pub fn asset(rel: &str) -> PathBuf {
+    repo().join("assets").join(rel)
+}
+
+/// The built-in sample call (stereo: left = me, right = them).
+pub fn sample_call() -> PathBuf {
+    asset("sample_call.wav")
+}
+
+/// The directory holding ggml-tiny.en.bin (installed by `ringside model fetch tiny.en`; the
+/// test script runs it first). Fails loudly when missing: these tests must not pass without
+/// the real model.
+pub fn models_dir() -> PathBuf {
     let dir = std::env::var_os("RINGSIDE_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("models"));
-    let p = dir.join("ggml-tiny.en.bin");
     assert!(
-        p.is_file(),
-        "the Whisper model {} is missing: run `cargo run -- model fetch tiny.en` (scripts/test.sh does)",
-        p.display()
+        dir.join("ggml-tiny.en.bin").is_file(),
+        "the Whisper model {}/ggml-tiny.en.bin is missing: run `cargo run -- model fetch tiny.en` (scripts/test.sh does)",
+        dir.display()
     );
-    p
+    dir
+}
+
+/// The default model file.
+pub fn model() -> PathBuf {
+    models_dir().join("ggml-tiny.en.bin")
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

@@ -168,6 +168,11 @@ fn insert_row(conn: &Connection, row: &HistoryRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The index of `sessions_dir`: the configured file (`daemon.db`) or the default one inside it.
+pub fn db_path(configured: Option<&Path>, sessions_dir: &Path) -> PathBuf {
+    configured.map_or_else(|| default_db_path(sessions_dir), Path::to_path_buf)
+}
+
 impl Store {
     /// Opens (creating) the index at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {

@@ -1,8 +1,5 @@
-//! Helpers for the daemon tests: start `ringside daemon --port 0` with private data and
-//! runtime directories and the real model, read its address, talk HTTP and SSE to it.
-#![allow(dead_code)]
-// Helpers of tests: a failed set-up step should panic with its error, as in a #[test].
-#![allow(clippy::unwrap_used)]
+//! Daemon helpers: start `ringside daemon --port 0` with private data and runtime
+//! directories and the real model, read its address, talk HTTP and SSE to it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -14,26 +11,7 @@ use std::time::{Duration, Instant};
 use ringside::control::client::{request, Endpoint, Response};
 use serde_json::Value;
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory holding ggml-tiny.en.bin; fails loudly when the model is missing.
-pub fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("RINGSIDE_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("models"));
-    assert!(
-        dir.join("ggml-tiny.en.bin").is_file(),
-        "the Whisper model {}/ggml-tiny.en.bin is missing: run `cargo run -- model fetch tiny.en` (scripts/test.sh does)",
-        dir.display()
-    );
-    dir
-}
-
-pub fn sample_call() -> PathBuf {
-    repo().join("tests/fixtures/sample_call.wav")
-}
+use super::models_dir;
 
 /// A running daemon; killed (if still running) when dropped.
 pub struct Daemon {
