@@ -240,7 +240,14 @@ pub fn run_recorded_session_with(
         input_channels(input)?
     };
     let mut rec = match &opts.record_dir {
-        Some(dir) => Some(RecordingSink::begin(dir, opts.meta.clone(), channels)?),
+        Some(dir) => {
+            // Loaded before the session starts, so a malformed file stops nothing mid-call.
+            let rewrites =
+                crate::transforms::rewrite::RewriteRules::load(cfg.coach.rewrites.as_deref())?;
+            let mut r = RecordingSink::begin(dir, opts.meta.clone(), channels)?;
+            r.set_rewrites(rewrites);
+            Some(r)
+        }
         None => None,
     };
     let mut forward = |ev: &Event| -> Result<()> {
