@@ -491,6 +491,17 @@ mod tests {
         for b in &bad {
             println!("  miss: {b}");
         }
+        if std::env::var_os("RINGSIDE_DEBRIEF_DUMP").is_some() {
+            for conv in &convs {
+                for m in &build(&labelled_events(conv, &mut engine), &rules).moments {
+                    let w = m.rewrite.as_ref().unwrap();
+                    println!(
+                        "  {:?} {:?} | {:?} -> {:?} ({})",
+                        m.flags, m.them_before, m.text, w.text, w.rule
+                    );
+                }
+            }
+        }
         assert!(n >= 200, "only {n} weak lines");
         assert!(rate >= 0.95, "{ok}/{n}");
     }
@@ -531,6 +542,52 @@ mod tests {
         let text = d.render_summary();
         assert!(text.contains("three changes"), "{text}");
         assert!(text.contains("00:30.0  pitch_early (alert)"), "{text}");
+    }
+
+    #[test]
+    fn a_pitch_after_a_counterfeit_yes_is_a_missed_chance_labelled() {
+        let u = |id: u64, speaker, text: &str, act| SessionEvent::Utterance {
+            id,
+            speaker,
+            start: id as f64,
+            end: id as f64 + 0.5,
+            text: text.into(),
+            act,
+            why: String::new(),
+            latency_ms: None,
+            hesitation: None,
+        };
+        let ev = vec![
+            u(
+                0,
+                Speaker::Me,
+                "It sounds like the price is the problem.",
+                Act::Label,
+            ),
+            u(1, Speaker::Them, "I guess so.", Act::CounterfeitYes),
+            u(2, Speaker::Me, "Our plan covers all of that.", Act::Pitch),
+            u(3, Speaker::Them, "No.", Act::No),
+            u(
+                4,
+                Speaker::Me,
+                "What would you need to see?",
+                Act::CalibratedQuestion,
+            ),
+        ];
+        let d = build(&ev, &RewriteRules::builtin().unwrap());
+        assert_eq!(d.moments.len(), 1, "{d:?}");
+        let m = &d.moments[0];
+        assert_eq!(
+            (m.utterance_id, m.flags.as_slice()),
+            (2, &[Flag::MissedChance][..])
+        );
+        assert_eq!(m.severity, Severity::Nudge);
+        assert_eq!(m.them_before.as_deref(), Some("I guess so."));
+        assert_eq!(
+            m.rewrite.as_ref().unwrap().text,
+            "It sounds like you're not sure this is worth your time."
+        );
+        assert_eq!(d.top, vec![2]);
     }
 
     #[test]

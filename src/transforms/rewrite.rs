@@ -205,7 +205,7 @@ pub struct RewriteRules {
     pub rules: Vec<RewriteRule>,
 }
 
-const BUILTIN_SLOTS: [&str; 5] = ["intro", "core", "them", "them_np", "product"];
+const BUILTIN_SLOTS: [&str; 6] = ["intro", "core", "them", "them_np", "them_tail", "product"];
 
 fn words_of(s: &str) -> Vec<String> {
     s.split_whitespace().map(|w| w.to_lowercase()).collect()
@@ -434,9 +434,31 @@ impl RewriteRules {
                 return None;
             }
         }
+        // The pattern matches the whole core or, in a line run together ("hi this is ryan from
+        // sunpath do you own your home", as Whisper often writes it), the core from the first
+        // word on that can open a question or a statement about "you"; the words before it
+        // join the intro.
+        let mut intro = ctx.intro.clone();
         let caps = match &r.pattern {
-            Some(p) => Some(p.captures(&ctx.core)?),
             None => None,
+            Some(p) => match p.captures(&ctx.core) {
+                Some(c) => Some(c),
+                None => {
+                    let (at, c) = word_starts(&ctx.core)
+                        .into_iter()
+                        .skip(1)
+                        .filter(|&i| opens_clause(&ctx.core[i..]) && may_end_intro(&ctx.core[..i]))
+                        .find_map(|i| p.captures(&ctx.core[i..]).map(|c| (i, c)))?;
+                    let prefix = tidy(&ctx.core[..at]);
+                    if !prefix.is_empty() {
+                        intro = Some(match intro {
+                            Some(i) => format!("{i} {prefix}."),
+                            None => format!("{prefix}."),
+                        });
+                    }
+                    Some(c)
+                }
+            },
         };
         let mut text = String::new();
         for p in &r.pieces {
@@ -444,10 +466,11 @@ impl RewriteRules {
                 Piece::Lit(s) => text.push_str(s),
                 Piece::Slot { name, ing, you } => {
                     let v: String = match name.as_str() {
-                        "intro" => ctx.intro.clone()?,
+                        "intro" => intro.clone()?,
                         "core" => ctx.core.clone(),
                         "them" => ctx.them.clone()?,
                         "them_np" => ctx.them_np.clone()?,
+                        "them_tail" => ctx.them_tail.clone()?,
                         "product" => ctx.product.clone()?,
                         g => caps.as_ref()?.name(g)?.as_str().to_string(),
                     };
@@ -461,15 +484,30 @@ impl RewriteRules {
                     if *ing {
                         v = gerund_phrase(&v);
                     }
-                    text.push_str(&lower_first(&v));
+                    if text.is_empty() {
+                        // A slot that opens the sentence opens it with a capital.
+                        let mut c = v.chars();
+                        if let Some(f) = c.next() {
+                            text.extend(f.to_uppercase());
+                            text.push_str(c.as_str());
+                        }
+                    } else {
+                        text.push_str(&lower_first(&v));
+                    }
                 }
             }
         }
         if r.keep_intro {
-            if let Some(intro) = &ctx.intro {
+            if let Some(intro) = &intro {
                 text = format!("{intro} {text}");
             }
         }
+        // The line opens with a capital, as a line to say should.
+        let mut c = text.chars();
+        let text = match c.next() {
+            Some(f) => f.to_uppercase().chain(c).collect(),
+            None => text,
+        };
         Some(Rewrite {
             text,
             act: r.act,
@@ -514,15 +552,16 @@ impl RewriteRules {
                 };
                 format!("{article} {w}")
             });
-        let (them_clause, them_np) = match them {
+        let (them_clause, them_np, them_tail) = match them {
             Some((t, _)) => self.them_slots(t),
-            None => (None, None),
+            None => (None, None, None),
         };
         Context {
             intro,
             core,
             them: them_clause,
             them_np,
+            them_tail,
             product,
         }
     }
@@ -580,8 +619,8 @@ impl RewriteRules {
             .to_string()
     }
 
-    /// `{them}` and `{them_np}` from "them"'s line.
-    fn them_slots(&self, text: &str) -> (Option<String>, Option<String>) {
+    /// `{them}`, `{them_np}` and `{them_tail}` from "them"'s line.
+    fn them_slots(&self, text: &str) -> (Option<String>, Option<String>, Option<String>) {
         let t = self.clean(text);
         let mut best: Option<String> = None;
         for s in split_sentences(&t) {
@@ -592,8 +631,18 @@ impl RewriteRules {
             }
         }
         let Some(line) = best else {
-            return (None, None);
+            return (None, None, None);
         };
+        // A mirror repeats their last one to three words, as they said them.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let tail = words[words.len().saturating_sub(3)..].join(" ");
+        let tail = tidy(&tail);
+        // Not "I hear you?": a mirror of their words about "you" is no mirror.
+        let about_you = tail.split_whitespace().any(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .eq_ignore_ascii_case("you")
+        });
+        let them_tail = (words.len() >= 2 && !tail.is_empty() && !about_you).then_some(tail);
         let norm: Vec<String> = line
             .split_whitespace()
             .map(|w| {
@@ -619,14 +668,14 @@ impl RewriteRules {
             )
         });
         if speaks_of_you || norm.len() < self.min_them_words {
-            return (None, None);
+            return (None, None, them_tail);
         }
         let clause = norm.iter().any(|w| self.verbs.contains(w));
         let v = to_you(&line);
         if clause {
-            (Some(v), None)
+            (Some(v), None, them_tail)
         } else {
-            (None, Some(v))
+            (None, Some(v), them_tail)
         }
     }
 
@@ -665,6 +714,8 @@ struct Context {
     core: String,
     them: Option<String>,
     them_np: Option<String>,
+    /// The last words of "them"'s line, to mirror.
+    them_tail: Option<String>,
     product: Option<String>,
 }
 
@@ -690,6 +741,84 @@ fn split_sentences(t: &str) -> Vec<String> {
         out.push(s);
     }
     out
+}
+
+/// Byte offsets where the words of `s` start.
+fn word_starts(s: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut prev_space = true;
+    for (i, c) in s.char_indices() {
+        if prev_space && !c.is_whitespace() {
+            out.push(i);
+        }
+        prev_space = c.is_whitespace();
+    }
+    out
+}
+
+/// Whether words may stand before a matched clause as an intro: not when they end with an
+/// auxiliary or a verb of saying ("did | you get ...", "is it fair to say | you're ..."),
+/// which the clause needs to keep its meaning.
+fn may_end_intro(prefix: &str) -> bool {
+    let last = prefix
+        .split_whitespace()
+        .last()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    !starts_like_question(&last)
+        && !matches!(
+            last.as_str(),
+            "did"
+                | "that"
+                | "say"
+                | "if"
+                | "think"
+                | "agree"
+                | "know"
+                | "sure"
+                | "whether"
+                | "when"
+                | "what"
+                | "how"
+                | "why"
+                | "where"
+                | "who"
+                | "mean"
+                | "guess"
+        )
+}
+
+/// Opens a question or a statement about "you": an auxiliary, or "you"/"your"/"isn't".
+fn opens_clause(s: &str) -> bool {
+    starts_like_question(s)
+        || s.split_whitespace()
+            .next()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                    .to_lowercase()
+            })
+            .is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "you"
+                        | "your"
+                        | "youre"
+                        | "you're"
+                        | "youd"
+                        | "you'd"
+                        | "youve"
+                        | "you've"
+                        | "youll"
+                        | "you'll"
+                        | "wouldnt"
+                        | "wouldn't"
+                        | "won't"
+                        | "wont"
+                )
+            })
 }
 
 /// Starts with an auxiliary, as closed questions do ("do you ...", "is it ...").
@@ -863,7 +992,7 @@ mod tests {
         assert_eq!(
             w(
                 Flag::MissedChance,
-                "You want to save money, don't you?",
+                "Our plan covers all of that.",
                 Some(("I guess so.", Act::CounterfeitYes))
             ),
             "It sounds like you're not sure this is worth your time."
