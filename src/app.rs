@@ -249,7 +249,11 @@ impl<'a> SessionBuilder<'a> {
         };
         let (mut rec, info) = match record {
             Some((dir, meta)) => {
-                let r = RecordingSink::create(&dir, meta, channels)?;
+                // Loaded before the session starts, so a malformed file stops nothing mid-call.
+                let rewrites =
+                    crate::transforms::rewrite::RewriteRules::load(cfg.coach.rewrites.as_deref())?;
+                let mut r = RecordingSink::create(&dir, meta, channels)?;
+                r.set_rewrites(rewrites);
                 let info = r.info().clone();
                 (Some(r), info)
             }

@@ -160,6 +160,7 @@ struct RawSession {
 #[serde(deny_unknown_fields, default)]
 struct RawCoach {
     rules: Option<String>,
+    rewrites: Option<String>,
     show_praise: Option<bool>,
 }
 
@@ -273,6 +274,8 @@ pub struct SessionConfig {
 pub struct CoachConfig {
     /// `None`: the built-in rules.
     pub rules: Option<PathBuf>,
+    /// Rewrite rules of the debrief; `None`: the built-in `config/rewrites.toml`.
+    pub rewrites: Option<PathBuf>,
     pub show_praise: bool,
 }
 
@@ -435,12 +438,14 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         record: pick!(session.record),
     };
     let rules: String = pick!(coach.rules);
+    let rewrites: String = pick!(coach.rewrites);
     let coach = CoachConfig {
         rules: if rules.is_empty() {
             None
         } else {
             Some(PathBuf::from(rules))
         },
+        rewrites: (!rewrites.is_empty()).then(|| PathBuf::from(rewrites)),
         show_praise: pick!(coach.show_praise),
     };
     let bind: String = pick!(daemon.bind);

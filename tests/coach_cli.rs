@@ -259,3 +259,85 @@ fn classify_reports_a_bad_rules_file_by_key() {
         "{err}"
     );
 }
+
+#[test]
+fn report_computes_the_debrief_of_an_older_session_with_the_configured_rewrites() {
+    // A session without debrief.json (recorded before the debrief existed): the events of the
+    // sample call's golden session.
+    let tmp = tempfile::tempdir().unwrap();
+    let session = tmp.path().join("20260101-000000-abcdef");
+    std::fs::create_dir(&session).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/golden/sample_call/events.jsonl"
+        ),
+        session.join("events.jsonl"),
+    )
+    .unwrap();
+    let report = |config: Option<&std::path::Path>| {
+        let mut c = ringside();
+        if let Some(cfg) = config {
+            c.arg("--config").arg(cfg);
+        }
+        let out = c.arg("report").arg(&session).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (ok, out, err) = report(None);
+    assert!(ok, "{err}");
+    assert!(out.contains("Debrief: the three changes"), "{out}");
+    assert!(
+        out.contains(
+            "try:       Hi, this is Tom from Blue River Insurance. Is now a bad time to talk?"
+        ),
+        "{out}"
+    );
+    assert!(
+        !session.join("debrief.json").exists(),
+        "report only reads the session"
+    );
+
+    // `[coach] rewrites` replaces the built-in rules.
+    let builtin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/rewrites.toml"))
+            .unwrap();
+    let mine = tmp.path().join("rewrites.toml");
+    std::fs::write(
+        &mine,
+        builtin.replace(
+            "template = \"Is now a bad time to talk?\"",
+            "template = \"Is this a bad moment?\"",
+        ),
+    )
+    .unwrap();
+    let config = tmp.path().join("ringside.toml");
+    std::fs::write(
+        &config,
+        format!("[coach]\nrewrites = {:?}\n", mine.display().to_string()),
+    )
+    .unwrap();
+    let (ok, out, err) = report(Some(&config));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Blue River Insurance. Is this a bad moment?"),
+        "{out}"
+    );
+
+    // A malformed file: one line naming the file, the key, and what to do.
+    std::fs::write(
+        &mine,
+        builtin.replacen("version = 1", "version = 1\nbogus = 2", 1),
+    )
+    .unwrap();
+    let (ok, out, err) = report(Some(&config));
+    assert!(!ok, "{out}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("rewrites.toml") && err.contains("bogus") && err.contains("built-in rules"),
+        "{err}"
+    );
+}

@@ -111,6 +111,30 @@ fn analyzed_tts_call_matches_the_golden_session_files() {
         "labels.txt",
         &std::fs::read_to_string(dir.join("labels.txt")).unwrap(),
     );
+    // The debrief: written at the end, three changes, each with its time and a rewrite, also
+    // in `report` (golden, from its "Debrief" line on).
+    let debrief_json = std::fs::read_to_string(dir.join("debrief.json")).unwrap();
+    check_golden("debrief.json", &debrief_json);
+    let debrief: ringside::session::debrief::Debrief = serde_json::from_str(&debrief_json).unwrap();
+    let top = debrief.top_moments();
+    assert_eq!(top.len(), 3, "{debrief_json}");
+    for m in &top {
+        assert!(m.start > 0.0 && m.end > m.start, "{m:?}");
+        assert!(!m.text.is_empty() && !m.flags.is_empty(), "{m:?}");
+        let r = m.rewrite.as_ref().unwrap();
+        assert!(!r.text.is_empty() && r.text != m.text, "{m:?}");
+    }
+    let report = ringside().arg("report").arg(&dir).output().unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let report = String::from_utf8(report.stdout).unwrap();
+    let at = report
+        .find("Debrief:")
+        .unwrap_or_else(|| panic!("no debrief in {report}"));
+    check_golden("debrief.txt", &report[at..]);
     // The WAV is exactly as long as the input, both channels sample-exact after 16-bit rounding.
     let src = hound::WavReader::open(&input).unwrap();
     let rec = hound::WavReader::open(dir.join("audio.wav")).unwrap();

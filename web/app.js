@@ -356,15 +356,44 @@ function review(id) {
       (info.finished ? "" : " · unfinished");
   }
 
+  // The debrief: the changes that would have helped most, under the scorecard; each seeks to
+  // its moment when clicked.
+  function renderDebrief(d) {
+    const box = $("scorecard");
+    const top = (d && d.top || []).map((uid) => d.moments.find((m) => m.utterance_id === uid)).filter(Boolean);
+    box.append(el("h2", null, "Debrief"));
+    if (!top.length) { box.append(el("p", "muted", "No flagged lines: nothing to rewrite.")); return; }
+    const ol = el("ol", "debrief");
+    ol.id = "debrief";
+    for (const m of top) {
+      const li = el("li", "debrief-item " + m.severity);
+      li.dataset.start = m.start;
+      li.append(el("div", "dm-head", fmtTime(m.start) + " · " + m.flags.map(cueLabel).join(", ")),
+        el("div", "dm-said", "\u201c" + m.text + "\u201d"));
+      if (m.rewrite) li.append(el("div", "dm-try", "Try: \u201c" + m.rewrite.text + "\u201d"));
+      li.onclick = () => { seek(m.start); player.play().catch(() => {}); };
+      ol.append(li);
+    }
+    box.append(ol);
+  }
+
   async function load() {
     let det;
     try { det = await api("/api/sessions/" + encodeURIComponent(id)); } catch (e) { notice(e.message); return; }
     duration = det.info.duration || 0;
     renderScorecard(det.scorecard, det.info);
+    renderDebrief(det.debrief);
+    const rewrites = new Map((det.debrief && det.debrief.moments || []).filter((m) => m.rewrite).map((m) => [m.utterance_id, m]));
     const cues = [];
     const items = [];
     for (const e of det.events) {
-      if (e.type === "utterance") items.push({ start: e.start, li: utteranceLine(e) });
+      if (e.type === "utterance") {
+        const li = utteranceLine(e);
+        const m = e.speaker === "me" ? rewrites.get(e.id) : null;
+        // The rewrite sits next to the moment it would have replaced.
+        if (m) li.append(el("div", "rewrite", "Try: \u201c" + m.rewrite.text + "\u201d (" + actLabel(m.rewrite.act) + ")"));
+        items.push({ start: e.start, li });
+      }
       if (e.type === "cue") { cues.push(e); items.push({ start: e.time, li: cueLine(e), cue: true }); }
     }
     items.sort((a, b) => a.start - b.start || (a.cue ? 1 : -1));

@@ -114,6 +114,7 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
     } else if let Some(r) = &out.recording {
         println!();
         println!("{}", r.scorecard.render_text());
+        print!("{}", r.debrief.render_summary());
     }
     eprintln!(
         "ringside: session over: {:.1} s of audio, {} utterances, {} cues, {} dropped samples",

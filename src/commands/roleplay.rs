@@ -340,6 +340,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         println!();
         if let Some(r) = &out.recording {
             println!("{}", r.scorecard.render_text());
+            print!("{}", r.debrief.render_summary());
         }
         println!("{}", render_outcome(&scenario, &out));
     }

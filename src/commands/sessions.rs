@@ -10,7 +10,7 @@ use super::Globals;
 use crate::cli::{AnalyzeArgs, ReportArgs, ReviewArgs, SessionsArgs, SessionsCommand};
 use crate::event::mmss;
 use crate::session::index::{db_path, Store};
-use crate::session::{self, review};
+use crate::session::{self, debrief, review};
 
 /// `ringside analyze FILE.wav`: the recorded call through the same pipeline, as fast as the
 /// machine allows, into a session directory like a live one. Prints progress on stderr and the
@@ -187,6 +187,7 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
     let dir = sessions_dir(g, a.sessions_dir);
     let d = session::resolve_session(&dir, &a.session)?;
     let s = session::load_session(&d)?;
+    let debrief = load_debrief(g, &s)?;
     if a.json {
         // The scorecard with enough metadata to tell sessions apart.
         let v = serde_json::json!({
@@ -196,6 +197,7 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
             "finished": s.info.finished,
             "repaired": s.info.repaired,
             "scorecard": s.scorecard,
+            "debrief": debrief,
         });
         println!(
             "{}",
@@ -222,15 +224,25 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
         println!("  note: {issue}");
     }
     print!("{}", s.scorecard.render_text());
+    print!("{}", debrief.render_summary());
+    print!("{}", debrief.render_rewrites());
     Ok(())
+}
+
+/// The session's debrief: its `debrief.json`, or computed with the configured rewrite rules.
+fn load_debrief(g: &Globals, s: &session::LoadedSession) -> Result<debrief::Debrief> {
+    let rules = crate::transforms::rewrite::RewriteRules::load(g.config.coach.rewrites.as_deref())?;
+    Ok(debrief::load_or_build(&s.dir, &s.events, &rules))
 }
 
 pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
     let dir = sessions_dir(g, a.sessions_dir);
     let d = session::resolve_session(&dir, &a.session)?;
     let s = session::load_session(&d)?;
+    let debrief = load_debrief(g, &s)?;
     if a.no_audio {
-        print!("{}", review::format_timeline(&s.events));
+        print!("{}", debrief::format_timeline(&s.events, &debrief));
+        print!("{}", debrief.render_summary());
         return Ok(());
     }
     if !s.info.finished {
@@ -239,7 +251,9 @@ pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
             s.info.id, s.info.id
         );
     }
-    review::play(&s, &mut std::io::stdout())?;
+    let items = debrief::timeline_with_rewrites(&s.events, &debrief);
+    review::play_timeline(&s, items, &mut std::io::stdout())?;
+    print!("{}", debrief.render_summary());
     Ok(())
 }
 

@@ -447,11 +447,16 @@ async fn detail(
     blocking(move || {
         let dir = session_dir(&shared, &id)?;
         let s = crate::session::load_session(&dir).map_err(internal)?;
+        let rules =
+            crate::transforms::rewrite::RewriteRules::load(shared.config.coach.rewrites.as_deref())
+                .map_err(internal)?;
+        let debrief = crate::session::debrief::load_or_build(&dir, &s.events, &rules);
         let running = shared.running_id().as_deref() == Some(id.as_str());
         Ok(Json(json!({
             "id": s.info.id,
             "info": s.info,
             "scorecard": s.scorecard,
+            "debrief": debrief,
             "events": s.events,
             "log_issues": s.log_issues,
             "recording": running,

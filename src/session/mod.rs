@@ -11,8 +11,10 @@
 //! - `events.jsonl`: [`SessionEvent`] per line, append-only.
 //! - `session.json`: [`SessionInfo`] (metadata, `finished`, `repaired`, [`Scorecard`]).
 //! - `transcript.vtt`, `labels.txt`: exports derived from the events.
+//! - `debrief.json`: [`debrief::Debrief`], the flagged lines with their rewrites.
 
 pub mod align;
+pub mod debrief;
 pub mod export;
 pub mod format;
 pub mod index;

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::align::{Aligner, GapSpan};
+use super::debrief::{self, Debrief};
 use super::format::{SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 use super::scorecard::Scorecard;
 use super::time::LocalTime;
@@ -27,6 +28,7 @@ use super::{
     LABELS_FILE, VTT_FILE,
 };
 use crate::event::{samples_to_secs, ClassifiedUtterance, Cue, Speaker, SAMPLE_RATE_HZ};
+use crate::transforms::rewrite::RewriteRules;
 
 /// A channel more than this far behind the other is padded with silence (and a gap logged).
 pub const MAX_CHANNEL_LAG_SAMPLES: u64 = 2 * SAMPLE_RATE_HZ as u64;
@@ -56,6 +58,8 @@ pub struct Recorder {
     _lock: Option<File>,
     /// A write failed for lack of space: nothing more is written (see [`Recorder::finish`]).
     disk_full: bool,
+    /// Rewrite rules of the debrief written at the end; `None`: the built-in rules.
+    rewrites: Option<RewriteRules>,
 }
 
 /// The result of [`Recorder::finish`].
@@ -64,6 +68,8 @@ pub struct FinishedSession {
     pub dir: PathBuf,
     pub info: SessionInfo,
     pub scorecard: Scorecard,
+    /// The debrief (also in `debrief.json`): flagged lines, rewrites, the top changes.
+    pub debrief: Debrief,
     /// Files that could not be completed (one line each); the session is still usable.
     pub warnings: Vec<String>,
 }
@@ -155,6 +161,7 @@ impl Recorder {
             events_len: 0,
             _lock: Some(lock),
             disk_full: false,
+            rewrites: None,
         };
         rec.event(SessionEvent::SessionStart {
             version: FORMAT_VERSION,
@@ -164,6 +171,11 @@ impl Recorder {
             channels,
         })?;
         Ok(rec)
+    }
+
+    /// Uses `rules` (instead of the built-in ones) for the debrief written by `finish`.
+    pub fn set_rewrites(&mut self, rules: RewriteRules) {
+        self.rewrites = Some(rules);
     }
 
     /// The session directory.
@@ -396,6 +408,18 @@ impl Recorder {
                 note(&mut self.disk_full, &self.dir, e, &mut warnings);
             }
         }
+        let debrief = match self.rewrites.take().map_or_else(RewriteRules::builtin, Ok) {
+            Ok(rules) => debrief::build(&self.events, &rules),
+            Err(e) => {
+                warnings.push(e.to_string());
+                Debrief::default()
+            }
+        };
+        if !self.disk_full {
+            if let Err(e) = debrief::write(&self.dir, &debrief) {
+                note(&mut self.disk_full, &self.dir, e, &mut warnings);
+            }
+        }
         if !self.disk_full {
             match write_info(&self.dir, &info) {
                 Ok(()) => {
@@ -412,6 +436,7 @@ impl Recorder {
             dir: self.dir.clone(),
             info,
             scorecard,
+            debrief,
             warnings,
         })
     }

@@ -318,6 +318,15 @@ fn open_output(
 
 /// Plays the session with the timeline printed in sync to `out`.
 pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewError> {
+    play_timeline(session, timeline(&session.events), out)
+}
+
+/// [`play`] with the given timeline (e.g. with the debrief's rewrites in it).
+pub fn play_timeline(
+    session: &LoadedSession,
+    items: Vec<TimelineItem>,
+    out: &mut dyn Write,
+) -> Result<(), ReviewError> {
     let frames = Arc::new(load_frames(&session.dir.join(AUDIO_FILE))?);
     let head = Arc::new(Playhead {
         pos: AtomicU64::new(0),
@@ -326,7 +335,6 @@ pub fn play(session: &LoadedSession, out: &mut dyn Write) -> Result<(), ReviewEr
     });
     let stream = crate::audio::with_stderr_silenced(|| open_output(frames.clone(), head.clone()))?;
 
-    let items = timeline(&session.events);
     let cue_times: Vec<f64> = items.iter().filter(|i| i.is_cue).map(|i| i.time).collect();
     let total = frames.len() as f64 / SAMPLE_RATE_HZ as f64;
     let raw = RawTerminal::enable();

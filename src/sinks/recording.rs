@@ -44,6 +44,11 @@ impl RecordingSink {
         self.recorder.dir()
     }
 
+    /// The rewrite rules of the debrief written at the end (default: the built-in ones).
+    pub fn set_rewrites(&mut self, rules: crate::transforms::rewrite::RewriteRules) {
+        self.recorder.set_rewrites(rules);
+    }
+
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
     }

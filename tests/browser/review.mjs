@@ -1,7 +1,7 @@
 // Review page test: `node tests/browser/review.mjs URL TOKEN SESSION_ID OUTDIR`.
 // Opens the review of a recorded session, plays it and checks that the playhead and the
 // highlighted transcript line move, that clicking a cue marker seeks to the cue, and that
-// clicking a transcript line seeks to it.
+// clicking a transcript line seeks to it; the debrief's changes and rewrites are shown.
 import { launch, check, until, watchErrors } from "./lib.mjs";
 
 const [url, token, id, outdir] = process.argv.slice(2);
@@ -20,6 +20,13 @@ try {
   await until(() => page.$eval("#wave-status", (e) => e.hidden), 30000, "the waveform");
   const scorecard = await page.textContent("#scorecard");
   check(scorecard.includes("talk share"), "scorecard shown");
+  // The debrief (the session was stopped early, so it may hold fewer than three changes):
+  // changes under the scorecard, each with a rewrite, and the rewrites next to their lines.
+  const changes = await page.$$eval("#debrief li", (l) => l.map((x) => x.textContent));
+  check(changes.length >= 1 && changes.length <= 3 && changes.every((c) => c.includes("Try:")),
+    "changes with a rewrite: " + JSON.stringify(changes));
+  const tries = await page.$$eval("#rv-transcript li.utt .rewrite", (l) => l.length);
+  check(tries >= changes.length, `rewrites next to the flagged lines (${tries})`);
   await page.screenshot({ path: `${outdir}/review.png`, fullPage: true });
 
   const state = () => page.evaluate(() => {
