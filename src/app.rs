@@ -39,6 +39,7 @@ use crate::sinks::Sink;
 use crate::sources::live::{Channel, ChannelSel, LiveSource, Notice};
 use crate::sources::replay::{Blocks, Replay};
 use crate::transforms::coach::Coach;
+use crate::transforms::early::{Decoded, EarlyDecode};
 use crate::transforms::segment::{SegmentEvent, Segmenter};
 use crate::transforms::transcribe::{AsrError, DecodeMode, Transcriber};
 
@@ -742,9 +743,7 @@ fn transcribe_loop(
     tx: Sender<Msg>,
     stats: Arc<Stats>,
 ) -> Transcriber {
-    // Per speaker: (start, end, text, why no text) of the last tentative decode.
-    type Decoded = (String, &'static str);
-    let mut pending: HashMap<Speaker, (u64, u64, Decoded)> = HashMap::new();
+    let mut early = EarlyDecode::default();
     let decode = |t: &mut Transcriber, seg: &SpeechSegment| -> Option<Decoded> {
         let started = Instant::now();
         let result =
@@ -770,61 +769,42 @@ fn transcribe_loop(
         }
     };
     for ev in rx.iter() {
-        match ev {
-            SegmentEvent::Tentative(seg) => {
-                // Decoded at once; if speech resumes meanwhile, the segmenter raises the
-                // segment's cancel flag and the decode stops (or never starts).
-                if let Some(d) = decode(&mut t, &seg) {
-                    pending.insert(seg.speaker, (seg.start_sample, seg.end_sample, d));
-                }
-            }
-            SegmentEvent::Resumed { speaker, .. } => {
-                pending.remove(&speaker);
-            }
-            SegmentEvent::Final(seg) => {
-                let reused = match pending.remove(&seg.speaker) {
-                    Some((s, e, d)) if s == seg.start_sample && e == seg.end_sample => {
-                        stats.segments_reused.fetch_add(1, Ordering::Relaxed);
-                        Some(d)
-                    }
-                    _ => None,
-                };
-                let decoded = match reused {
-                    Some(x) => Some(x),
-                    None => decode(&mut t, &seg),
-                };
-                let Some((text, reason)) = decoded else {
-                    continue;
-                };
-                if text.trim().is_empty() {
-                    // Speech without accepted text is still a turn: say so, don't drop it.
-                    let _ = tx.send(Msg::Unclear(Unclear {
-                        speaker: seg.speaker,
-                        start_sample: seg.start_sample,
-                        end_sample: seg.end_sample,
-                        reason: reason.to_string(),
-                    }));
-                    continue;
-                }
-                let fillers = crate::transforms::transcribe::count_fillers(&text);
-                let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
-                let hang_ms =
-                    samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
-                let _ = tx.send(Msg::Utterance(Utterance {
-                    id: 0,
-                    speaker: seg.speaker,
-                    start_sample: seg.start_sample,
-                    end_sample: seg.end_sample,
-                    text,
-                    latency_ms: Some(wait_ms + hang_ms),
-                    // Measured: fillers here, the pause before answering on the session thread.
-                    hesitation: Some(Hesitation {
-                        fillers,
-                        ..Hesitation::default()
-                    }),
-                }));
-            }
+        // A tentative segment is decoded at once; if speech resumes meanwhile, the segmenter
+        // raises its cancel flag and the decode stops (or never starts).
+        let Some(done) = early.on_event(ev, |seg| decode(&mut t, seg)) else {
+            continue;
+        };
+        if done.reused {
+            stats.segments_reused.fetch_add(1, Ordering::Relaxed);
         }
+        let seg = done.segment;
+        let (text, reason) = done.decoded;
+        if text.trim().is_empty() {
+            // Speech without accepted text is still a turn: say so, don't drop it.
+            let _ = tx.send(Msg::Unclear(Unclear {
+                speaker: seg.speaker,
+                start_sample: seg.start_sample,
+                end_sample: seg.end_sample,
+                reason: reason.to_string(),
+            }));
+            continue;
+        }
+        let fillers = crate::transforms::transcribe::count_fillers(&text);
+        let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
+        let hang_ms = samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
+        let _ = tx.send(Msg::Utterance(Utterance {
+            id: 0,
+            speaker: seg.speaker,
+            start_sample: seg.start_sample,
+            end_sample: seg.end_sample,
+            text,
+            latency_ms: Some(wait_ms + hang_ms),
+            // Measured: fillers here, the pause before answering on the session thread.
+            hesitation: Some(Hesitation {
+                fillers,
+                ..Hesitation::default()
+            }),
+        }));
     }
     t
 }

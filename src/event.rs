@@ -510,7 +510,57 @@ pub enum SessionEvent {
     },
 }
 
+/// One turn of a session as its records hold it, borrowed: an utterance, or speech that gave
+/// no accepted text (`id` `None`, empty text, act `other`). The one view the scorecard and the
+/// debrief read the turns through.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnRef<'a> {
+    pub id: Option<u64>,
+    pub speaker: Speaker,
+    pub start: f64,
+    /// Never before `start`.
+    pub end: f64,
+    pub text: &'a str,
+    pub act: Act,
+}
+
 impl SessionEvent {
+    /// The turn this record holds, if it is an utterance or unclear speech.
+    pub fn turn(&self) -> Option<TurnRef<'_>> {
+        match self {
+            SessionEvent::Utterance {
+                id,
+                speaker,
+                start,
+                end,
+                text,
+                act,
+                ..
+            } => Some(TurnRef {
+                id: Some(*id),
+                speaker: *speaker,
+                start: *start,
+                end: end.max(*start),
+                text,
+                act: *act,
+            }),
+            SessionEvent::Unclear {
+                speaker,
+                start,
+                end,
+                ..
+            } => Some(TurnRef {
+                id: None,
+                speaker: *speaker,
+                start: *start,
+                end: end.max(*start),
+                text: "",
+                act: Act::Other,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn from_utterance(cu: &ClassifiedUtterance) -> SessionEvent {
         let u = &cu.utterance;
         SessionEvent::Utterance {

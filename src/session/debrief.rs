@@ -24,7 +24,7 @@ use super::format::SessionEvent;
 use super::review::TimelineItem;
 use super::{write_atomic, SessionError};
 use crate::event::mmss_tenths;
-use crate::event::{Act, Severity, Speaker};
+use crate::event::{Act, Severity, Speaker, TurnRef};
 use crate::transforms::rewrite::{Flag, Rewrite, RewriteRules};
 
 /// File name of the debrief inside a session directory.
@@ -165,34 +165,12 @@ const FLAG_PRIORITY: [Flag; 5] = [
 
 /// The debrief of a call, from its events alone.
 pub fn build(events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
-    struct U<'a> {
-        id: u64,
-        speaker: Speaker,
-        start: f64,
-        end: f64,
-        text: &'a str,
-        act: Act,
-    }
-    let utts: Vec<U> = events
+    // Utterances only (unclear speech has no words to rewrite), each with its id.
+    let utts: Vec<(u64, TurnRef)> = events
         .iter()
-        .filter_map(|e| match e {
-            SessionEvent::Utterance {
-                id,
-                speaker,
-                start,
-                end,
-                text,
-                act,
-                ..
-            } => Some(U {
-                id: *id,
-                speaker: *speaker,
-                start: *start,
-                end: *end,
-                text,
-                act: *act,
-            }),
-            _ => None,
+        .filter_map(|e| {
+            let t = e.turn()?;
+            Some((t.id?, t))
         })
         .collect();
     // Cues of "me" lines by utterance id; a cue without one (old logs) belongs to the "me"
@@ -212,8 +190,8 @@ pub fn build(events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
             };
             let uid = utterance_id.or_else(|| {
                 utts.iter()
-                    .find(|u| u.speaker == Speaker::Me && (u.end - time).abs() < 0.001)
-                    .map(|u| u.id)
+                    .find(|(_, u)| u.speaker == Speaker::Me && (u.end - time).abs() < 0.001)
+                    .map(|(uid, _)| *uid)
             });
             if let Some(uid) = uid {
                 cues.push((uid, flag, *severity));
@@ -221,16 +199,16 @@ pub fn build(events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
         }
     }
     let mut moments = Vec::new();
-    for (i, u) in utts.iter().enumerate() {
+    for (i, (uid, u)) in utts.iter().enumerate() {
         if u.speaker != Speaker::Me {
             continue;
         }
         let mut flags: Vec<(Flag, Severity)> = cues
             .iter()
-            .filter(|c| c.0 == u.id)
+            .filter(|c| c.0 == *uid)
             .map(|c| (c.1, c.2))
             .collect();
-        let prev = i.checked_sub(1).map(|p| &utts[p]);
+        let prev = i.checked_sub(1).map(|p| &utts[p].1);
         let them_before = prev.filter(|p| p.speaker == Speaker::Them);
         if let Some(p) = them_before {
             if matches!(p.act, Act::CounterfeitYes | Act::No)
@@ -251,7 +229,7 @@ pub fn build(events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
             .iter()
             .find_map(|(f, _)| rules.rewrite(*f, u.text, them));
         moments.push(Moment {
-            utterance_id: u.id,
+            utterance_id: *uid,
             start: u.start,
             end: u.end,
             text: u.text.to_string(),

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{mmss, Act, CueId, SessionEvent, Speaker};
+use crate::event::{mmss, Act, CueId, SessionEvent, Speaker, TurnRef};
 
 /// Speaking statistics of one side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -156,52 +156,13 @@ pub fn count_fillers(text: &str, into: &mut BTreeMap<String, u32>) -> u32 {
     n
 }
 
-struct U<'a> {
-    speaker: Speaker,
-    start: f64,
-    end: f64,
-    text: &'a str,
-    act: Act,
-}
-
 impl Scorecard {
     /// Computes the scorecard from the events of a session; `duration` is the audio length
     /// (when unknown, the end of the last event is used).
     pub fn compute(events: &[SessionEvent], duration: Option<f64>) -> Scorecard {
-        let mut us: Vec<U> = events
-            .iter()
-            .filter_map(|e| match e {
-                SessionEvent::Utterance {
-                    speaker,
-                    start,
-                    end,
-                    text,
-                    act,
-                    ..
-                } => Some(U {
-                    speaker: *speaker,
-                    start: *start,
-                    end: end.max(*start),
-                    text,
-                    act: *act,
-                }),
-                // Speech without accepted text is still a turn (time, monologues), with no
-                // words and no act.
-                SessionEvent::Unclear {
-                    speaker,
-                    start,
-                    end,
-                    ..
-                } => Some(U {
-                    speaker: *speaker,
-                    start: *start,
-                    end: end.max(*start),
-                    text: "",
-                    act: Act::Other,
-                }),
-                _ => None,
-            })
-            .collect();
+        // Speech without accepted text is still a turn (time, monologues), with no words and
+        // no act.
+        let mut us: Vec<TurnRef> = events.iter().filter_map(SessionEvent::turn).collect();
         us.sort_by(|a, b| a.start.total_cmp(&b.start));
 
         let mut sc = Scorecard::default();

@@ -71,6 +71,7 @@ impl<C: Channel> LiveSource<C> {
         let mut first = true;
         let mut use_default = false;
         let mut lost_since: Option<Instant> = None;
+        let mut unusable_reported = false;
         while !self.stop.load(Ordering::Relaxed) && !self.past_limit() {
             let name = if use_default {
                 None
@@ -86,21 +87,9 @@ impl<C: Channel> LiveSource<C> {
                         (self.notify)(Notice::Fatal(e.to_string()));
                         break;
                     }
-                    // Only the practitioner's mic falls back to the default input: the default
-                    // input is the mic, so a counterpart falling back to it would hear "me" twice.
-                    if !use_default
-                        && self.device.is_some()
-                        && self.speaker0() == Speaker::Me
-                        && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE)
-                    {
+                    if self.falls_back(use_default, lost_since) {
                         use_default = true;
-                        let at = self.pos();
-                        let notice = self.notice(
-                            DeviceChange::Fallback,
-                            at,
-                            format!("{e}; falling back to the default input"),
-                        );
-                        (self.notify)(Notice::Device(notice));
+                        self.fallback_notice(&e.to_string());
                     }
                     std::thread::sleep(Duration::from_millis(500));
                     self.pad_to_wall_clock(t0);
@@ -122,15 +111,29 @@ impl<C: Channel> LiveSource<C> {
                         (self.notify)(Notice::Fatal(detail));
                         break;
                     }
-                    let at = self.pos();
-                    let notice = self.notice(DeviceChange::Lost, at, detail);
-                    (self.notify)(Notice::Device(notice));
+                    // Said once per loss, not at every retry; the reopened device counts as
+                    // still lost, so the fallback to the default input can follow.
+                    if !unusable_reported {
+                        unusable_reported = true;
+                        let at = self.pos();
+                        let notice = self.notice(DeviceChange::Lost, at, detail.clone());
+                        (self.notify)(Notice::Device(notice));
+                    }
+                    if lost_since.is_none() {
+                        lost_since = Some(Instant::now());
+                    }
+                    if self.falls_back(use_default, lost_since) {
+                        use_default = true;
+                        self.fallback_notice(&detail);
+                    }
+                    drop(cap);
                     std::thread::sleep(Duration::from_millis(500));
                     self.pad_to_wall_clock(t0);
                     continue;
                 }
             };
             lost_since = None;
+            unusable_reported = false;
             if !first {
                 let at = self.pos();
                 let notice = self.notice(DeviceChange::Restored, at, cap.name.clone());
@@ -186,6 +189,26 @@ impl<C: Channel> LiveSource<C> {
                 p.push(pos, &zeros);
             }
         }
+    }
+
+    /// Only the practitioner's named mic falls back to the default input, after it has been
+    /// lost for [`FALLBACK_GRACE`]: the default input is the mic, so a counterpart falling
+    /// back to it would hear "me" twice.
+    fn falls_back(&self, use_default: bool, lost_since: Option<Instant>) -> bool {
+        !use_default
+            && self.device.is_some()
+            && self.speaker0() == Speaker::Me
+            && lost_since.is_some_and(|t| t.elapsed() > FALLBACK_GRACE)
+    }
+
+    fn fallback_notice(&mut self, why: &str) {
+        let at = self.pos();
+        let notice = self.notice(
+            DeviceChange::Fallback,
+            at,
+            format!("{why}; falling back to the default input"),
+        );
+        (self.notify)(Notice::Device(notice));
     }
 
     fn capture(

@@ -1,11 +1,13 @@
 //! Transforms: synchronous stages, `process(&mut self, input, out: &mut Vec<_>)`, no threads.
-//! segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules); `rules` parses the
+//! segment (VAD) -> transcribe (Whisper, `early` reusing tentative decodes) -> classify (acts)
+//! -> cue (rules); `rules` parses the
 //! rules file both read (a leaf), `coach` composes classify and cue into one stage; `rewrite`
 //! turns weak lines into better ones for the debrief.
 pub mod acts_data;
 pub mod classify;
 pub mod coach;
 pub mod cue;
+pub mod early;
 pub mod learn;
 pub mod rewrite;
 pub mod rules;
