@@ -747,7 +747,7 @@ fn transcribe_loop(
     let decode = |t: &mut Transcriber, seg: &SpeechSegment| -> Option<Decoded> {
         let started = Instant::now();
         let result =
-            t.transcribe_cancellable(&seg.samples, DecodeMode::Utterance, seg.cancel.as_ref());
+            t.transcribe_cancellable(&seg.samples, DecodeMode::Utterance, seg.cancel.as_deref());
         stats
             .decode_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);

@@ -239,14 +239,13 @@ fn a_withdrawn_decode_is_cancelled_and_a_kept_one_is_unchanged() {
     use ringside::config::Config;
     use ringside::transforms::transcribe::{AsrError, DecodeMode, Transcriber};
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
 
     let cfg = Config::default();
     let mut t = Transcriber::new(&common::model(), &cfg.asr).unwrap();
     let clip = real("clips/sent_timit_ldc93s1_01.wav");
     let plain = t.transcribe(&clip, DecodeMode::Utterance).unwrap().text();
     assert!(plain.to_lowercase().contains("greasy wash"), "{plain}");
-    let flag = Arc::new(AtomicBool::new(false));
+    let flag = AtomicBool::new(false);
     let kept = t
         .transcribe_cancellable(&clip, DecodeMode::Utterance, Some(&flag))
         .unwrap()

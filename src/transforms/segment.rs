@@ -88,9 +88,9 @@ struct Active {
     /// Sample position just after the last speech frame.
     last_speech_end: u64,
     silent_frames: usize,
-    tentative_sent: bool,
-    /// The cancel flag handed out with the tentative segment; raised when speech resumes.
-    tentative_cancel: Option<Arc<AtomicBool>>,
+    /// Set while a tentative segment is out: the cancel flag handed out with it, raised when
+    /// it is withdrawn.
+    tentative: Option<Arc<AtomicBool>>,
 }
 
 /// Voice activity segmenter of one channel.
@@ -223,8 +223,7 @@ impl Segmenter {
                         speech_frames: 1,
                         last_speech_end: frame_end,
                         silent_frames: 0,
-                        tentative_sent: false,
-                        tentative_cancel: None,
+                        tentative: None,
                     });
                 } else {
                     self.history.extend(frame.iter().copied());
@@ -236,15 +235,10 @@ impl Segmenter {
             Some(a) => {
                 a.samples.extend_from_slice(frame);
                 if score >= self.continue_threshold {
-                    if a.tentative_sent && score >= self.threshold {
-                        a.cancel_tentative();
-                        out.push(SegmentEvent::Resumed {
-                            speaker: self.speaker,
-                            start_sample: a.start_sample,
-                        });
-                        a.tentative_sent = false;
+                    if score >= self.threshold {
+                        a.withdraw_tentative(self.speaker, out);
                     }
-                    if !a.tentative_sent {
+                    if a.tentative.is_none() {
                         a.speech_frames += 1;
                         a.last_speech_end = frame_end;
                         a.silent_frames = 0;
@@ -258,7 +252,7 @@ impl Segmenter {
                 if a.silent_frames >= self.hangover_frames {
                     self.close(out);
                 } else if a.silent_frames == self.early_frames
-                    && !a.tentative_sent
+                    && a.tentative.is_none()
                     && self.split_samples > 0
                     && a.last_speech_end - a.onset_sample >= self.split_samples
                 {
@@ -267,14 +261,13 @@ impl Segmenter {
                     self.close(out);
                     self.history.clear();
                 } else if a.silent_frames == self.early_frames
-                    && !a.tentative_sent
+                    && a.tentative.is_none()
                     && a.speech_frames >= self.min_speech_frames
                 {
-                    a.tentative_sent = true;
                     let mut seg = segment_of(self.speaker, a, self.post_roll, frame_end);
                     let cancel = Arc::new(AtomicBool::new(false));
                     seg.cancel = Some(cancel.clone());
-                    a.tentative_cancel = Some(cancel);
+                    a.tentative = Some(cancel);
                     out.push(SegmentEvent::Tentative(seg));
                 } else if a.samples.len() >= self.max_samples {
                     // Split a very long utterance; the next part starts right here.
@@ -282,19 +275,12 @@ impl Segmenter {
                     let mut seg = segment_of(self.speaker, a, 0, frame_end);
                     seg.end_sample = frame_end;
                     seg.samples = std::mem::take(&mut a.samples);
-                    if a.tentative_sent {
-                        a.cancel_tentative();
-                        out.push(SegmentEvent::Resumed {
-                            speaker: self.speaker,
-                            start_sample: a.start_sample,
-                        });
-                    }
+                    a.withdraw_tentative(self.speaker, out);
                     out.push(SegmentEvent::Final(seg));
                     a.start_sample = frame_end;
                     a.onset_sample = frame_end;
                     a.samples = Vec::with_capacity(SAMPLE_RATE_HZ as usize * 4);
                     a.speech_frames = 0;
-                    a.tentative_sent = false;
                     a.last_speech_end = frame_end;
                 }
             }
@@ -302,7 +288,7 @@ impl Segmenter {
     }
 
     fn close(&mut self, out: &mut Vec<SegmentEvent>) {
-        if let Some(a) = self.active.take() {
+        if let Some(mut a) = self.active.take() {
             let now = a.start_sample + a.samples.len() as u64;
             if a.speech_frames >= self.min_speech_frames.max(1) {
                 out.push(SegmentEvent::Final(segment_of(
@@ -311,14 +297,8 @@ impl Segmenter {
                     self.post_roll,
                     now,
                 )));
-            } else if a.tentative_sent {
-                if let Some(c) = &a.tentative_cancel {
-                    c.store(true, Ordering::Relaxed);
-                }
-                out.push(SegmentEvent::Resumed {
-                    speaker: self.speaker,
-                    start_sample: a.start_sample,
-                });
+            } else {
+                a.withdraw_tentative(self.speaker, out);
             }
             // Keep the tail as pre-roll for the next onset.
             let tail = a.samples.len().saturating_sub(self.pre_roll);
@@ -345,10 +325,15 @@ fn segment_of(speaker: Speaker, a: &Active, post_roll: usize, now: u64) -> Speec
 }
 
 impl Active {
-    /// Speech resumed: the tentative segment's decode is wasted.
-    fn cancel_tentative(&mut self) {
-        if let Some(c) = self.tentative_cancel.take() {
+    /// Withdraws the tentative segment, if one is out (speech resumed, or the segment was
+    /// cut or dropped): raises its cancel flag, so its decode stops, and says `Resumed`.
+    fn withdraw_tentative(&mut self, speaker: Speaker, out: &mut Vec<SegmentEvent>) {
+        if let Some(c) = self.tentative.take() {
             c.store(true, Ordering::Relaxed);
+            out.push(SegmentEvent::Resumed {
+                speaker,
+                start_sample: self.start_sample,
+            });
         }
     }
 }
@@ -562,6 +547,18 @@ mod tests {
         assert!(f[0].cancel.is_none());
     }
 
+    /// Two phrases separated by a pause longer than the early pause but shorter than the
+    /// hangover, with silence around them.
+    fn two_phrases(first_secs: f32, second_secs: f32, c: &VadConfig) -> Vec<f32> {
+        let pause = (c.early_pause_ms + c.hangover_ms) / 2;
+        let mut sig = vec![0.0; 8000];
+        sig.extend(vowel(first_secs, 3));
+        sig.extend(vec![0.0; pause as usize * 16]);
+        sig.extend(vowel(second_secs, 3));
+        sig.extend(vec![0.0; 16_000]);
+        sig
+    }
+
     #[test]
     fn a_long_turn_ends_at_its_next_short_pause() {
         let run_with = |split_ms: u32| {
@@ -569,12 +566,7 @@ mod tests {
                 split_at_pause_ms: split_ms,
                 ..cfg()
             };
-            let pause = (c.early_pause_ms + c.hangover_ms) / 2;
-            let mut sig = vec![0.0; 8000];
-            sig.extend(vowel(6.0, 3));
-            sig.extend(vec![0.0; pause as usize * 16]);
-            sig.extend(vowel(1.5, 3));
-            sig.extend(vec![0.0; 16_000]);
+            let sig = two_phrases(6.0, 1.5, &c);
             let mut s = Segmenter::new(Speaker::Me, &c);
             let mut out = Vec::new();
             s.process(0, &sig, &mut out);
@@ -612,15 +604,7 @@ mod tests {
 
     #[test]
     fn resumed_speech_raises_the_tentative_cancel_flag() {
-        // A pause longer than the early pause but shorter than the hangover.
-        let c = cfg();
-        let pause = (c.early_pause_ms + c.hangover_ms) / 2;
-        let mut sig = vec![0.0; 8000];
-        sig.extend(vowel(1.0, 3));
-        sig.extend(vec![0.0; pause as usize * 16]);
-        sig.extend(vowel(1.0, 3));
-        sig.extend(vec![0.0; 16_000]);
-        let ev = run(&sig, 256);
+        let ev = run(&two_phrases(1.0, 1.0, &cfg()), 256);
         let tentatives: Vec<_> = ev
             .iter()
             .filter_map(|e| match e {

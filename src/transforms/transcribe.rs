@@ -11,7 +11,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -279,10 +278,9 @@ impl Transcriber {
         &mut self,
         samples: &[f32],
         mode: DecodeMode,
-        cancel: Option<&Arc<AtomicBool>>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Transcript, AsrError> {
-        let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-        if cancelled() {
+        if raised(cancel) {
             return Err(AsrError::Cancelled);
         }
         let secs = samples.len() as f64 / SAMPLE_RATE_HZ as f64;
@@ -309,7 +307,7 @@ impl Transcriber {
             && sized.is_some_and(|c| c < retry)
             && first.doubtful()
         {
-            if cancelled() {
+            if raised(cancel) {
                 return Err(AsrError::Cancelled);
             }
             let second = self.decode_once(input, secs, mode, Some(retry.min(1500)), cancel)?;
@@ -331,7 +329,7 @@ impl Transcriber {
         secs: f64,
         mode: DecodeMode,
         audio_ctx: Option<i32>,
-        cancel: Option<&Arc<AtomicBool>>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<Transcript, AsrError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         if let Some(flag) = cancel {
@@ -339,7 +337,7 @@ impl Transcriber {
             // `full` call below, and `flag` (borrowed for this whole function) outlives it.
             unsafe {
                 p.set_abort_callback(Some(abort_if_raised));
-                p.set_abort_callback_user_data(Arc::as_ptr(flag) as *mut std::ffi::c_void);
+                p.set_abort_callback_user_data(flag as *const AtomicBool as *mut std::ffi::c_void);
             }
         }
         p.set_n_threads(self.threads);
@@ -389,7 +387,7 @@ impl Transcriber {
             p.set_audio_ctx(ctx);
         }
         let ran = self.state.full(p, input);
-        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        if raised(cancel) {
             return Err(AsrError::Cancelled);
         }
         ran.map_err(|e| AsrError::Decode {
@@ -492,6 +490,11 @@ impl Transcriber {
         }
         Ok(out)
     }
+}
+
+/// Whether a decode's cancel flag is raised.
+fn raised(cancel: Option<&AtomicBool>) -> bool {
+    cancel.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
 /// Whisper's abort check: `data` points at the decode's cancel flag.
