@@ -754,6 +754,9 @@ fn transcribe_loop(
         match result {
             Ok(tr) => {
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
+                if tr.retried {
+                    stats.decodes_retried.fetch_add(1, Ordering::Relaxed);
+                }
                 Some((tr.text(), tr.unclear_reason()))
             }
             // Speech resumed: the final segment will be decoded whole.

@@ -636,6 +636,8 @@ pub struct Stats {
     pub segments_reused: std::sync::atomic::AtomicU64,
     /// Tentative decodes stopped because speech resumed.
     pub decodes_cancelled: std::sync::atomic::AtomicU64,
+    /// Decodes whose first pass was doubted and decoded again with the full context.
+    pub decodes_retried: std::sync::atomic::AtomicU64,
     /// Time spent in Whisper decodes, microseconds (for the real-time factor).
     pub decode_micros: std::sync::atomic::AtomicU64,
     /// When the first source started delivering: stream time 0 on the wall clock (at real-time

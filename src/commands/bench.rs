@@ -274,6 +274,7 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         Ok(())
     });
     let decodes_before = stats.segments_decoded.load(Ordering::Relaxed);
+    let retries_before = stats.decodes_retried.load(Ordering::Relaxed);
     let out = SessionBuilder::new(&g.config, input)
         .stop_flag(stop.clone())
         .stats(stats.clone())
@@ -384,10 +385,11 @@ fn bench_latency(g: &Globals, call: Option<PathBuf>, speed: Speed) -> Result<()>
         percentile(&lat, 100.0)
     );
     println!(
-        "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused, {} early decodes cancelled",
+        "whisper decode      {decode_secs:.1} s in all, real-time factor {rtf:.3}; {} decodes, {} early results reused, {} early decodes cancelled, {} decoded again with the full context",
         stats.segments_decoded.load(Ordering::Relaxed) - decodes_before,
         stats.segments_reused.load(Ordering::Relaxed),
-        stats.decodes_cancelled.load(Ordering::Relaxed)
+        stats.decodes_cancelled.load(Ordering::Relaxed),
+        stats.decodes_retried.load(Ordering::Relaxed) - retries_before
     );
     println!(
         "decode per utterance: ours p50 {:.3} s, peer p50 {:.3} s, ratio p50 {:.2}",
