@@ -396,12 +396,6 @@ fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, A
         )),
         other => bad(format!("scenario {name:?} cannot be used: {other}")),
     })?;
-    if let Err(e) = crate::roleplay::playback::find_output(req.output.as_deref()) {
-        return Err(unusable(match req.output.as_deref() {
-            None => format!("no audio output device for the counterpart's voice ({e}); plug in a headset or give \"output\" (the Output field of the page; `ringside devices` lists them)"),
-            Some(n) => format!("output device {n:?} for the counterpart's voice not found ({e}); give another \"output\" (the Output field of the page; `ringside devices` lists them) or leave it empty for the default"),
-        }));
-    }
     let practitioner = match req.practitioner {
         None => None,
         Some(p) => {
@@ -422,6 +416,14 @@ fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, A
             Some((script, cfg))
         }
     };
+    if let Err(e) = crate::roleplay::playback::find_output(req.output.as_deref()) {
+        use crate::roleplay::playback::OutputError;
+        return Err(unusable(match e {
+            OutputError::NoDefault { host } => format!("no audio output device on the {host} host for the counterpart's voice; plug in a headset or give \"output\" (the page's Output field; `ringside devices` lists them)"),
+            OutputError::NotFound { name } => format!("output device {name:?} for the counterpart's voice not found; give another \"output\" (the page's Output field; `ringside devices` lists them) or leave it empty for the default output"),
+            other => other.to_string(),
+        }));
+    }
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
     let output_desc = req
         .output
