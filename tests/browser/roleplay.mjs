@@ -60,7 +60,9 @@ try {
   const text = (who) => page.$$eval(`#live-transcript li.utt.${who} .text`, (l) => l.map((x) => x.textContent));
   const me = await text("me");
   const them = await text("them");
-  check(errors.length === 0, "no page errors: " + errors.join("; "));
+  // The one expected failure: the browser logs the refused start (422) of the missing output.
+  const unexpected = errors.filter((e) => !(e.includes("status of 422") && e.includes("/api/sessions/start")));
+  check(unexpected.length === 0, "no page errors: " + unexpected.join("; "));
   console.log(JSON.stringify({ session: id, severity: sev, cue, me, them }));
 } finally {
   await close();
