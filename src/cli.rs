@@ -49,7 +49,7 @@ pub enum Command {
     Eval(EvalCommand),
     /// Run a recorded call through the pipeline as fast as possible and write a session.
     Analyze(AnalyzeArgs),
-    /// List recorded sessions, or repair unfinished ones.
+    /// List recorded sessions; repair, reindex, delete or export them.
     Sessions(SessionsArgs),
     /// Print the scorecard of a recorded session.
     Report(ReportArgs),
@@ -58,7 +58,8 @@ pub enum Command {
     /// Role-play a scenario: a scripted counterpart talks back through the headset, with live
     /// transcript and cues; the call is recorded like a practice session.
     Roleplay(RoleplayArgs),
-    /// List the built-in role-play scenarios.
+    /// List the role-play scenarios: the built-in ones and yours
+    /// ($XDG_CONFIG_HOME/ringside/scenarios/*.toml, default ~/.config/ringside/scenarios).
     Scenarios,
     /// Benchmarks that print figures (ASR against faster-whisper, live latency, classifier).
     #[command(subcommand)]
@@ -109,6 +110,23 @@ pub struct StartArgs {
     /// Input for "them" (live): a device name, "right" or "none".
     #[arg(long, value_name = "NAME")]
     pub counterpart: Option<String>,
+    /// A role-play instead: a scenario name (see `ringside scenarios`); the counterpart speaks
+    /// through --output and "me" is captured from --mic.
+    #[arg(long, value_name = "SCENARIO", conflicts_with_all = ["replay", "sample", "counterpart"])]
+    pub roleplay: Option<String>,
+    /// Role-play: the output device the counterpart speaks through (default: the default output).
+    #[arg(long, value_name = "NAME", requires = "roleplay")]
+    pub output: Option<String>,
+    /// Role-play: which output channels carry the voice.
+    #[arg(long, value_enum, requires = "roleplay")]
+    pub output_channel: Option<OutputChannel>,
+    /// Role-play, a test and demo aid: a practitioner script whose `me:` lines are spoken by
+    /// TTS into the virtual microphone (as `ringside roleplay --practitioner-script`).
+    #[arg(long, value_name = "FILE", requires = "roleplay")]
+    pub practitioner_script: Option<PathBuf>,
+    /// The PulseAudio sink whose left channel is the virtual microphone (default call_feed).
+    #[arg(long, value_name = "SINK", requires = "practitioner_script")]
+    pub practitioner_sink: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -269,6 +287,25 @@ pub enum SessionsCommand {
     },
     /// Rebuild the call-history index (SQLite) from the session directories.
     Reindex,
+    /// Delete a call: its session directory (audio, transcript, everything) and its row in the
+    /// call history. A session being recorded is refused.
+    Delete {
+        /// Session id (as listed by `ringside sessions`) or path to a session directory.
+        session: String,
+        /// Delete without asking (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Export a call as one zip archive: audio.wav, transcript.vtt, transcript.txt,
+    /// labels.txt, events.jsonl, session.json, debrief.json, scorecard.txt and, for a
+    /// role-play, roleplay.json (all under one folder ringside-ID/).
+    Export {
+        /// Session id (as listed by `ringside sessions`) or path to a session directory.
+        session: String,
+        /// The archive to write (default: ringside-ID.zip in the current directory).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -342,7 +379,8 @@ pub enum OutputChannel {
 
 #[derive(Debug, Args, Clone)]
 pub struct RoleplayArgs {
-    /// A built-in scenario (see `ringside scenarios`) or a scenario TOML file.
+    /// A scenario name (see `ringside scenarios`: built-in or one of your scenario files) or
+    /// the path of a scenario TOML file.
     pub scenario: String,
     /// Input device for "me" (default: the default input).
     #[arg(long, value_name = "NAME")]

@@ -492,6 +492,19 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
     })
 }
 
+/// Ringside's own configuration directory: `$XDG_CONFIG_HOME/ringside`, else
+/// `~/.config/ringside`, else `./ringside-config`. It holds the user's role-play scenarios
+/// (`scenarios/*.toml`); the configuration file itself is passed with `--config`.
+pub fn config_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("ringside");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(h).join(".config/ringside");
+    }
+    PathBuf::from("ringside-config")
+}
+
 /// `$XDG_DATA_HOME/ringside/sessions`, else `~/.local/share/ringside/sessions`, else
 /// `./ringside-sessions`.
 pub fn default_sessions_dir() -> PathBuf {

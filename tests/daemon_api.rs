@@ -1,6 +1,8 @@
 //! The daemon end to end over real HTTP: `ringside daemon --port 0` with private directories
 //! and the real Whisper model; sessions started and stopped through the API, live events over
-//! SSE, the history, audio byte ranges, auth and error answers, and a SIGTERM mid-session.
+//! SSE, the history, audio byte ranges, auth and error answers, and a SIGTERM mid-session;
+//! a call exported as one zip and deleted (bad and traversing ids, the running session); the
+//! scenario list and bad role-play requests.
 
 mod common;
 
@@ -304,4 +306,265 @@ fn a_non_loopback_bind_is_refused_with_one_line() {
         err.contains("refusing to listen on 0.0.0.0") && err.contains("allow_remote"),
         "{err}"
     );
+}
+
+/// The files every exported archive holds (under `ringside-ID/`).
+const ARCHIVE_FILES: [&str; 8] = [
+    "audio.wav",
+    "transcript.vtt",
+    "labels.txt",
+    "transcript.txt",
+    "events.jsonl",
+    "session.json",
+    "debrief.json",
+    "scorecard.txt",
+];
+
+#[test]
+fn a_call_is_exported_as_one_zip_and_deleted_with_its_history_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("data/ringside/sessions");
+    let a = common::synthetic_session(&sessions, 3.0);
+    let b = common::synthetic_session(&sessions, 2.0);
+    assert_ne!(a, b);
+    // An older session without its debrief: the archive computes it.
+    std::fs::remove_file(sessions.join(&b).join("debrief.json")).unwrap();
+    // Something a path-traversing id would reach: a session-like directory beside the
+    // sessions directory.
+    let victim = tmp.path().join("data/ringside/victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("events.jsonl"), "").unwrap();
+    let d = Daemon::start(tmp.path());
+    let ids = |d: &Daemon| -> Vec<String> {
+        let (st, v) = d.json("GET", "/api/sessions", None);
+        assert_eq!(st, 200, "{v}");
+        v["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        ids(&d).contains(&a) && ids(&d).contains(&b),
+        "indexed at start"
+    );
+
+    // Export: one zip with every review file under one folder; the audio byte for byte.
+    for id in [&a, &b] {
+        let r = d.call("GET", &format!("/api/sessions/{id}/export"), None);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.header("content-type"), Some("application/zip"));
+        assert_eq!(
+            r.header("content-disposition"),
+            Some(format!("attachment; filename=\"ringside-{id}.zip\"").as_str())
+        );
+        let files = common::unzip(&r.body);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        for f in ARCHIVE_FILES {
+            assert!(
+                names.contains(&format!("ringside-{id}/{f}").as_str()),
+                "{f} in {names:?}"
+            );
+        }
+        assert_eq!(names.len(), ARCHIVE_FILES.len(), "{names:?}");
+        let file = |f: &str| {
+            &files
+                .iter()
+                .find(|(n, _)| *n == format!("ringside-{id}/{f}"))
+                .unwrap()
+                .1
+        };
+        let wav = file("audio.wav");
+        assert_eq!(
+            wav,
+            &std::fs::read(sessions.join(id).join("audio.wav")).unwrap()
+        );
+        let r = hound::WavReader::new(std::io::Cursor::new(wav.clone())).unwrap();
+        let secs = if *id == a { 3 } else { 2 };
+        assert_eq!((r.spec().channels, r.duration()), (2, secs * 16_000));
+        let debrief: Value = serde_json::from_slice(file("debrief.json")).unwrap();
+        assert!(debrief["moments"].is_array(), "{debrief}");
+        let text = String::from_utf8_lossy(file("transcript.txt")).into_owned();
+        assert!(text.contains("Do you have a minute?"), "{text}");
+    }
+    assert!(
+        !sessions.join(&b).join("debrief.json").exists(),
+        "export does not write into the session"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("export"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary archive left behind");
+
+    // Ids that are not sessions, or try to walk out of the sessions directory: 404, and
+    // nothing outside is touched.
+    for bad in [
+        "..%2Fvictim",
+        "..%2F..%2Fringside%2Fvictim",
+        "%2E%2E",
+        "victim",
+        "20000101-000000-000000",
+        "a%00b",
+    ] {
+        for (method, path) in [
+            ("DELETE", format!("/api/sessions/{bad}")),
+            ("GET", format!("/api/sessions/{bad}/export")),
+        ] {
+            let (st, v) = d.json(method, &path, None);
+            assert_eq!(st, 404, "{method} {path}: {v}");
+            assert!(v["error"].as_str().is_some(), "{v}");
+        }
+    }
+    assert!(victim.join("events.jsonl").is_file());
+
+    // Delete: the directory and the index row go; a second delete is a 404.
+    let (st, v) = d.json("DELETE", &format!("/api/sessions/{b}"), None);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["deleted"], b.as_str());
+    assert!(!sessions.join(&b).exists());
+    assert!(
+        sessions.join(&a).join("audio.wav").is_file(),
+        "only that one"
+    );
+    assert!(!ids(&d).contains(&b) && ids(&d).contains(&a));
+    let store = ringside::session::index::Store::open(&sessions.join("history.sqlite")).unwrap();
+    assert!(store.get(&b).unwrap().is_none(), "index row gone");
+    assert!(store.get(&a).unwrap().is_some());
+    let (st, _) = d.json("GET", &format!("/api/sessions/{b}"), None);
+    assert_eq!(st, 404);
+    let (st, _) = d.json("DELETE", &format!("/api/sessions/{b}"), None);
+    assert_eq!(st, 404);
+    // Another site's page cannot delete (Origin), whatever the token.
+    let auth = format!("Bearer {}", d.token);
+    let r = request(
+        &d.endpoint(),
+        "DELETE",
+        &format!("/api/sessions/{a}"),
+        &[("Authorization", &auth), ("Origin", "http://evil.example")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 403);
+    assert!(sessions.join(&a).is_dir());
+
+    // The running session can be neither deleted nor exported.
+    let events = d.events();
+    let mut seen = Vec::new();
+    let body = json!({"replay": sample_call(), "speed": "realtime"}).to_string();
+    let (st, v) = d.json("POST", "/api/sessions/start", Some(&body));
+    assert_eq!(st, 201, "{v}");
+    let running = v["id"].as_str().unwrap().to_string();
+    let (st, v) = d.json("DELETE", &format!("/api/sessions/{running}"), None);
+    assert_eq!(st, 409, "{v}");
+    let msg = v["error"].as_str().unwrap();
+    assert!(msg.contains("running") && msg.contains("stop"), "{msg}");
+    let (st, v) = d.json("GET", &format!("/api/sessions/{running}/export"), None);
+    assert_eq!(st, 409, "{v}");
+    assert!(sessions.join(&running).join("audio.wav").is_file());
+    let (st, _) = d.json("POST", "/api/sessions/stop", None);
+    assert_eq!(st, 200);
+    wait_event(&events, Duration::from_secs(120), &mut seen, |v| {
+        v["type"] == "session_ended"
+    });
+    let (st, v) = d.json("DELETE", &format!("/api/sessions/{running}"), None);
+    assert_eq!(st, 200, "deletable once stopped: {v}");
+    assert!(!sessions.join(&running).exists());
+}
+
+#[test]
+fn scenarios_are_listed_and_bad_roleplay_requests_are_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config");
+    let user = config.join("ringside/scenarios");
+    std::fs::create_dir_all(&user).unwrap();
+    let src =
+        std::fs::read_to_string(common::repo().join("config/scenarios/saas_renewal.toml")).unwrap();
+    std::fs::write(
+        user.join("my_renewal.toml"),
+        src.replacen("title = \"", "title = \"Mine: ", 1),
+    )
+    .unwrap();
+    std::fs::write(user.join("broken.toml"), "version = 1\n").unwrap();
+    let d = Daemon::start_with(tmp.path(), &[("XDG_CONFIG_HOME", config.as_os_str())]);
+
+    let (st, v) = d.json("GET", "/api/scenarios", None);
+    assert_eq!(st, 200, "{v}");
+    let list = v["scenarios"].as_array().unwrap();
+    let built_in: Vec<&str> = list
+        .iter()
+        .filter(|s| s["source"] == "built-in")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        built_in,
+        [
+            "insurance_cold_call",
+            "saas_renewal",
+            "salary_negotiation",
+            "landlord_rent"
+        ]
+    );
+    for s in list.iter().filter(|s| s["source"] == "built-in") {
+        assert!(s["title"].is_string() && s["persona"].is_string(), "{s}");
+    }
+    let mine = list.iter().find(|s| s["name"] == "my_renewal").unwrap();
+    assert_eq!(mine["source"], "file");
+    assert!(
+        mine["title"].as_str().unwrap().starts_with("Mine: "),
+        "{mine}"
+    );
+    assert!(mine["error"].is_null(), "{mine}");
+    let broken = list.iter().find(|s| s["name"] == "broken").unwrap();
+    assert!(
+        broken["error"].as_str().unwrap().contains("broken.toml"),
+        "{broken}"
+    );
+
+    let start = |body: Value| d.json("POST", "/api/sessions/start", Some(&body.to_string()));
+    let one_line = |v: &Value| {
+        let e = v["error"].as_str().unwrap().to_string();
+        assert!(!e.contains('\n'), "one line: {e}");
+        e
+    };
+    let (st, v) = start(json!({"roleplay": "no_such_scenario"}));
+    assert_eq!(st, 400, "{v}");
+    let e = one_line(&v);
+    assert!(
+        e.contains("no_such_scenario")
+            && e.contains("insurance_cold_call")
+            && e.contains("my_renewal")
+            && e.contains("/api/scenarios"),
+        "{e}"
+    );
+    let (st, v) = start(json!({"roleplay": "../saas_renewal"}));
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = start(json!({"roleplay": "broken"}));
+    assert_eq!(st, 400, "{v}");
+    assert!(one_line(&v).contains("broken.toml"), "{v}");
+    let (st, v) = start(json!({"roleplay": "insurance_cold_call", "sample": true}));
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = start(json!({"output": "headset"}));
+    assert_eq!(st, 400, "{v}");
+    assert!(one_line(&v).contains("roleplay"), "{v}");
+    let (st, v) = start(json!({"roleplay": "insurance_cold_call", "practitioner": "s.txt"}));
+    assert_eq!(st, 400, "{v}");
+    assert!(one_line(&v).contains("absolute"), "{v}");
+    let missing = tmp.path().join("missing-script.txt");
+    let (st, v) = start(json!({"roleplay": "insurance_cold_call", "practitioner": missing}));
+    assert_eq!(st, 400, "{v}");
+    assert!(one_line(&v).contains("missing-script.txt"), "{v}");
+    let (st, v) = start(json!({"roleplay": "insurance_cold_call", "output_channel": "up"}));
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = start(json!({"roleplay": "my_renewal", "output": "no-such-output-xyz"}));
+    assert_eq!(st, 422, "{v}");
+    let e = one_line(&v);
+    assert!(
+        e.contains("no-such-output-xyz") && e.contains("ringside devices"),
+        "{e}"
+    );
+    let (_, status) = d.json("GET", "/api/status", None);
+    assert_eq!(status["state"], "idle", "nothing started: {status}");
 }

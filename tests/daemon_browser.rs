@@ -2,8 +2,11 @@
 //! `playwright-core` from tests/browser; no browser download). Starts the daemon, then runs
 //! tests/browser/live.mjs (start a real-time replay with the page's button, see a cue, stop,
 //! see the history) and tests/browser/review.mjs on the session it recorded (playback moves
-//! the playhead and the highlighted line; clicking a cue marker or a line seeks). Screenshots
-//! go to target/artifacts/.
+//! the playhead and the highlighted line; clicking a cue marker or a line seeks);
+//! tests/browser/manage.mjs (export a call as a zip, delete one after the page's confirmation)
+//! and tests/browser/roleplay.mjs (start a role-play from the picker with a simulated
+//! practitioner on a private virtual line, see both sides and a cue, stop it). Screenshots go
+//! to target/artifacts/.
 //!
 //! Needs node, the chromium package and `npm ci --prefix tests/browser`: scripts/setup.sh
 //! --test installs them. Missing ones fail the test with that hint; nothing is skipped.
@@ -87,6 +90,141 @@ fn live_review_and_history_pages_work_in_chromium() {
     ] {
         assert!(artifacts.join(shot).is_file(), "{shot}");
     }
+
+    d.sigterm();
+    assert!(
+        d.wait(std::time::Duration::from_secs(60)).success(),
+        "{}",
+        d.log()
+    );
+}
+
+#[test]
+fn export_and_delete_a_call_from_the_review_page_in_chromium() {
+    let (node, chromium) = require_tools();
+    let artifacts = repo().join("target/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("data/ringside/sessions");
+    let keep = common::synthetic_session(&sessions, 3.0);
+    let gone = common::synthetic_session(&sessions, 2.0);
+    let mut d = Daemon::start(tmp.path());
+    let url = format!("http://{}", d.addr);
+    // Screenshots and the downloaded archive (synthetic tones only) go to the artifacts.
+    let out = artifacts.clone();
+    let r = run_node(
+        &node,
+        &chromium,
+        "manage.mjs",
+        &[&url, &d.token, &keep, &gone, &out.to_string_lossy()],
+    );
+    // The downloaded archive: every review file, and the recording as a valid WAV of its
+    // length.
+    let bytes = std::fs::read(r["archive"].as_str().unwrap()).unwrap();
+    let files = common::unzip(&bytes);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for f in [
+        "audio.wav",
+        "transcript.vtt",
+        "transcript.txt",
+        "labels.txt",
+        "events.jsonl",
+        "session.json",
+        "debrief.json",
+        "scorecard.txt",
+    ] {
+        assert!(
+            names.contains(&format!("ringside-{keep}/{f}").as_str()),
+            "{f} in {names:?}"
+        );
+    }
+    let wav = &files
+        .iter()
+        .find(|(n, _)| n.ends_with("/audio.wav"))
+        .unwrap()
+        .1;
+    let w = hound::WavReader::new(std::io::Cursor::new(wav.clone())).unwrap();
+    assert_eq!(w.spec().sample_rate, 16_000);
+    assert_eq!((w.spec().channels, w.duration()), (2, 3 * 16_000));
+    // The deleted call: directory and index row gone, the other untouched.
+    assert!(!sessions.join(&gone).exists());
+    assert!(sessions.join(&keep).join("audio.wav").is_file());
+    let store = ringside::session::index::Store::open(&sessions.join("history.sqlite")).unwrap();
+    assert!(store.get(&gone).unwrap().is_none());
+    assert!(store.get(&keep).unwrap().is_some());
+    let (st, _) = d.json("GET", &format!("/api/sessions/{gone}"), None);
+    assert_eq!(st, 404);
+    let (_, list) = d.json("GET", "/api/sessions", None);
+    assert_eq!(list["sessions"].as_array().unwrap().len(), 1, "{list}");
+    assert!(out.join("delete-confirm.png").is_file());
+
+    d.sigterm();
+    assert!(
+        d.wait(std::time::Duration::from_secs(60)).success(),
+        "{}",
+        d.log()
+    );
+}
+
+#[test]
+fn a_roleplay_started_from_the_live_page_is_heard_coached_and_stopped_in_chromium() {
+    let (node, chromium) = require_tools();
+    common::virtual_line::require_env();
+    let artifacts = repo().join("target/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let line = common::virtual_line::VirtualLine::new("web");
+    let tmp = tempfile::tempdir().unwrap();
+    // The voice lines are cached where the role-play tests cache them.
+    let cache = repo().join("target/tts-cache/roleplay");
+    let mut d = Daemon::start_with(tmp.path(), &[("RINGSIDE_TTS_CACHE", cache.as_os_str())]);
+    let url = format!("http://{}", d.addr);
+    let script = repo().join("assets/roleplay/no_oriented.txt");
+    let r = run_node(
+        &node,
+        &chromium,
+        "roleplay.mjs",
+        &[
+            &url,
+            &d.token,
+            &artifacts.to_string_lossy(),
+            &line.mic,
+            &line.sink,
+            &script.to_string_lossy(),
+        ],
+    );
+    eprintln!("{r}");
+    let id = r["session"].as_str().unwrap();
+    let dir = d.sessions_dir().join(id);
+    // Recorded like any daemon session, with the role-play's log beside it.
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("roleplay.json")).unwrap()).unwrap();
+    assert_eq!(log["scenario"], "insurance_cold_call");
+    assert!(!log["lines"].as_array().unwrap().is_empty(), "{log}");
+    let w = hound::WavReader::open(dir.join("audio.wav")).unwrap();
+    assert_eq!(w.spec().channels, 2, "me and the counterpart");
+    assert!(w.duration() > 16_000, "{} frames", w.duration());
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert!(
+        events.contains("\"speaker\":\"me\""),
+        "the practitioner was heard"
+    );
+    assert!(events.contains("\"type\":\"cue\""), "and coached");
+    // The page showed what the practitioner said (Whisper's words of the script's first line).
+    let me = r["me"].as_array().unwrap();
+    assert!(
+        me.iter()
+            .any(|t| t.as_str().unwrap().to_lowercase().contains("bad time")),
+        "{r}"
+    );
+    let (_, list) = d.json("GET", "/api/sessions", None);
+    assert!(
+        list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == id),
+        "in the history: {list}"
+    );
 
     d.sigterm();
     assert!(

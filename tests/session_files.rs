@@ -526,3 +526,107 @@ fn disk_full_keeps_earlier_audio_and_says_what_to_do() {
         "events kept flowing after the audio stopped"
     );
 }
+
+/// Runs the CLI on a private sessions directory.
+fn cli(sessions_dir: &Path, args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(args)
+        .arg("--sessions-dir")
+        .arg(sessions_dir)
+        .env_remove("RINGSIDE_CONFIG")
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sessions_export_writes_one_zip_and_sessions_delete_asks_then_removes_dir_and_index_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let (dir, _) = record(&sessions);
+    let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+    // An index with the row, as a daemon would have written it.
+    let db = sessions.join("history.sqlite");
+    session::index::Store::open(&db)
+        .unwrap()
+        .index_dir(&dir)
+        .unwrap();
+
+    // Export, default name in the current directory.
+    let out = cli(&sessions, &["sessions", "export", &id[..12]], tmp.path());
+    assert!(out.status.success(), "{out:?}");
+    let zip_path = tmp.path().join(format!("ringside-{id}.zip"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("ringside-{id}.zip")
+    );
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let names: Vec<String> = (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().to_string())
+        .collect();
+    for f in [
+        AUDIO_FILE,
+        VTT_FILE,
+        LABELS_FILE,
+        EVENTS_FILE,
+        INFO_FILE,
+        "transcript.txt",
+        "debrief.json",
+        "scorecard.txt",
+    ] {
+        assert!(
+            names.contains(&format!("ringside-{id}/{f}")),
+            "{f} in {names:?}"
+        );
+    }
+    let mut wav = Vec::new();
+    std::io::Read::read_to_end(
+        &mut z.by_name(&format!("ringside-{id}/{AUDIO_FILE}")).unwrap(),
+        &mut wav,
+    )
+    .unwrap();
+    assert_eq!(wav, std::fs::read(dir.join(AUDIO_FILE)).unwrap());
+    // -o FILE.
+    let other = tmp.path().join("out/call.zip");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    let out = cli(
+        &sessions,
+        &["sessions", "export", &id, "-o", other.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        std::fs::read(&zip_path).unwrap(),
+        "the same archive"
+    );
+
+    // Delete: without a terminal it asks for --yes and deletes nothing.
+    let out = cli(&sessions, &["sessions", "delete", &id], tmp.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--yes") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert!(dir.is_dir());
+    let out = cli(&sessions, &["sessions", "delete", &id, "--yes"], tmp.path());
+    assert!(out.status.success(), "{out:?}");
+    assert!(!dir.exists());
+    let store = session::index::Store::open(&db).unwrap();
+    assert!(store.get(&id).unwrap().is_none(), "index row gone");
+    let out = cli(&sessions, &["sessions", "delete", &id, "--yes"], tmp.path());
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ringside sessions"),
+        "{out:?}"
+    );
+    // --help names both.
+    let out = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        .args(["sessions", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("delete") && help.contains("export"), "{help}");
+}

@@ -72,6 +72,8 @@ function cueLine(c) {
 // ---------------------------------------------------------------- routing
 const pages = ["live", "review", "history"];
 let leave = null;
+// A message for the next page (e.g. "Deleted …" after leaving the review of a deleted call).
+let flash = null;
 function route() {
   if (leave) { leave(); leave = null; }
   const [, page, arg] = (location.hash || "#/live").split("/");
@@ -82,7 +84,8 @@ function route() {
     notice("No token: open the URL printed by `ringside daemon` (or `ringside status`), which ends in ?token=…");
     return;
   }
-  notice("");
+  notice(flash || "");
+  flash = null;
   if (name === "live") leave = live();
   else if (name === "review") leave = review(decodeURIComponent(arg || ""));
   else leave = historyPage();
@@ -148,6 +151,7 @@ function live() {
     $("btn-stop").disabled = !r;
     $("btn-sample").disabled = r;
     $("btn-live").disabled = r;
+    $("btn-roleplay").disabled = r || !$("scenario").value;
     $("session-info").textContent = info || "";
   }
   function clearSession() {
@@ -176,6 +180,7 @@ function live() {
       case "lagged": notice("This page fell behind and missed " + d.missed + " events."); break;
       case "session_ended":
         setRunning(false, d.error ? "session failed: " + d.error : "");
+        if (d.error) notice("The session failed: " + d.error);
         $("cue").classList.add("stale");
         level("me", null); level("them", null);
         if (d.id) {
@@ -217,12 +222,59 @@ function live() {
   async function start(body) {
     notice("");
     try {
-      body.speed = $("speed").value;
-      await api("/api/sessions/start", { method: "POST", body: JSON.stringify(body) });
+      const r = await api("/api/sessions/start", { method: "POST", body: JSON.stringify(body) });
+      // 202: still starting (a role-play synthesizes its voice first); session_started follows.
+      if (r && r.state === "starting" && !running) $("session-info").textContent = "starting: " + r.input + "…";
     } catch (e) { notice("Could not start: " + e.message); }
   }
-  const onSample = () => start({ sample: true });
-  const onLive = () => start({});
+  const onSample = () => start({ sample: true, speed: $("speed").value });
+  const onLive = () => start({ speed: $("speed").value });
+  // The role-play picker: built-in scenarios and the user's files (unusable ones disabled,
+  // with the reason as their tooltip).
+  let scenarios = [];
+  function describeScenario() {
+    const s = scenarios.find((x) => x.name === $("scenario").value);
+    $("scenario-about").textContent = s ? s.persona + ": " + s.situation + (s.source === "file" ? " (" + s.path + ")" : "") : "";
+    $("btn-roleplay").disabled = running || !s;
+  }
+  async function loadScenarios() {
+    const sel = $("scenario");
+    try {
+      const r = await api("/api/scenarios");
+      scenarios = r.scenarios.filter((x) => !x.error);
+      sel.replaceChildren();
+      const groups = [["built-in", "Built-in"], ["file", "Yours (" + r.user_dir + ")"]];
+      for (const [src, label] of groups) {
+        const list = r.scenarios.filter((x) => x.source === src);
+        if (!list.length) continue;
+        const g = el("optgroup");
+        g.label = label;
+        for (const x of list) {
+          const o = el("option", null, x.error ? x.name + " (cannot be used)" : x.title);
+          o.value = x.name;
+          if (x.error) { o.disabled = true; o.title = x.error; }
+          g.append(o);
+        }
+        sel.append(g);
+      }
+      describeScenario();
+    } catch (e) {
+      sel.replaceChildren(el("option", null, "no scenarios: " + e.message));
+    }
+  }
+  const onRoleplay = () => {
+    const body = { roleplay: $("scenario").value };
+    const opt = (field, id) => { const v = $(id).value.trim(); if (v) body[field] = v; };
+    opt("mic", "rp-mic");
+    opt("output", "rp-output");
+    opt("practitioner", "rp-practitioner");
+    opt("practitioner_sink", "rp-sink");
+    if ($("rp-channel").value !== "all") body.output_channel = $("rp-channel").value;
+    start(body);
+  };
+  $("scenario").onchange = describeScenario;
+  $("btn-roleplay").onclick = onRoleplay;
+  loadScenarios();
   const onStop = async () => { try { await api("/api/sessions/stop", { method: "POST" }); } catch (e) { notice(e.message); } };
   $("btn-sample").onclick = onSample;
   $("btn-live").onclick = onLive;
@@ -253,6 +305,25 @@ function review(id) {
   $("rv-title").textContent = "Session " + id;
   const audioUrl = "/api/sessions/" + encodeURIComponent(id) + "/audio?token=" + encodeURIComponent(token);
   player.src = audioUrl;
+  // Export: one zip, downloaded by the browser (the token rides in the URL like the audio's).
+  $("rv-export").href = "/api/sessions/" + encodeURIComponent(id) + "/export?token=" + encodeURIComponent(token);
+  $("rv-export").setAttribute("download", "ringside-" + id + ".zip");
+  // Delete: a confirmation step in the page, then back to the history.
+  $("rv-confirm").hidden = true;
+  $("rv-delete").disabled = false;
+  $("rv-delete").onclick = () => { $("rv-confirm").hidden = false; $("rv-delete").disabled = true; $("rv-delete-no").focus(); };
+  $("rv-delete-no").onclick = () => { $("rv-confirm").hidden = true; $("rv-delete").disabled = false; };
+  $("rv-delete-yes").onclick = async () => {
+    try {
+      await api("/api/sessions/" + encodeURIComponent(id), { method: "DELETE" });
+      flash = "Deleted the call " + id + ".";
+      location.hash = "#/history";
+    } catch (e) {
+      $("rv-confirm").hidden = true;
+      $("rv-delete").disabled = false;
+      notice("Could not delete: " + e.message);
+    }
+  };
 
   function seek(t) {
     player.currentTime = Math.max(0, Math.min(t, duration || t));

@@ -91,12 +91,23 @@ pub fn start(g: &Globals, a: StartArgs) -> Result<()> {
         }
         None => None,
     };
+    let practitioner = match &a.practitioner_script {
+        Some(p) => {
+            Some(std::fs::canonicalize(p).with_context(|| format!("cannot find {}", p.display()))?)
+        }
+        None => None,
+    };
     let req = StartRequest {
         replay,
         sample: a.sample,
         speed: a.speed,
         mic: a.mic.clone(),
         counterpart: a.counterpart.clone(),
+        roleplay: a.roleplay.clone(),
+        output: a.output.clone(),
+        output_channel: a.output_channel.map(super::roleplay::channels),
+        practitioner,
+        practitioner_sink: a.practitioner_sink.clone(),
     };
     let body = serde_json::to_value(&req)?;
     let (status, v) = d.call("POST", "/api/sessions/start", Some(&body))?;

@@ -37,7 +37,7 @@ const BENCH_SCRIPTS: [(&str, &str); 2] = [
     ),
 ];
 
-fn channels(c: OutputChannel) -> OutputChannels {
+pub(super) fn channels(c: OutputChannel) -> OutputChannels {
     match c {
         OutputChannel::All => OutputChannels::All,
         OutputChannel::Left => OutputChannels::Left,
@@ -46,17 +46,29 @@ fn channels(c: OutputChannel) -> OutputChannels {
 }
 
 pub fn scenarios(_g: &Globals) -> Result<()> {
-    println!("Built-in role-play scenarios (run one with `ringside roleplay NAME`; a TOML path works too):");
-    for s in Scenario::builtins() {
-        let s = s?;
+    let dir = roleplay::scenario::user_dir();
+    println!("Role-play scenarios (run one with `ringside roleplay NAME`; a TOML path works too):");
+    for e in roleplay::scenario::catalog(&dir) {
         println!();
-        println!("  {:22} {}", s.name, s.title);
+        if let Some(err) = &e.error {
+            println!("  {:22} (not usable) {err}", e.name);
+            continue;
+        }
+        let from = match &e.path {
+            Some(p) => format!("  [{}]", p.display()),
+            None => String::new(),
+        };
+        println!("  {:22} {}{from}", e.name, e.title.as_deref().unwrap_or(""));
         println!(
-            "  {:22} {} ({}), patience {}",
-            "", s.persona_name, s.voice, s.patience
+            "  {:22} {} ({})",
+            "",
+            e.persona.as_deref().unwrap_or(""),
+            e.voice.as_deref().unwrap_or("")
         );
-        println!("  {:22} {}", "", s.situation);
+        println!("  {:22} {}", "", e.situation.as_deref().unwrap_or(""));
     }
+    println!();
+    println!("Your own scenarios: {}/*.toml", dir.display());
     Ok(())
 }
 
@@ -101,7 +113,7 @@ enum RoleplayLine<'a> {
 fn print_json(s: &Scenario, ev: &RoleplayEvent) -> Result<()> {
     let line = match ev {
         RoleplayEvent::Pipeline(Event::Record(r)) => return Ok(print_line(r)?),
-        RoleplayEvent::Pipeline(Event::Audio(_)) => return Ok(()),
+        RoleplayEvent::Pipeline(Event::Audio(_)) | RoleplayEvent::Began(_) => return Ok(()),
         RoleplayEvent::Prepared {
             synthesized,
             cached,
@@ -227,7 +239,7 @@ fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
 }
 
 pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
-    let scenario = Scenario::load(&a.scenario)?;
+    let scenario = Scenario::resolve(&a.scenario, &roleplay::scenario::user_dir())?;
     let practitioner = match &a.practitioner_script {
         Some(p) => Some((
             Script::load(p)?,

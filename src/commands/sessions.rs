@@ -1,4 +1,4 @@
-//! `ringside sessions` (list, repair), `report`, `review`, `analyze`: the commands over
+//! `ringside sessions` (list, repair, reindex, delete, export), `report`, `review`, `analyze`: the commands over
 //! recorded session directories (see [`crate::session`] for the on-disk format).
 
 use std::io::Write;
@@ -105,6 +105,8 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<()> {
     match a.command.unwrap_or(SessionsCommand::List) {
         SessionsCommand::List => list(&dir),
         SessionsCommand::Reindex => reindex(g, &dir),
+        SessionsCommand::Delete { session, yes } => delete(g, &dir, &session, yes),
+        SessionsCommand::Export { session, output } => export(g, &dir, &session, output),
         SessionsCommand::Repair { session: Some(q) } => {
             let d = session::resolve_session(&dir, &q)?;
             let rep = session::repair(&d)?;
@@ -254,6 +256,58 @@ pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
     let items = debrief::timeline_with_rewrites(&s.events, &debrief);
     review::play_timeline(&s, items, &mut std::io::stdout())?;
     print!("{}", debrief.render_summary());
+    Ok(())
+}
+
+/// `ringside sessions delete ID`: the directory, then the index row (if there is an index).
+fn delete(g: &Globals, sessions_dir: &Path, query: &str, yes: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    let d = session::resolve_session(sessions_dir, query)?;
+    let s = session::load_session(&d)?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "not deleting {} without confirmation: pass --yes (stdin is not a terminal)",
+                s.info.id
+            );
+        }
+        print!(
+            "Delete session {} ({}, {}) and its recording? [y/N] ",
+            s.info.id,
+            short_date(&s.info.started_at),
+            mmss(s.info.duration)
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Not deleted.");
+            return Ok(());
+        }
+    }
+    session::delete_session(&d)?;
+    let db = db_path(g.config.daemon.db.as_deref(), sessions_dir);
+    if db.is_file() {
+        Store::open(&db)?.remove(&s.info.id)?;
+    }
+    println!("deleted {} ({})", s.info.id, d.display());
+    Ok(())
+}
+
+/// `ringside sessions export ID [-o FILE]`.
+fn export(g: &Globals, sessions_dir: &Path, query: &str, output: Option<PathBuf>) -> Result<()> {
+    let d = session::resolve_session(sessions_dir, query)?;
+    let id = d
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dest = output.unwrap_or_else(|| PathBuf::from(session::archive::archive_name(&id)));
+    let rules = crate::transforms::rewrite::RewriteRules::load(g.config.coach.rewrites.as_deref())?;
+    let report = session::archive::write_archive_file(&d, &rules, &dest)?;
+    for f in &report.computed {
+        eprintln!("ringside: {f} was not in the session directory; computed from the events");
+    }
+    println!("{}", dest.display());
     Ok(())
 }
 

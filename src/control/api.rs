@@ -30,13 +30,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::protocol::{StartRequest, StartResponse};
-use super::state::{SessionSpec, Shared, StartError};
+use super::state::{RoleplaySpec, SessionSpec, Shared, StartError};
 use super::token::same_token;
 use crate::app::Input;
 use crate::config::CounterpartInput;
 use crate::sources::replay::Blocks;
 
-/// How long `start` waits for the session to exist before answering 202 "starting".
+/// How long `start` waits for the session to exist before answering 202 "starting" (a
+/// role-play first synthesizes its voice lines, which takes longer the first time).
 const START_WAIT: Duration = Duration::from_secs(15);
 
 /// An error answer: status and a one-line message, sent as JSON.
@@ -198,8 +199,10 @@ pub fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
         .route("/api/sessions", get(list))
         .route("/api/sessions/start", post(start))
         .route("/api/sessions/stop", post(stop))
-        .route("/api/sessions/{id}", get(detail))
+        .route("/api/sessions/{id}", get(detail).delete(delete_session))
         .route("/api/sessions/{id}/audio", get(audio))
+        .route("/api/sessions/{id}/export", get(export))
+        .route("/api/scenarios", get(scenarios))
         .route("/api/events", get(super::sse::events))
         // route_layer: only matched routes are checked, so unknown paths still answer 404.
         .route_layer(middleware::from_fn_with_state(shared.clone(), auth));
@@ -301,6 +304,18 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
     if req.replay.is_some() && req.sample {
         return Err(bad("give either replay or sample, not both".into()));
     }
+    if req.roleplay.is_some() {
+        return resolve_roleplay(shared, req);
+    }
+    if req.output.is_some()
+        || req.output_channel.is_some()
+        || req.practitioner.is_some()
+        || req.practitioner_sink.is_some()
+    {
+        return Err(bad(
+            "output, output_channel, practitioner and practitioner_sink are for a role-play: give \"roleplay\" (a scenario name of GET /api/scenarios) too".into(),
+        ));
+    }
     let replay = |path: PathBuf, description: String| -> Result<SessionSpec, ApiError> {
         // Only a regular file: opening a FIFO would wait for a writer (and hold up shutdown).
         crate::audio::wav::probe_channels(&path).map_err(|e| bad(format!("cannot replay: {e}")))?;
@@ -314,6 +329,7 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
             description,
             mic: Some(format!("replay:{}", path.display())),
             counterpart: None,
+            roleplay: None,
         })
     };
     if let Some(p) = req.replay {
@@ -335,6 +351,7 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
             description: "replaying the built-in sample call".into(),
             mic: Some("replay:built-in sample call".into()),
             counterpart: None,
+            roleplay: None,
         });
     }
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
@@ -355,7 +372,108 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         },
         mic: Some(mic.unwrap_or_else(|| "default".into())),
         counterpart: cp_desc,
+        roleplay: None,
     })
+}
+
+/// A role-play request: the scenario by name (built-in or the user's file), the output device
+/// checked now (a missing one is a clear error, not a failed session later), the simulated
+/// practitioner's script parsed. Blocking (reads files, lists devices).
+fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let unusable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let name = req.roleplay.unwrap_or_default();
+    if req.replay.is_some() || req.sample || req.counterpart.is_some() {
+        return Err(bad(format!(
+            "a role-play's counterpart is the scenario's voice: give roleplay without replay, sample or counterpart (got roleplay {name:?})"
+        )));
+    }
+    let dir = crate::roleplay::scenario::user_dir();
+    let scenario = crate::roleplay::scenario::find(&name, &dir).map_err(|e| match e {
+        crate::roleplay::ScenarioError::Unknown { known, .. } => bad(format!(
+            "unknown scenario {name:?}: pick one of {known} (GET /api/scenarios lists them; your own go in {}/NAME.toml)",
+            dir.display()
+        )),
+        other => bad(format!("scenario {name:?} cannot be used: {other}")),
+    })?;
+    let practitioner = match req.practitioner {
+        None => None,
+        Some(p) => {
+            if !p.is_absolute() {
+                return Err(bad(format!(
+                    "practitioner script {} must be an absolute path (the daemon's directory is not yours)",
+                    p.display()
+                )));
+            }
+            let script = crate::roleplay::Script::load(&p)
+                .map_err(|e| bad(format!("practitioner script: {e}")))?;
+            crate::roleplay::practitioner::check_paplay()
+                .map_err(|e| unusable(format!("simulated practitioner: {e}")))?;
+            let mut cfg = crate::roleplay::PractitionerConfig::default();
+            if let Some(sink) = req.practitioner_sink {
+                cfg.sink = sink;
+            }
+            Some((script, cfg))
+        }
+    };
+    if let Err(e) = crate::roleplay::playback::find_output(req.output.as_deref()) {
+        use crate::roleplay::playback::OutputError;
+        return Err(unusable(match e {
+            OutputError::NoDefault { host } => format!("no audio output device on the {host} host for the counterpart's voice; plug in a headset or give \"output\" (the page's Output field; `ringside devices` lists them)"),
+            OutputError::NotFound { name } => format!("output device {name:?} for the counterpart's voice not found; give another \"output\" (the page's Output field; `ringside devices` lists them) or leave it empty for the default output"),
+            other => other.to_string(),
+        }));
+    }
+    let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
+    let output_desc = req
+        .output
+        .clone()
+        .unwrap_or_else(|| "the default output".into());
+    Ok(SessionSpec {
+        description: format!(
+            "role-play {} ({}): me = {}, them = {} through {}{}",
+            scenario.name,
+            scenario.title,
+            mic.as_deref().unwrap_or("default input"),
+            scenario.persona_name,
+            output_desc,
+            if practitioner.is_some() {
+                ", simulated practitioner"
+            } else {
+                ""
+            }
+        ),
+        input: Input::Live {
+            mic: mic.clone(),
+            counterpart: CounterpartInput::None,
+        },
+        mic: Some(mic.unwrap_or_else(|| "default".into())),
+        counterpart: Some(format!("roleplay:{}", scenario.name)),
+        roleplay: Some(RoleplaySpec {
+            player: crate::roleplay::PlayerConfig {
+                output: req.output,
+                channels: req.output_channel.unwrap_or_default(),
+                start_timeout: Duration::from_secs_f64(shared.config.audio.start_timeout_secs),
+                ..Default::default()
+            },
+            practitioner,
+            scenario,
+        }),
+    })
+}
+
+/// `GET /api/scenarios`: the role-plays one can start (see [`crate::roleplay::scenario::catalog`]).
+async fn scenarios() -> Result<Json<Value>, ApiError> {
+    let entries = blocking(|| {
+        let dir = crate::roleplay::scenario::user_dir();
+        Ok((crate::roleplay::scenario::catalog(&dir), dir))
+    })
+    .await?;
+    Ok(Json(json!({
+        "version": 1,
+        "scenarios": entries.0,
+        "user_dir": entries.1,
+    })))
 }
 
 /// Parses a JSON body strictly (unknown fields are errors); an empty body is the default.
@@ -413,14 +531,19 @@ async fn stop(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError
     }
 }
 
-/// Session ids are directory names: refuse anything that could walk out of the sessions dir.
-fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
-    let ok = !id.is_empty()
+/// Whether `id` can be a session id: a directory name of letters, digits, `-` and `_`, so
+/// it can never name a path outside the sessions directory (`..`, `/`, `%2F` decoded, ...).
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 64
         && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !ok {
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Session ids are directory names: refuse anything that could walk out of the sessions dir.
+fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
+    if !valid_id(id) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no session {id:?}"),
@@ -510,12 +633,125 @@ pub fn parse_range(h: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiabl
     Ok(Some((first, last)))
 }
 
+/// `DELETE /api/sessions/{id}`: the session directory and its history row. 409 for the
+/// session that is running (or still being recorded), 404 for an unknown id.
+async fn delete_session(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let dir = session_dir(&shared, &id)?;
+        let busy = || {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                format!("session {id} is running; stop it first (POST /api/sessions/stop or the page's Stop button), then delete it"),
+            )
+        };
+        if shared.running_id().as_deref() == Some(id.as_str()) {
+            return Err(busy());
+        }
+        crate::session::delete_session(&dir).map_err(|e| match e {
+            crate::session::SessionError::Recording { .. } => busy(),
+            other => internal(other),
+        })?;
+        super::state::lock_store(&shared)
+            .remove(&id)
+            .map_err(internal)?;
+        Ok(Json(json!({ "deleted": id })))
+    })
+    .await
+}
+
+/// Counts archives being written, for unique temporary names.
+static EXPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `GET /api/sessions/{id}/export`: the call as one zip ([`crate::session::archive`]),
+/// written to an unnamed temporary file in the (private) sessions directory and streamed.
+async fn export(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let (file, name, len) = blocking(move || {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = session_dir(&shared, &id)?;
+        let busy = || {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                format!("session {id} is being recorded; stop it first, then export it"),
+            )
+        };
+        if shared.running_id().as_deref() == Some(id.as_str()) {
+            return Err(busy());
+        }
+        let rules =
+            crate::transforms::rewrite::RewriteRules::load(shared.config.coach.rewrites.as_deref())
+                .map_err(internal)?;
+        let n = EXPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = shared
+            .sessions_dir
+            .join(format!(".export-{}-{n}.zip.tmp", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| internal(format!("cannot create {}: {e}", tmp.display())))?;
+        // Unlinked at once: the archive lives as long as the open file, and nothing is left
+        // behind if the daemon dies mid-download.
+        let _ = std::fs::remove_file(&tmp);
+        let (mut f, _) =
+            crate::session::archive::write_archive(&dir, &rules, f).map_err(|e| match e {
+                crate::session::SessionError::Recording { .. } => busy(),
+                other => internal(other),
+            })?;
+        let len = f.stream_position().map_err(internal)?;
+        f.seek(SeekFrom::Start(0)).map_err(internal)?;
+        Ok((f, crate::session::archive::archive_name(&id), len))
+    })
+    .await?;
+    let mut resp = Response::new(file_body(tokio::fs::File::from_std(file), len));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    // The name holds only the id's characters (checked), so it needs no quoting rules.
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// `count` bytes of `file` from where it stands, streamed in 64 KiB reads: an hour of stereo
+/// audio is 230 MB, not something to buffer.
+fn file_body(file: tokio::fs::File, count: u64) -> Body {
+    use tokio::io::AsyncReadExt;
+    let reader = Some(file.take(count));
+    let stream = futures_util::stream::unfold(reader, |r| async move {
+        let mut r = r?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match r.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), Some(r)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Body::from_stream(stream)
+}
+
 async fn audio(
     State(shared): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    use tokio::io::AsyncSeekExt;
     let dir = blocking(move || session_dir(&shared, &id)).await?;
     let path = dir.join(crate::session::AUDIO_FILE);
     let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
@@ -548,21 +784,7 @@ async fn audio(
     file.seek(std::io::SeekFrom::Start(first))
         .await
         .map_err(internal)?;
-    // Streamed in 64 KiB reads: an hour of stereo audio is 230 MB, not something to buffer.
-    let reader = Some(file.take(count));
-    let stream = futures_util::stream::unfold(reader, |r| async move {
-        let mut r = r?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match r.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), Some(r)))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
+    let mut resp = Response::new(file_body(file, count));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
@@ -580,6 +802,27 @@ async fn audio(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_ids_cannot_name_a_path() {
+        for ok in ["20261126-140509-3fa2c1", "a_b-C9"] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "%2e%2e",
+            "x\0y",
+            "é",
+            &"a".repeat(65),
+        ] {
+            assert!(!valid_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn ranges() {

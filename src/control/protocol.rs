@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::event::Speed;
+use crate::roleplay::OutputChannels;
 
 /// `POST /api/sessions/start` body. All fields optional; an empty body starts a live session
 /// with the configured devices.
@@ -28,6 +29,26 @@ pub struct StartRequest {
     /// Live: "none", "right" or a device name (default: `audio.counterpart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counterpart: Option<String>,
+    /// A role-play instead: the name of a scenario of `GET /api/scenarios`. The counterpart
+    /// speaks through `output`; "me" is captured from `mic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roleplay: Option<String>,
+    /// Role-play: the output device the counterpart speaks through (default: the default
+    /// output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Role-play: which output channels carry the voice: "all" (default), "left", "right".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_channel: Option<OutputChannels>,
+    /// Role-play, a test and demo aid: a practitioner script (an absolute path on the daemon's
+    /// machine, the format of `assets/roleplay/*.txt`) whose `me:` lines are spoken by TTS into
+    /// the microphone through the PulseAudio sink `practitioner_sink`, as `ringside roleplay
+    /// --practitioner-script` does. Needs paplay and a virtual microphone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner: Option<PathBuf>,
+    /// The PulseAudio sink whose left channel is the virtual microphone (default `call_feed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner_sink: Option<String>,
 }
 
 /// The answer to a start: 201 with the id once the session runs, 202 with `id: null` while it
@@ -52,5 +73,19 @@ mod tests {
         let back: StartRequest = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert!(back.sample && back.speed == Speed::Max);
         assert!(serde_json::from_str::<StartRequest>(r#"{"spead":"max"}"#).is_err());
+    }
+
+    #[test]
+    fn a_roleplay_request_names_its_scenario_and_output_channel() {
+        let r: StartRequest = serde_json::from_str(
+            r#"{"roleplay":"saas_renewal","output_channel":"right","practitioner":"/x/s.txt"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.roleplay.as_deref(), Some("saas_renewal"));
+        assert_eq!(r.output_channel, Some(OutputChannels::Right));
+        let e = serde_json::from_str::<StartRequest>(r#"{"output_channel":"up"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("left") && e.contains("right"), "{e}");
     }
 }

@@ -4,7 +4,9 @@
 //! Threads: the HTTP handlers run on the tokio runtime. [`Shared::start_session`] spawns one
 //! std thread per session ("ringside-session") that runs the session through
 //! [`SessionBuilder`] (which spawns the capture and Whisper threads) with the live stream as
-//! one of its sinks ([`LiveEvent`]s on a broadcast channel). Handlers only take short std
+//! one of its sinks ([`LiveEvent`]s on a broadcast channel); a role-play runs through
+//! [`roleplay::run`] on that thread instead (which adds the counterpart's voice thread), its
+//! records going to the same live sink. Handlers only take short std
 //! mutex locks (never across an `.await`), so a busy Whisper never stalls the API.
 //!
 //! Channel edges: session thread -> SSE clients is a `tokio::sync::broadcast` of
@@ -23,7 +25,8 @@ use tokio::sync::{broadcast, oneshot, watch};
 use super::events::{LevelMeter, LiveEvent, LiveOnly, LIVE_FORMAT_VERSION};
 use crate::app::{Input, Outcome, SessionBuilder};
 use crate::config::Config;
-use crate::event::{samples_to_secs, AudioBlock, SessionEvent, Stats};
+use crate::event::{samples_to_secs, AudioBlock, Event, SessionEvent, Stats};
+use crate::roleplay::{self, PlayerNote, RoleplayEvent, RoleplayOptions};
 use crate::session::index::Store;
 use crate::session::meta::session_meta;
 use crate::session::SessionInfo;
@@ -44,6 +47,18 @@ pub struct SessionSpec {
     pub description: String,
     pub mic: Option<String>,
     pub counterpart: Option<String>,
+    /// A role-play: the input is the practitioner's microphone (live, no counterpart device);
+    /// the counterpart is the scenario's voice.
+    pub roleplay: Option<RoleplaySpec>,
+}
+
+/// A role-play a client asked for, resolved (scenario loaded, script parsed).
+#[derive(Debug, Clone)]
+pub struct RoleplaySpec {
+    pub scenario: roleplay::Scenario,
+    pub player: roleplay::PlayerConfig,
+    /// The simulated practitioner (a test and demo aid).
+    pub practitioner: Option<(roleplay::Script, roleplay::PractitionerConfig)>,
 }
 
 /// The session that runs now.
@@ -306,7 +321,61 @@ impl Shared {
             None => Transcriber::new(&self.model_path, &self.config.asr)?,
         };
         let mut coach = Coach::load(self.config.coach.rules.as_deref())?;
-        let meta = session_meta(spec.input.devices(), &self.model_path, &self.config);
+        let mut meta = session_meta(spec.input.devices(), &self.model_path, &self.config);
+        if let Some(rp) = &spec.roleplay {
+            meta.counterpart_device = Some(format!(
+                "roleplay:{} ({})",
+                rp.scenario.name, rp.scenario.voice
+            ));
+            meta.config
+                .insert("roleplay.scenario".into(), rp.scenario.source.clone());
+            let mic = match &spec.input {
+                Input::Live { mic, .. } => mic.clone(),
+                _ => None,
+            };
+            let opts = RoleplayOptions {
+                mic,
+                player: rp.player.clone(),
+                practitioner: rp.practitioner.clone(),
+                record_dir: Some(self.sessions_dir.clone()),
+                meta,
+                stats,
+                ..Default::default()
+            };
+            // The role-play's events reach the live stream through the same sink as a
+            // session's; its own notes (voice ready, lines said) stay out of the stream, but
+            // for its warnings.
+            let mut on_event = |ev: &RoleplayEvent| -> anyhow::Result<()> {
+                match ev {
+                    RoleplayEvent::Began(info) => live.begin(info)?,
+                    RoleplayEvent::Pipeline(Event::Audio(b)) => live.audio(b)?,
+                    RoleplayEvent::Pipeline(Event::Record(r)) => live.handle(r)?,
+                    RoleplayEvent::Counterpart {
+                        note: PlayerNote::Warning { message },
+                        ..
+                    } => self.publish(LiveEvent::warning(format!(
+                        "{}'s voice: {message}",
+                        rp.scenario.persona_name
+                    ))),
+                    _ => {}
+                }
+                Ok(())
+            };
+            let out = roleplay::run(
+                &self.config,
+                &rp.scenario,
+                transcriber,
+                &mut coach,
+                stop,
+                opts,
+                &mut on_event,
+            )?;
+            return Ok(Outcome {
+                summary: out.summary,
+                recording: out.recording,
+                transcriber: out.transcriber,
+            });
+        }
         SessionBuilder::new(&self.config, spec.input.clone())
             .stop_flag(stop)
             .stats(stats)

@@ -110,6 +110,9 @@ impl Default for RoleplayOptions {
 /// What a role-play reports while it runs.
 #[derive(Debug)]
 pub enum RoleplayEvent<'a> {
+    /// The session started: when it is recorded, `info.id` is its id (the directory exists).
+    /// Comes after the voice is ready and the output open, before any pipeline event.
+    Began(&'a crate::session::SessionInfo),
     /// Counterpart lines synthesized (or found in the cache) before the call.
     Prepared { synthesized: usize, cached: usize },
     /// The pipeline's audio and records (transcript, cues, warnings), as in practice.
@@ -440,6 +443,11 @@ impl CounterpartSink<'_, '_> {
 }
 
 impl Sink for CounterpartSink<'_, '_> {
+    fn begin(&mut self, info: &crate::session::SessionInfo) -> std::io::Result<()> {
+        (self.on_event)(&RoleplayEvent::Began(info))
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+    }
+
     fn audio(&mut self, block: &AudioBlock) -> std::io::Result<()> {
         self.on(Event::Audio(block))
             .map_err(|e| std::io::Error::other(format!("{e:#}")))

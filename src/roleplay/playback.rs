@@ -16,8 +16,10 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 
 use crate::audio::device::{build_stream, device_name, pick_device, AudioSample, StreamBuilder};
 
-/// Which channels of the output device carry the voice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which channels of the output device carry the voice (`"all"`, `"left"`, `"right"` in a
+/// daemon start request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutputChannels {
     /// Every channel (both ears of a headset).
     #[default]

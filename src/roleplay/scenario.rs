@@ -22,9 +22,141 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Act;
+
+/// The user's scenarios: `<config dir>/scenarios/*.toml` (see [`crate::config::config_dir`]).
+pub fn user_dir() -> PathBuf {
+    crate::config::config_dir().join("scenarios")
+}
+
+/// Where a listed scenario comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScenarioSource {
+    #[serde(rename = "built-in")]
+    BuiltIn,
+    #[serde(rename = "file")]
+    File,
+}
+
+/// One scenario of [`catalog`] (`ringside scenarios`, `GET /api/scenarios`, version 1). A file
+/// that cannot be used is listed with its `error` and nothing else, so the user sees why.
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogEntry {
+    /// What to start it by (built-in name or file stem).
+    pub name: String,
+    pub source: ScenarioSource,
+    pub title: Option<String>,
+    /// The counterpart's name.
+    pub persona: Option<String>,
+    pub situation: Option<String>,
+    pub voice: Option<String>,
+    /// The file, for `file` scenarios.
+    pub path: Option<PathBuf>,
+    pub error: Option<String>,
+}
+
+impl CatalogEntry {
+    fn of(s: &Scenario, source: ScenarioSource, path: Option<PathBuf>) -> CatalogEntry {
+        CatalogEntry {
+            name: s.name.clone(),
+            source,
+            title: Some(s.title.clone()),
+            persona: Some(s.persona_name.clone()),
+            situation: Some(s.situation.clone()),
+            voice: Some(s.voice.clone()),
+            path,
+            error: None,
+        }
+    }
+}
+
+/// Whether a file stem can be a scenario name (it travels in URLs and JSON).
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The `*.toml` files of `dir`, sorted (none when it does not exist).
+fn user_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every scenario one can start by name: the built-ins, then the files of `user_dir`
+/// (malformed ones, and ones named like a built-in, with their error).
+pub fn catalog(user_dir: &Path) -> Vec<CatalogEntry> {
+    let mut out: Vec<CatalogEntry> = Scenario::builtins()
+        .into_iter()
+        .flatten()
+        .map(|s| CatalogEntry::of(&s, ScenarioSource::BuiltIn, None))
+        .collect();
+    for path in user_files(user_dir) {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let failed = |error: String| CatalogEntry {
+            name: name.clone(),
+            source: ScenarioSource::File,
+            title: None,
+            persona: None,
+            situation: None,
+            voice: None,
+            path: Some(path.clone()),
+            error: Some(error),
+        };
+        let entry = if !valid_name(&name) {
+            failed(format!(
+                "{}: rename the file to letters, digits, _ and - only",
+                path.display()
+            ))
+        } else if BUILTIN.iter().any(|(n, _)| *n == name) {
+            failed(format!(
+                "{}: has the name of a built-in scenario; rename the file",
+                path.display()
+            ))
+        } else {
+            match Scenario::load_file(&path) {
+                Ok(s) => CatalogEntry::of(&s, ScenarioSource::File, Some(path.clone())),
+                Err(e) => failed(e.to_string()),
+            }
+        };
+        out.push(entry);
+    }
+    out
+}
+
+/// A scenario by name only (no paths: a request from the web page must not name files): a
+/// built-in, or `<user_dir>/<name>.toml`.
+pub fn find(name: &str, user_dir: &Path) -> Result<Scenario, ScenarioError> {
+    if let Some((n, text)) = BUILTIN.iter().find(|(n, _)| *n == name) {
+        return Scenario::parse(text, n, &format!("config/scenarios/{n}.toml (built in)"));
+    }
+    let path = user_dir.join(format!("{name}.toml"));
+    if valid_name(name) && path.is_file() {
+        return Scenario::load_file(&path);
+    }
+    Err(ScenarioError::Unknown {
+        name: name.to_string(),
+        known: catalog(user_dir)
+            .iter()
+            .filter(|e| e.error.is_none())
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
 
 /// The scenarios shipped with Ringside, compiled in: (name, file text).
 pub const BUILTIN: [(&str, &str); 4] = [
@@ -55,7 +187,7 @@ pub enum ScenarioError {
         #[source]
         source: std::io::Error,
     },
-    #[error("unknown scenario {name:?}: not a built-in ({known}) and no such file; list them with `ringside scenarios`")]
+    #[error("unknown scenario {name:?}: not one of {known} and no such file; list them with `ringside scenarios`")]
     Unknown { name: String, known: String },
     /// TOML syntax, unknown keys, wrong types: toml's message names the key, line and column.
     #[error("{file}: {message}")]
@@ -239,6 +371,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// A scenario by name ([`find`] in `user_dir`), else a path to a TOML file.
+    pub fn resolve(spec: &str, user_dir: &Path) -> Result<Scenario, ScenarioError> {
+        match find(spec, user_dir) {
+            Err(ScenarioError::Unknown { .. }) if Path::new(spec).is_file() => {
+                Scenario::load_file(Path::new(spec))
+            }
+            r => r,
+        }
+    }
+
     /// The built-in scenario `name`, a path to a TOML file, or an error listing the built-ins.
     pub fn load(spec: &str) -> Result<Scenario, ScenarioError> {
         if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
@@ -600,6 +742,60 @@ mod tests {
             e.contains("commitment.on[0]") && e.contains("not an act of \"me\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn user_scenarios_are_listed_and_found_by_name_and_bad_ones_say_why() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert_eq!(catalog(&dir.join("missing")).len(), BUILTIN.len());
+        let text = BUILTIN[0].1.replace("title = \"", "title = \"Mine: ");
+        std::fs::write(dir.join("my_call.toml"), &text).unwrap();
+        std::fs::write(dir.join("saas_renewal.toml"), &text).unwrap();
+        std::fs::write(dir.join("broken.toml"), "version = 1\n").unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a scenario").unwrap();
+        let c = catalog(dir);
+        assert_eq!(c.len(), BUILTIN.len() + 3, "{c:?}");
+        assert!(c[..BUILTIN.len()]
+            .iter()
+            .all(|e| e.source == ScenarioSource::BuiltIn && e.error.is_none()));
+        let mine = c.iter().find(|e| e.name == "my_call").unwrap();
+        assert_eq!(mine.source, ScenarioSource::File);
+        assert!(
+            mine.title.as_deref().unwrap().starts_with("Mine: "),
+            "{mine:?}"
+        );
+        assert!(mine.error.is_none() && mine.persona.is_some());
+        let broken = c.iter().find(|e| e.name == "broken").unwrap();
+        assert!(
+            broken.error.as_deref().unwrap().contains("broken.toml"),
+            "{broken:?}"
+        );
+        let shadow = c
+            .iter()
+            .find(|e| e.name == "saas_renewal" && e.source == ScenarioSource::File)
+            .unwrap();
+        assert!(
+            shadow.error.as_deref().unwrap().contains("built-in"),
+            "{shadow:?}"
+        );
+        assert_eq!(
+            serde_json::to_value(mine).unwrap()["source"],
+            serde_json::json!("file")
+        );
+        // Found by name; the built-in wins over a file of the same name; no paths.
+        assert!(find("my_call", dir).unwrap().title.starts_with("Mine: "));
+        assert!(!find("saas_renewal", dir)
+            .unwrap()
+            .title
+            .starts_with("Mine: "));
+        let e = find("../my_call", dir).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown scenario") && e.contains("my_call"),
+            "{e}"
+        );
+        assert!(find(dir.join("my_call.toml").to_str().unwrap(), dir).is_err());
+        assert!(Scenario::resolve(dir.join("my_call.toml").to_str().unwrap(), dir).is_ok());
     }
 
     #[test]

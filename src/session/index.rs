@@ -353,6 +353,14 @@ impl Store {
             .map_err(self.sql())
     }
 
+    /// Drops the row of session `id`; returns whether there was one.
+    pub fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE id = ?1", [id])
+            .map(|n| n > 0)
+            .map_err(self.sql())
+    }
+
     /// Rebuilds the index from the session directories: every row is replaced, rows of
     /// directories that are gone are dropped. One transaction, so readers never see it half done.
     pub fn reindex(&mut self, sessions_dir: &Path) -> Result<ReindexReport, StoreError> {
@@ -444,6 +452,10 @@ mod tests {
         assert_eq!(all[0], row("a", "2026-11-26T14:00:00+00:00"));
         assert_eq!(all[1].talk_share_me, None);
         assert_eq!(s.get("zz").unwrap(), None);
+        assert!(s.remove("a").unwrap());
+        assert!(!s.remove("a").unwrap());
+        assert_eq!(s.list().unwrap().len(), 1);
+        assert_eq!(s.get("a").unwrap(), None);
     }
 
     #[test]

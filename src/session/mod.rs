@@ -12,8 +12,11 @@
 //! - `session.json`: [`SessionInfo`] (metadata, `finished`, `repaired`, [`Scorecard`]).
 //! - `transcript.vtt`, `labels.txt`: exports derived from the events.
 //! - `debrief.json`: [`debrief::Debrief`], the flagged lines with their rewrites.
+//!
+//! [`archive`] packs one session into a zip; [`delete_session`] removes one.
 
 pub mod align;
+pub mod archive;
 pub mod debrief;
 pub mod export;
 pub mod format;
@@ -33,7 +36,9 @@ pub use format::{SessionEvent, SessionInfo, SessionMeta, FORMAT_VERSION};
 pub use recorder::{FinishedSession, Recorder};
 pub use repair::{needs_repair, repair, repair_unfinished, RepairReport};
 pub use scorecard::Scorecard;
-pub use store::{list_sessions, load_session, resolve_session, LoadedSession, SessionSummary};
+pub use store::{
+    delete_session, list_sessions, load_session, resolve_session, LoadedSession, SessionSummary,
+};
 
 /// File names inside a session directory.
 pub const AUDIO_FILE: &str = "audio.wav";
@@ -102,6 +107,15 @@ pub enum SessionError {
         "{path} is still being recorded by process {pid}; stop that Ringside first, then repair"
     )]
     InUse { path: PathBuf, pid: u32 },
+    #[error("{path} is being recorded now; stop the session first (the page's Stop button or `ringside stop`)")]
+    Recording { path: PathBuf },
+    #[error("cannot write the archive of {path}: {message}")]
+    Archive { path: PathBuf, message: String },
+    #[error("cannot delete {path}: {source}; check the permissions of the sessions directory")]
+    Delete {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a session directory (no session.json or events.jsonl)")]
     NotASession { path: PathBuf },
     #[error("no session '{query}' in {dir}; run `ringside sessions` to list ids (or pass a session directory path)")]

@@ -197,6 +197,26 @@ pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>, Session
     Ok(out)
 }
 
+/// Deletes the session directory `dir` with everything in it. Refused for a directory that is
+/// not a session (nothing else is ever removed) and for a session being recorded. The caller
+/// drops its row from the call-history index ([`super::index::Store::remove`]).
+pub fn delete_session(dir: &Path) -> Result<(), SessionError> {
+    if !is_session_dir(dir) {
+        return Err(SessionError::NotASession {
+            path: dir.to_path_buf(),
+        });
+    }
+    if super::session_locked(dir) == Some(true) {
+        return Err(SessionError::Recording {
+            path: dir.to_path_buf(),
+        });
+    }
+    std::fs::remove_dir_all(dir).map_err(|source| SessionError::Delete {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
 /// Resolves a session given as a path to its directory, a full id, a unique prefix of an id,
 /// or a unique prefix of the short id (the part after the time stamp).
 pub fn resolve_session(sessions_dir: &Path, query: &str) -> Result<PathBuf, SessionError> {
@@ -267,5 +287,26 @@ mod tests {
         let p = root.join("20261126-150000-3fb000");
         assert_eq!(r(p.to_str().unwrap()).unwrap(), p);
         assert_eq!(session_dirs(root).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn delete_removes_a_session_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        mk(root, "20261126-140509-3fa2c1");
+        mk(root, "20261126-150000-3fb000");
+        std::fs::create_dir_all(root.join("not-a-session")).unwrap();
+        delete_session(&root.join("20261126-140509-3fa2c1")).unwrap();
+        assert!(!root.join("20261126-140509-3fa2c1").exists());
+        assert!(root.join("20261126-150000-3fb000").is_dir());
+        let e = delete_session(&root.join("not-a-session")).unwrap_err();
+        assert!(matches!(e, SessionError::NotASession { .. }), "{e}");
+        assert!(root.join("not-a-session").is_dir());
+        // A session being recorded (its lock held) stays.
+        let busy = root.join("20261126-150000-3fb000");
+        let _held = super::super::lock_session(&busy).unwrap();
+        let e = delete_session(&busy).unwrap_err().to_string();
+        assert!(e.contains("being recorded") && e.contains("stop"), "{e}");
+        assert!(busy.join(EVENTS_FILE).is_file());
     }
 }

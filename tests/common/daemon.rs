@@ -34,6 +34,12 @@ pub fn dirs(root: &Path) -> (PathBuf, PathBuf) {
 impl Daemon {
     /// Starts a daemon whose files live under `root` and waits for its address.
     pub fn start(root: &Path) -> Daemon {
+        Daemon::start_with(root, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables (e.g. `XDG_CONFIG_HOME` for the
+    /// user's scenarios, `RINGSIDE_TTS_CACHE`).
+    pub fn start_with(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
         let (data, run) = dirs(root);
         let stderr = root.join(format!(
             "daemon-{}.log",
@@ -46,6 +52,7 @@ impl Daemon {
             .env("XDG_RUNTIME_DIR", &run)
             .env("RINGSIDE_MODELS", models_dir())
             .env_remove("RINGSIDE_CONFIG")
+            .envs(env.iter().copied())
             .current_dir(root)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

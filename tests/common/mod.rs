@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod daemon;
+pub mod virtual_line;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -67,3 +68,88 @@ pub fn truth(path: &Path) -> Truth {
 
 #[allow(unused_imports)] // each test binary uses a different part
 pub use ringside::wer::{edits as edit_distance, wer, words};
+
+/// Records a synthetic session into `sessions_dir` without Whisper: `secs` seconds of stereo
+/// tones (440 Hz "me", 660 Hz "them"), a yes-question, an answer and a cue, finished like a
+/// real call (WAV markers, transcripts, scorecard, debrief). Returns its id.
+pub fn synthetic_session(sessions_dir: &Path, secs: f64) -> String {
+    use ringside::event::{
+        Act, ClassifiedUtterance, Cue, CueId, Severity, Speaker, Utterance, SAMPLE_RATE_HZ,
+    };
+    use ringside::session::{Recorder, SessionMeta};
+    let sr = SAMPLE_RATE_HZ as u64;
+    let len = (secs * sr as f64) as u64;
+    let tone = |freq: f32, start: u64, n: u64| -> Vec<f32> {
+        (start..start + n)
+            .map(|i| 0.2 * (2.0 * std::f32::consts::PI * freq * i as f32 / sr as f32).sin())
+            .collect()
+    };
+    let mut rec = Recorder::create(sessions_dir, SessionMeta::default(), 2).unwrap();
+    let id = rec.id().to_string();
+    let mut at = 0;
+    while at < len {
+        let n = 1600.min(len - at);
+        rec.push_audio(Speaker::Me, at, &tone(440.0, at, n))
+            .unwrap();
+        rec.push_audio(Speaker::Them, at, &tone(660.0, at, n))
+            .unwrap();
+        at += n;
+    }
+    let utt = |id: u64, speaker: Speaker, start: f64, end: f64, text: &str, act: Act| {
+        ClassifiedUtterance {
+            utterance: Utterance {
+                id,
+                speaker,
+                start_sample: (start * sr as f64) as u64,
+                end_sample: (end * sr as f64) as u64,
+                text: text.into(),
+                latency_ms: Some(400.0),
+                hesitation: None,
+            },
+            act,
+            why: "synthetic".into(),
+        }
+    };
+    rec.utterance(&utt(
+        0,
+        Speaker::Me,
+        0.2,
+        1.0,
+        "Do you have a minute?",
+        Act::YesQuestion,
+    ))
+    .unwrap();
+    rec.cue(&Cue {
+        id: CueId::OpeningYes,
+        severity: Severity::Nudge,
+        message: "Openers that beg for yes raise guards.".into(),
+        at_sample: sr,
+        utterance_id: Some(0),
+    })
+    .unwrap();
+    rec.utterance(&utt(
+        1,
+        Speaker::Them,
+        1.2,
+        1.8,
+        "Well, I guess so.",
+        Act::CounterfeitYes,
+    ))
+    .unwrap();
+    rec.finish().unwrap();
+    id
+}
+
+/// Reads a zip archive into (entry name, bytes), in archive order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            (f.name().to_string(), b)
+        })
+        .collect()
+}
