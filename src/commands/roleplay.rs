@@ -37,7 +37,7 @@ const BENCH_SCRIPTS: [(&str, &str); 2] = [
     ),
 ];
 
-fn channels(c: OutputChannel) -> OutputChannels {
+pub(super) fn channels(c: OutputChannel) -> OutputChannels {
     match c {
         OutputChannel::All => OutputChannels::All,
         OutputChannel::Left => OutputChannels::Left,
