@@ -1,5 +1,6 @@
 //! The one test-support module of the integration tests: paths (repo, fixtures, assets, the
-//! model), ground truth of TTS calls, word error rate, and [`daemon`] (a daemon under test).
+//! model), ground truth of TTS calls, word error rate, [`daemon`] (a daemon under test) and
+//! [`virtmic`] (the virtual microphone of the audio tests).
 
 // Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
 #![allow(clippy::unwrap_used)]
@@ -8,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod daemon;
+pub mod virtmic;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
