@@ -16,6 +16,12 @@
 //! ([`crate::roleplay::player`]) and, headless, the simulated practitioner's; the caller's
 //! thread runs the session loop and `on_event`. Which moments, the verdict and `drill.json`
 //! are in [`crate::session::drill`].
+//!
+//! Channel edges are role-play's: the prompt's "them" feed (bounded 256 blocks; full: the
+//! voice thread waits up to 500 ms, then drops the block and counts it), the VAD notices for
+//! barge-in (bounded 1024; full: dropped, a capture thread never waits) and the voice
+//! thread's notes (bounded 256; full: dropped). A practitioner's errors (bounded 64; full:
+//! dropped) are shown as warnings.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
