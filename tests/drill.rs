@@ -1,6 +1,6 @@
 //! `ringside drill`: the weak moments of a recorded call drilled out loud. A simulated
 //! practitioner (TTS lines played into a private virtual microphone, see
-//! [`common::virtmic`]) answers each prompt; the prompts are cut from the recording and played
+//! [`common::virtual_line`]) answers each prompt; the prompts are cut from the recording and played
 //! through a cpal output; the answers go through the live pipeline (cpal capture, VAD,
 //! Whisper, the classifier). Also the drill's one-line errors and the no-moments case, which
 //! need no audio.
@@ -21,7 +21,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::virtmic::{require_env, VirtualLine};
+use common::virtual_line::{require_env, VirtualLine};
 
 const SCRIPT: &str = "drill/miss_then_hit.txt";
 

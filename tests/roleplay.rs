@@ -17,7 +17,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::virtmic::{require_env, VirtualLine};
+use common::virtual_line::{require_env, VirtualLine};
 
 struct Run {
     lines: Vec<serde_json::Value>,

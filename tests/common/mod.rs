@@ -1,6 +1,5 @@
 //! The one test-support module of the integration tests: paths (repo, fixtures, assets, the
-//! model), ground truth of TTS calls, word error rate, [`daemon`] (a daemon under test) and
-//! [`virtmic`] (the virtual microphone of the audio tests).
+//! model), ground truth of TTS calls, word error rate, and [`daemon`] (a daemon under test).
 
 // Test code: a failed unwrap is a failed test (helpers outside #[test] are test code too).
 #![allow(clippy::unwrap_used)]
@@ -9,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod daemon;
-pub mod virtmic;
+pub mod virtual_line;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

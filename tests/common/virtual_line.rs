@@ -1,13 +1,11 @@
-//! The virtual microphone of the audio tests: a check that the environment of
-//! `scripts/test.sh` is there (PulseAudio from `scripts/virtmic.sh start`; festival, flite,
-//! paplay from `scripts/setup.sh --test`), and [`VirtualLine`], a private sink and microphone
-//! per test so tests running in parallel do not hear each other.
-
-#![allow(clippy::unwrap_used)]
-#![allow(dead_code)]
+//! A private virtual line in the test PulseAudio daemon (scripts/virtmic.sh): a stereo null
+//! sink whose left channel, remapped as a mono source, is a microphone. A simulated
+//! practitioner speaks into the left channel; a role-play's counterpart speaks on the right,
+//! so the microphone does not hear it. Used by the role-play tests and the browser tests.
 
 use std::process::Command;
 
+/// Fails with the way out when the virtual microphone or the TTS tools are missing.
 pub fn require_env() {
     let has = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
     assert!(
