@@ -58,6 +58,17 @@ pub enum Command {
     /// Role-play a scenario: a scripted counterpart talks back through the headset, with live
     /// transcript and cues; the call is recorded like a practice session.
     Roleplay(RoleplayArgs),
+    /// Drill the weak moments of a recorded call out loud.
+    ///
+    /// For each moment of the call's debrief (by default its top changes, in its ranking),
+    /// Ringside plays the counterpart's line that came before it, cut from the recording
+    /// (or shows the situation in text when they had said nothing), shows what you said and
+    /// the technique to use, and listens: you answer out loud, your answer is transcribed and
+    /// classified live, and it hits when it is the act of the debrief's rewrite. After a miss
+    /// the rewrite is shown as a hint and you try again. Every drill is added as one run to
+    /// the session's drill.json; `ringside report` shows tries, hits and hit rate per run.
+    /// The last line of the output is `drill: moments=N tries=N hits=N`.
+    Drill(DrillArgs),
     /// List the role-play scenarios: the built-in ones and yours
     /// ($XDG_CONFIG_HOME/ringside/scenarios/*.toml, default ~/.config/ringside/scenarios).
     Scenarios,
@@ -318,6 +329,50 @@ pub struct ReportArgs {
     /// Sessions directory (overrides `session.dir`).
     #[arg(long, value_name = "DIR")]
     pub sessions_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DrillArgs {
+    /// Session id (as listed by `ringside sessions`, a unique prefix works) or path to a
+    /// session directory.
+    pub session: String,
+    /// Drill this many moments, in the debrief's ranking (default: the debrief's top changes,
+    /// `[ranking] top` of the rewrite rules; more than that goes on down the same ranking).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub moments: Option<u32>,
+    /// Tries per moment; a hit ends the moment early.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub tries: u32,
+    /// Input device you answer into (default: `audio.mic` of the config, else the default input).
+    #[arg(long, value_name = "NAME")]
+    pub mic: Option<String>,
+    /// Output device the counterpart's lines are played through (default: the default output).
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+    /// Which output channels carry the counterpart's lines.
+    #[arg(long, value_enum, default_value_t = OutputChannel::All)]
+    pub output_channel: OutputChannel,
+    /// A try with no speech for this long counts as no answer (a miss).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub answer_timeout: f64,
+    /// Simulate the practitioner: a script with one `me:` line per try, in order, spoken by
+    /// TTS into the virtual microphone after each prompt (headless runs; needs paplay). The
+    /// drill stops when the script has no line left.
+    #[arg(long, alias = "practitioner-script", value_name = "SCRIPT")]
+    pub practitioner: Option<PathBuf>,
+    /// The PulseAudio sink whose left channel is the virtual microphone.
+    #[arg(long, value_name = "SINK", default_value = "call_feed")]
+    pub practitioner_sink: String,
+    /// Whisper model name (tiny.en, base, small) or path to a ggml file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub model: Option<String>,
+    /// Sessions directory (overrides `session.dir`).
+    #[arg(long, value_name = "DIR")]
+    pub sessions_dir: Option<PathBuf>,
+    /// Print JSON lines: each moment, the answers as session records (as `practice --json`),
+    /// each verdict, and a summary last.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

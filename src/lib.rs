@@ -13,7 +13,8 @@
 //! Layers, top down; a module imports only from layers below it:
 //! - `main.rs`, [`cli`], [`commands`] (one function per CLI command)
 //! - [`control`] (the daemon: HTTP API, SSE, web pages; its session runs on its own thread),
-//!   [`roleplay`] (a scripted counterpart that talks back)
+//!   [`drill`] (spoken drills of a call's weak moments; plays prompts with role-play's voice)
+//! - [`roleplay`] (a scripted counterpart that talks back)
 //! - [`app`] (wiring: [`app::SessionBuilder`] takes an input, sinks and options)
 //! - [`sinks`] (the [`sinks::Sink`] trait and its implementations)
 //! - [`session`] (on-disk sessions, scorecard, repair, metadata, the SQLite call index),
@@ -33,7 +34,7 @@
 //!   hands audio and records to the sinks.
 //! - outside a session's wiring: the daemon's tokio runtime and one std thread per daemon
 //!   session ([`control`]); role-play's voice (playback) and simulated-practitioner threads
-//!   ([`roleplay`]); cpal's helper that starts a stream with a timeout
+//!   ([`roleplay`], also used by [`drill`]); cpal's helper that starts a stream with a timeout
 //!   ([`sources::microphone`]).
 
 pub mod app;
@@ -42,6 +43,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod control;
+pub mod drill;
 pub mod event;
 pub mod metrics;
 pub mod model;

@@ -147,6 +147,28 @@ fn session_over_the_api_streams_events_and_lands_in_the_history() {
         .unwrap()
         .iter()
         .any(|e| e["type"] == "cue"));
+    // Drill results: none yet, then a run of `ringside drill` in the list and the detail.
+    assert!(row["drill"].is_null(), "{row}");
+    assert!(detail["drill"].is_null(), "{detail}");
+    let drill = json!({"version": 1, "runs": [{"started": "2026-01-01T10:00:00Z",
+        "finished": true, "max_tries": 2, "tries": 4, "hits": 3, "moments": []}]});
+    std::fs::write(
+        d.sessions_dir().join(&id).join("drill.json"),
+        drill.to_string(),
+    )
+    .unwrap();
+    let (_, list) = d.json("GET", "/api/sessions", None);
+    let row = list["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["drill"]["hit_rate"], 0.75, "{row}");
+    assert_eq!(row["drill"]["runs"], 1, "{row}");
+    let (_, detail) = d.json("GET", &format!("/api/sessions/{id}"), None);
+    assert_eq!(detail["drill"]["runs"][0]["hits"], 3, "{detail}");
     let (st, _) = d.json("GET", "/api/sessions/..%2F..%2Fetc", None);
     assert_eq!(st, 404);
     let (st, _) = d.json("GET", "/api/sessions/20000101-000000-000000", None);

@@ -9,6 +9,7 @@ use crate::config::Config;
 pub mod bench;
 pub mod classify;
 pub mod daemon;
+pub mod drill;
 pub mod eval;
 pub mod eval_calls;
 pub mod eval_real;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stop => daemon::stop(&g),
         Command::Status(a) => daemon::status(&g, a),
         Command::Roleplay(a) => roleplay::run(&g, a),
+        Command::Drill(a) => drill::run(&g, a),
         Command::Scenarios => roleplay::scenarios(&g),
     }
 }

@@ -190,6 +190,7 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
     let d = session::resolve_session(&dir, &a.session)?;
     let s = session::load_session(&d)?;
     let debrief = load_debrief(g, &s)?;
+    let drills = crate::session::drill::load(&s.dir);
     if a.json {
         // The scorecard with enough metadata to tell sessions apart.
         let v = serde_json::json!({
@@ -200,6 +201,8 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
             "repaired": s.info.repaired,
             "scorecard": s.scorecard,
             "debrief": debrief,
+            "drill": drills.as_ref().ok(),
+            "drill_error": drills.as_ref().err().map(|e| e.to_string()),
         });
         println!(
             "{}",
@@ -228,7 +231,23 @@ pub fn report(g: &Globals, a: ReportArgs) -> Result<()> {
     print!("{}", s.scorecard.render_text());
     print!("{}", debrief.render_summary());
     print!("{}", debrief.render_rewrites());
+    print_drills(drills);
     Ok(())
+}
+
+/// The drill section (runs of `ringside drill`), or a note when `drill.json` is unreadable.
+fn print_drills(
+    drills: Result<crate::session::drill::DrillLog, crate::session::drill::DrillError>,
+) {
+    match drills {
+        Ok(log) if log.runs.is_empty() => {
+            println!(
+                "Drills            none yet; drill these moments out loud with `ringside drill ID`"
+            )
+        }
+        Ok(log) => print!("{}", log.render()),
+        Err(e) => println!("  note: {e}"),
+    }
 }
 
 /// The session's debrief: its `debrief.json`, or computed with the configured rewrite rules.
@@ -245,6 +264,7 @@ pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
     if a.no_audio {
         print!("{}", debrief::format_timeline(&s.events, &debrief));
         print!("{}", debrief.render_summary());
+        print_drills(crate::session::drill::load(&s.dir));
         return Ok(());
     }
     if !s.info.finished {
@@ -256,6 +276,7 @@ pub fn review(g: &Globals, a: ReviewArgs) -> Result<()> {
     let items = debrief::timeline_with_rewrites(&s.events, &debrief);
     review::play_timeline(&s, items, &mut std::io::stdout())?;
     print!("{}", debrief.render_summary());
+    print_drills(crate::session::drill::load(&s.dir));
     Ok(())
 }
 

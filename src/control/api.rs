@@ -287,7 +287,25 @@ async fn status(State(shared): State<Arc<Shared>>) -> Json<super::state::Status>
 }
 
 async fn list(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
-    let rows = blocking(move || super::state::lock_store(&shared).list().map_err(internal)).await?;
+    let rows = blocking(move || {
+        let rows = super::state::lock_store(&shared).list().map_err(internal)?;
+        // Each row with its drill totals (`drill.json` changes after indexing, so it is read
+        // here); `null` when the session was never drilled or its drill log is unreadable.
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|r| {
+                let drill = crate::session::drill::load(&r.dir)
+                    .ok()
+                    .filter(|l| !l.runs.is_empty())
+                    .map(|l| l.summary());
+                let mut v = json!(r);
+                v["drill"] = json!(drill);
+                v
+            })
+            .collect();
+        Ok(rows)
+    })
+    .await?;
     Ok(Json(json!({ "sessions": rows })))
 }
 
@@ -575,13 +593,24 @@ async fn detail(
                 .map_err(internal)?;
         let debrief = crate::session::debrief::load_or_build(&dir, &s.events, &rules);
         let running = shared.running_id().as_deref() == Some(id.as_str());
+        // The drill log (`null` before the first drill; unreadable: said in `log_issues`).
+        let mut log_issues = s.log_issues;
+        let drill = match crate::session::drill::load(&dir) {
+            Ok(l) if l.runs.is_empty() => None,
+            Ok(l) => Some(l),
+            Err(e) => {
+                log_issues.push(e.to_string());
+                None
+            }
+        };
         Ok(Json(json!({
             "id": s.info.id,
             "info": s.info,
             "scorecard": s.scorecard,
             "debrief": debrief,
+            "drill": drill,
             "events": s.events,
-            "log_issues": s.log_issues,
+            "log_issues": log_issues,
             "recording": running,
             "audio": format!("/api/sessions/{id}/audio"),
         })))

@@ -12,12 +12,14 @@
 //! - `session.json`: [`SessionInfo`] (metadata, `finished`, `repaired`, [`Scorecard`]).
 //! - `transcript.vtt`, `labels.txt`: exports derived from the events.
 //! - `debrief.json`: [`debrief::Debrief`], the flagged lines with their rewrites.
+//! - `drill.json`: [`drill::DrillLog`], every spoken drill of the call's weak moments.
 //!
 //! [`archive`] packs one session into a zip; [`delete_session`] removes one.
 
 pub mod align;
 pub mod archive;
 pub mod debrief;
+pub mod drill;
 pub mod export;
 pub mod format;
 pub mod index;
