@@ -522,3 +522,220 @@ impl Sink for TrySink<'_, '_, '_> {
             .map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 }
+
+/// Padding around a prompt cut from the recording: the VAD's times sit close to the words.
+pub const PROMPT_PAD_SECS: f64 = 0.15;
+
+/// A session's drill, ready for [`run`]: the moments chosen and what is played before each.
+/// `items` is empty when the debrief flagged no line with a rewrite (nothing to drill).
+#[derive(Debug)]
+pub struct Plan {
+    pub id: String,
+    pub items: Vec<DrillItem>,
+    /// Said, not fatal (e.g. the recording is unreadable: their lines are shown in text).
+    pub warnings: Vec<String>,
+}
+
+/// Why a session cannot be drilled.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+    #[error(transparent)]
+    Log(#[from] crate::session::drill::DrillError),
+}
+
+/// The drill of the session in `dir`: `moments` of its debrief's ranking (default: the
+/// debrief's top changes), each with the counterpart's line before it cut from `audio.wav`
+/// (or, without one, the situation in words). A drill log that cannot be read stops the drill
+/// now, not after it. Used by `ringside drill` and the daemon alike. Blocking (reads files).
+pub fn plan(
+    dir: &std::path::Path,
+    rules: &crate::transforms::rewrite::RewriteRules,
+    moments: Option<usize>,
+) -> Result<Plan, PlanError> {
+    use crate::session::drill::{cut, drill_moment, prompt_before, select_moments, situation};
+    let s = crate::session::load_session(dir)?;
+    crate::session::drill::load(dir)?;
+    let d = crate::session::debrief::load_or_build(dir, &s.events, rules);
+    let chosen = select_moments(&d, &rules.ranking, moments);
+    let mut warnings = Vec::new();
+    let prompts: Vec<_> = chosen.iter().map(|m| prompt_before(&s.events, m)).collect();
+    // The "them" channel of the recording, when there is a prompt to cut from it.
+    let them = if prompts.iter().any(Option::is_some) {
+        match crate::audio::wav::read_wav(&dir.join(crate::session::AUDIO_FILE)) {
+            Ok(w) if w.channels.len() >= 2 => w.channels.into_iter().nth(1),
+            Ok(_) => None,
+            Err(e) => {
+                warnings.push(format!("{e}; their lines are shown in text instead"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let items = chosen
+        .iter()
+        .zip(&prompts)
+        .filter_map(|(m, p)| {
+            let moment = drill_moment(m, p.as_ref())?;
+            let prompt_audio = match (p, &them) {
+                (Some(p), Some(ch)) => {
+                    let c = cut(ch, p.start, p.end, PROMPT_PAD_SECS);
+                    (!c.is_empty()).then(|| c.into())
+                }
+                _ => None,
+            };
+            let situation = match p {
+                Some(p) if prompt_audio.is_none() => Some(format!(
+                    "They said: \"{}\" (their side was not recorded)",
+                    p.text
+                )),
+                Some(_) => None,
+                None => Some(situation(&s.events, m)),
+            };
+            Some(DrillItem {
+                moment,
+                prompt_audio,
+                situation,
+            })
+        })
+        .collect();
+    Ok(Plan {
+        id: s.info.id,
+        items,
+        warnings,
+    })
+}
+
+/// What a drill says while it runs, as data: the lines of `ringside drill --json` and the
+/// `drill_*` events of the daemon's live stream (one format for both). Times are seconds into
+/// the recorded call. The records of a try's session (its utterances) are not among them: the
+/// answer's words are in `drill_verdict`.
+///
+/// ```text
+/// {"type":"drill_moment","index":0,"total":2,"utterance_id":2,"time":7.6,"flag":"yes_ladder","said":"You want to protect your family, right?","prompt":"Well, I guess so.","situation":null,"target":"label","technique":"...","rewrite":"It seems like ..."}
+/// {"type":"drill_listening","moment":0,"try_number":1}
+/// {"type":"drill_verdict","moment":0,"try_number":1,"text":"Do you want to protect your family?","act":"yes_question","target":"label","hit":false,"latency_ms":812.0,"verdict_ms":530.0,"hint":"It seems like ...","more":true}
+/// {"type":"drill_summary","session":"20260101-090000-d7a11c","moments":2,"tries":4,"hits":2,"hit_rate":0.5,"finished":true,"run":1}
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DrillLine {
+    /// A moment starts (`index` from 0).
+    DrillMoment {
+        index: usize,
+        total: usize,
+        utterance_id: u64,
+        time: f64,
+        flag: crate::transforms::rewrite::Flag,
+        said: String,
+        prompt: Option<String>,
+        situation: Option<String>,
+        target: crate::event::Act,
+        /// The target act in words.
+        technique: &'static str,
+        rewrite: String,
+    },
+    /// The prompt has played (or listening starts): the practitioner's turn.
+    DrillListening { moment: usize, try_number: usize },
+    /// The verdict on one try (`act` null: no answer before the timeout).
+    DrillVerdict {
+        moment: usize,
+        try_number: usize,
+        text: String,
+        act: Option<crate::event::Act>,
+        target: crate::event::Act,
+        hit: bool,
+        latency_ms: Option<f64>,
+        verdict_ms: Option<f64>,
+        /// The rewrite, after a miss.
+        hint: Option<String>,
+        more: bool,
+    },
+    /// The last line: the run's figures, and which run of `drill.json` it was saved as
+    /// (`run` null: nothing was drilled, nothing saved).
+    DrillSummary {
+        session: String,
+        moments: usize,
+        tries: u32,
+        hits: u32,
+        hit_rate: Option<f64>,
+        finished: bool,
+        run: Option<usize>,
+        drill_file: Option<String>,
+    },
+}
+
+impl DrillLine {
+    /// The line of a drill event (`None`: not one of them). `at` is the (moment, try) under
+    /// way, which the `Listening` event does not carry.
+    pub fn of(ev: &DrillEvent, (moment, try_number): (usize, usize)) -> Option<DrillLine> {
+        Some(match ev {
+            DrillEvent::Moment { index, total, item } => {
+                let m = &item.moment;
+                DrillLine::DrillMoment {
+                    index: *index,
+                    total: *total,
+                    utterance_id: m.utterance_id,
+                    time: m.time,
+                    flag: m.flag,
+                    said: m.said.clone(),
+                    prompt: m.prompt.clone(),
+                    situation: item.situation.clone(),
+                    target: m.target,
+                    technique: crate::session::drill::technique(m.target),
+                    rewrite: m.rewrite.clone(),
+                }
+            }
+            DrillEvent::Listening { .. } => DrillLine::DrillListening { moment, try_number },
+            DrillEvent::Verdict {
+                moment,
+                number,
+                item,
+                attempt,
+                more,
+            } => DrillLine::DrillVerdict {
+                moment: *moment,
+                try_number: *number,
+                text: attempt.text.clone(),
+                act: attempt.act,
+                target: item.target,
+                hit: attempt.hit,
+                latency_ms: attempt.latency_ms,
+                verdict_ms: attempt.verdict_ms,
+                hint: (!attempt.hit).then(|| item.rewrite.clone()),
+                more: *more,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The summary line of `run` (saved as run number `saved`, if it was).
+    pub fn summary(session: &str, run: &DrillRun, saved: Option<(usize, String)>) -> DrillLine {
+        DrillLine::DrillSummary {
+            session: session.to_string(),
+            moments: run.moments.len(),
+            tries: run.tries,
+            hits: run.hits,
+            hit_rate: run.hit_rate(),
+            finished: run.finished,
+            run: saved.as_ref().map(|s| s.0),
+            drill_file: saved.map(|s| s.1),
+        }
+    }
+}
+
+/// Keeps the (moment, try) under way, for [`DrillLine::of`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TryCursor(pub usize, pub usize);
+
+impl TryCursor {
+    /// Notes a `Try` event; returns the (moment, try) under way.
+    pub fn see(&mut self, ev: &DrillEvent) -> (usize, usize) {
+        if let DrillEvent::Try { moment, number, .. } = ev {
+            *self = TryCursor(*moment, *number);
+        }
+        (self.0, self.1)
+    }
+}

@@ -12,8 +12,9 @@
 //!
 //! Layers, top down; a module imports only from layers below it:
 //! - `main.rs`, [`cli`], [`commands`] (one function per CLI command)
-//! - [`control`] (the daemon: HTTP API, SSE, web pages; its session runs on its own thread),
-//!   [`drill`] (spoken drills of a call's weak moments; plays prompts with role-play's voice)
+//! - [`control`] (the daemon: HTTP API, SSE, web pages; its session, role-play or drill runs on
+//!   its own thread)
+//! - [`drill`] (spoken drills of a call's weak moments; plays prompts with role-play's voice)
 //! - [`roleplay`] (a scripted counterpart that talks back)
 //! - [`app`] (wiring: [`app::SessionBuilder`] takes an input, sinks and options)
 //! - [`sinks`] (the [`sinks::Sink`] trait and its implementations)

@@ -2,7 +2,8 @@
 //! and the real Whisper model; sessions started and stopped through the API, live events over
 //! SSE, the history, audio byte ranges, auth and error answers, and a SIGTERM mid-session;
 //! a call exported as one zip and deleted (bad and traversing ids, the running session); the
-//! scenario list and bad role-play requests.
+//! scenario list and bad role-play requests; the drill route's refusals (unknown and
+//! traversing ids, nothing to drill, bad bodies, a session already running).
 
 mod common;
 
@@ -589,4 +590,87 @@ fn scenarios_are_listed_and_bad_roleplay_requests_are_one_line_errors() {
     );
     let (_, status) = d.json("GET", "/api/status", None);
     assert_eq!(status["state"], "idle", "nothing started: {status}");
+}
+
+#[test]
+fn the_drill_route_refuses_unknown_ids_calls_without_weak_moments_and_a_busy_daemon() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("data/ringside/sessions");
+    let id = "20260101-090000-d7a11c";
+    common::analyzed_sample_session(&sessions, id, "2026-01-01T09:00:00Z");
+    // A call whose debrief flags nothing: no weak moment to drill.
+    let calm = "20260101-100000-ca1m00";
+    std::fs::create_dir_all(sessions.join(calm)).unwrap();
+    let lines = [
+        r#"{"type":"session_start","version":1,"id":"20260101-100000-ca1m00","started_at":"2026-01-01T10:00:00Z","sample_rate":16000,"channels":2}"#,
+        r#"{"type":"utterance","id":0,"speaker":"me","start":0.5,"end":2.0,"text":"Is now a bad time to talk?","act":"no_question","why":""}"#,
+        r#"{"type":"utterance","id":1,"speaker":"them","start":2.5,"end":3.5,"text":"No, go ahead.","act":"no","why":""}"#,
+    ];
+    std::fs::write(
+        sessions.join(calm).join("events.jsonl"),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+    let mut d = Daemon::start(tmp.path());
+    let drill = |sid: &str, body: Option<&str>| {
+        let (st, v) = d.json("POST", &format!("/api/sessions/{sid}/drill"), body);
+        let msg = v["error"].as_str().unwrap_or_default().to_string();
+        (st, v, msg)
+    };
+
+    let (st, _, msg) = drill("20991231-000000-000000", None);
+    assert_eq!(st, 404, "{msg}");
+    assert!(
+        msg.contains("no session") && msg.contains("GET /api/sessions"),
+        "{msg}"
+    );
+    for bad in ["..", "%2e%2e", "..%2F..%2Fetc", "a%2Fb"] {
+        let (st, _, msg) = drill(bad, None);
+        assert_eq!(st, 404, "{bad}: {msg}");
+    }
+    let (st, _, msg) = drill(id, Some(r#"{"tires": 2}"#));
+    assert_eq!(st, 400, "{msg}");
+    assert!(msg.contains("tires"), "{msg}");
+    let (st, _, msg) = drill(id, Some(r#"{"tries": 0}"#));
+    assert_eq!(st, 400, "{msg}");
+    assert!(msg.contains("1 to 20"), "{msg}");
+    let (st, _, msg) = drill(calm, None);
+    assert_eq!(st, 422, "{msg}");
+    assert!(msg.contains("no weak moments"), "{msg}");
+    let (st, _, msg) = drill(id, Some(r#"{"output": "no-such-output-device"}"#));
+    assert_eq!(st, 422, "{msg}");
+    assert!(
+        msg.contains("no-such-output-device") && msg.contains("ringside devices"),
+        "{msg}"
+    );
+    assert!(!sessions.join(id).join("drill.json").exists());
+
+    // Busy: a session runs, so no drill starts (and none is written).
+    let events = d.events();
+    let mut seen = Vec::new();
+    let body = json!({"replay": sample_call(), "speed": "realtime"}).to_string();
+    let (st, v) = d.json("POST", "/api/sessions/start", Some(&body));
+    assert_eq!(st, 201, "{v}");
+    let running = v["id"].as_str().unwrap().to_string();
+    let (st, _, msg) = drill(id, None);
+    assert_eq!(st, 409, "{msg}");
+    assert!(
+        msg.contains(&running) && msg.contains("stop it first"),
+        "{msg}"
+    );
+    let (_, status) = d.json("GET", "/api/status", None);
+    assert!(status["drill_session"].is_null(), "{status}");
+    let (st, _) = d.json("POST", "/api/sessions/stop", None);
+    assert_eq!(st, 200);
+    wait_event(&events, Duration::from_secs(120), &mut seen, |v| {
+        v["type"] == "session_ended"
+    });
+    assert!(
+        !seen.iter().any(|v| v["type"] == "drill_started"),
+        "no drill started"
+    );
+    assert!(!sessions.join(id).join("drill.json").exists());
+
+    d.sigterm();
+    assert!(d.wait(Duration::from_secs(60)).success(), "{}", d.log());
 }

@@ -5,8 +5,11 @@
 //! the playhead and the highlighted line; clicking a cue marker or a line seeks);
 //! tests/browser/manage.mjs (export a call as a zip, delete one after the page's confirmation)
 //! and tests/browser/roleplay.mjs (start a role-play from the picker with a simulated
-//! practitioner on a private virtual line, see both sides and a cue, stop it). Screenshots go
-//! to target/artifacts/.
+//! practitioner on a private virtual line, see both sides and a cue, stop it);
+//! tests/browser/drill.mjs (drill the analyzed sample call from its review page with the drill
+//! tests' simulated practitioner: a miss with its hint and a hit per moment, tries=4 hits=2 on
+//! the page and in drill.json, then the call's 50% in the history's drill chart). Screenshots
+//! go to target/artifacts/.
 //!
 //! Needs node, the chromium package and `npm ci --prefix tests/browser`: scripts/setup.sh
 //! --test installs them. Missing ones fail the test with that hint; nothing is skipped.
@@ -225,6 +228,104 @@ fn a_roleplay_started_from_the_live_page_is_heard_coached_and_stopped_in_chromiu
             .any(|s| s["id"] == id),
         "in the history: {list}"
     );
+
+    d.sigterm();
+    assert!(
+        d.wait(std::time::Duration::from_secs(60)).success(),
+        "{}",
+        d.log()
+    );
+}
+
+#[test]
+fn a_drill_started_from_the_review_page_shows_its_verdicts_and_lands_in_the_history_chart() {
+    let (node, chromium) = require_tools();
+    common::virtual_line::require_env();
+    let artifacts = repo().join("target/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let line = common::virtual_line::VirtualLine::new("drillweb");
+    let tmp = tempfile::tempdir().unwrap();
+    let id = "20260101-090000-d7a11c";
+    let dir = common::analyzed_sample_session(
+        &tmp.path().join("data/ringside/sessions"),
+        id,
+        "2026-01-01T09:00:00Z",
+    );
+    // The practitioner's lines are cached where the drill tests cache them.
+    let cache = repo().join("target/tts-cache/drill");
+    let mut d = Daemon::start_with(tmp.path(), &[("RINGSIDE_TTS_CACHE", cache.as_os_str())]);
+    let url = format!("http://{}", d.addr);
+    let script = common::fixture("drill/miss_then_hit.txt");
+    let r = run_node(
+        &node,
+        &chromium,
+        "drill.mjs",
+        &[
+            &url,
+            &d.token,
+            id,
+            &artifacts.to_string_lossy(),
+            &line.mic,
+            &line.sink,
+            &script.to_string_lossy(),
+        ],
+    );
+    eprintln!("{r}");
+    // On the page: a miss then a hit per moment, the summary and the results.
+    let hits: Vec<bool> = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["hit"].as_bool().unwrap())
+        .collect();
+    assert_eq!(hits, [false, true, false, true], "{r}");
+    assert_eq!(
+        (&r["summary"]["tries"], &r["summary"]["hits"]),
+        (&4.into(), &2.into()),
+        "{r}"
+    );
+    assert_eq!(
+        (
+            &r["total"]["runs"],
+            &r["total"]["tries"],
+            &r["total"]["hits"]
+        ),
+        (&1.into(), &4.into(), &2.into()),
+        "{r}"
+    );
+    assert!(
+        r["total"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("hit rate 50%"),
+        "{r}"
+    );
+    // The history chart: the call's point at 50%, in its title, label and table.
+    assert!(r["chart"].as_str().unwrap().contains(": 50%"), "{r}");
+    assert!(
+        r["label"].as_str().unwrap().contains("2026-01-01 50%"),
+        "{r}"
+    );
+    let table: Vec<&str> = r["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(table[1..], ["1", "4", "2", "50%", "50%"], "{r}");
+    // drill.json: the run the CLI's code wrote.
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("drill.json")).unwrap()).unwrap();
+    let runs = log["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{log}");
+    assert_eq!(
+        (&runs[0]["tries"], &runs[0]["hits"], &runs[0]["finished"]),
+        (&4.into(), &2.into(), &true.into()),
+        "{log}"
+    );
+    for shot in ["review-drill.png", "history-drill.png"] {
+        assert!(artifacts.join(shot).is_file(), "{shot}");
+    }
 
     d.sigterm();
     assert!(

@@ -325,6 +325,10 @@ function review(id) {
     }
   };
 
+  // Drill: the call's weak moments said again, out loud, on the daemon (its progress comes on
+  // the event stream); the results of every drill of the call under it.
+  const drill = drillPanel(id);
+
   function seek(t) {
     player.currentTime = Math.max(0, Math.min(t, duration || t));
     paint();
@@ -454,6 +458,7 @@ function review(id) {
     duration = det.info.duration || 0;
     renderScorecard(det.scorecard, det.info);
     renderDebrief(det.debrief);
+    renderDrillResults(det.drill);
     const rewrites = new Map((det.debrief && det.debrief.moments || []).filter((m) => m.rewrite).map((m) => [m.utterance_id, m]));
     const cues = [];
     const items = [];
@@ -513,12 +518,136 @@ function review(id) {
   loop();
   return () => {
     stopped = true;
+    drill.close();
     cancelAnimationFrame(raf);
     window.removeEventListener("resize", onResize);
     player.pause();
     player.removeAttribute("src");
     player.load();
   };
+}
+
+// ---------------------------------------------------------------- drill (review page)
+/** The drills of a call (its `drill.json`, `null` before the first): one row per run. */
+function renderDrillResults(log) {
+  const box = $("drill-results");
+  box.replaceChildren();
+  const runs = (log && log.runs) || [];
+  if (!runs.length) {
+    box.append(el("p", "muted", "Not drilled yet. Drill plays their line before each weak moment of this call; you answer out loud and hear whether you hit the rewrite's technique."));
+    return;
+  }
+  const tries = runs.reduce((a, r) => a + r.tries, 0), hits = runs.reduce((a, r) => a + r.hits, 0);
+  const sum = el("p", "drill-total", `${runs.length} drill${runs.length === 1 ? "" : "s"}: ${tries} tries, ${hits} hits, hit rate ${pct(tries ? hits / tries : null)}`);
+  sum.id = "drill-total";
+  Object.assign(sum.dataset, { runs: runs.length, tries, hits });
+  const table = el("table", "drill-runs");
+  const head = el("tr");
+  for (const h of ["Drill", "When", "Moments", "Tries", "Hits", "Hit rate"]) head.append(el("th", null, h));
+  table.append(head);
+  runs.forEach((r, i) => {
+    const tr = el("tr", "drill-run");
+    Object.assign(tr.dataset, { tries: r.tries, hits: r.hits });
+    const cells = [String(i + 1), (r.started || "").slice(0, 16).replace("T", " ") + (r.finished ? "" : " (stopped)"),
+      String(r.moments.length), String(r.tries), String(r.hits), pct(r.tries ? r.hits / r.tries : null)];
+    for (const c of cells) tr.append(el("td", null, c));
+    table.append(tr);
+  });
+  box.append(sum, table);
+}
+
+/** The Drill button, its settings and the live view of a drill of session `id`. */
+function drillPanel(id) {
+  const btn = $("rv-drill");
+  const live = $("drill-live");
+  const log = $("drill-log");
+  let mine = false;
+  let ready = null;
+  live.hidden = true;
+  log.replaceChildren();
+  $("drill-moment").replaceChildren();
+  btn.disabled = false;
+  const status = (t) => { $("drill-status").textContent = t; };
+  const es = new EventSource("/api/events?token=" + encodeURIComponent(token));
+  const hello = new Promise((resolve) => { ready = resolve; });
+  const on = (type, f) => es.addEventListener(type, (e) => f(JSON.parse(e.data)));
+  on("hello", () => ready());
+  on("drill_started", (d) => {
+    mine = d.session === id;
+    btn.disabled = true;
+    if (!mine) return;
+    live.hidden = false;
+    log.replaceChildren();
+    status(`Drilling ${d.moments} moment${d.moments === 1 ? "" : "s"}, up to ${d.max_tries} tries each…`);
+  });
+  on("drill_moment", (d) => {
+    if (!mine) return;
+    const box = $("drill-moment");
+    box.replaceChildren(
+      el("div", "dm-head", `Moment ${d.index + 1} of ${d.total} · ${fmtTime(d.time)} · ${cueLabel(d.flag)}`),
+      el("div", "dm-said", "You said: \u201c" + d.said + "\u201d"),
+      el("div", "dm-prompt", d.prompt ? "They say: \u201c" + d.prompt + "\u201d" : (d.situation || "")),
+      el("div", "dm-aim", "Aim for: " + d.technique + " (" + actLabel(d.target) + ")"));
+    box.dataset.index = d.index;
+    const li = el("li", "drill-moment-line", `Moment ${d.index + 1}: ${fmtTime(d.time)}, aim for ${actLabel(d.target)}`);
+    log.append(li);
+    status(`Moment ${d.index + 1} of ${d.total}: listen to their line…`);
+  });
+  on("drill_listening", (d) => {
+    if (!mine) return;
+    status(`Listening… (moment ${d.moment + 1}, try ${d.try_number}): answer out loud`);
+    log.append(el("li", "drill-listening", `Try ${d.try_number}: listening…`));
+  });
+  on("drill_verdict", (d) => {
+    if (!mine) return;
+    const li = el("li", "drill-verdict " + (d.hit ? "hit" : "miss"));
+    li.dataset.hit = d.hit;
+    li.dataset.moment = d.moment;
+    const heard = d.act == null ? "nothing before the timeout" : "\u201c" + d.text + "\u201d (" + actLabel(d.act) + ")";
+    li.append(el("span", "verdict", d.hit ? "HIT" : "MISS"), el("span", "heard", " Heard: " + heard));
+    if (!d.hit) li.append(el("span", "aim", " · not " + actLabel(d.target)));
+    if (d.hint) li.append(el("div", "hint", "Hint: \u201c" + d.hint + "\u201d"));
+    log.append(li);
+    status(d.hit ? "Hit!" : d.more ? "Missed: read the hint, then try again." : "Missed.");
+  });
+  on("drill_summary", (d) => {
+    if (d.session !== id) return;
+    const s = el("li", "drill-summary", `Drill done: ${d.moments} moments, ${d.tries} tries, ${d.hits} hits, hit rate ${pct(d.hit_rate)}` + (d.finished ? "" : " (stopped early)"));
+    Object.assign(s.dataset, { tries: d.tries, hits: d.hits });
+    log.append(s);
+  });
+  on("drill_ended", async (d) => {
+    btn.disabled = false;
+    if (d.session !== id || !mine) return;
+    mine = false;
+    $("drill-stop").disabled = true;
+    status(d.error ? "The drill failed." : "Drill over.");
+    if (d.error) notice("The drill failed: " + d.error);
+    try { renderDrillResults((await api("/api/sessions/" + encodeURIComponent(id))).drill); } catch (e) { notice(e.message); }
+  });
+  on("warning", (d) => { if (mine) notice(d.message); });
+  btn.onclick = async () => {
+    notice("");
+    const body = {};
+    const str = (k, elid) => { const v = $(elid).value.trim(); if (v) body[k] = v; };
+    const num = (k, elid) => { const v = $(elid).value.trim(); if (v) body[k] = Number(v); };
+    str("mic", "drill-mic"); str("output", "drill-output"); str("output_channel", "drill-channel");
+    str("practitioner", "drill-practitioner"); str("practitioner_sink", "drill-sink");
+    num("tries", "drill-tries"); num("moments", "drill-moments");
+    btn.disabled = true;
+    await hello; // subscribed before the drill starts: no event is missed
+    try {
+      await api("/api/sessions/" + encodeURIComponent(id) + "/drill", { method: "POST", body: JSON.stringify(body) });
+      $("drill-stop").disabled = false;
+    } catch (e) {
+      btn.disabled = false;
+      notice("Could not start the drill: " + e.message);
+    }
+  };
+  $("drill-stop").onclick = async () => {
+    try { await api("/api/sessions/stop", { method: "POST" }); status("Stopping after this try…"); } catch (e) { notice(e.message); }
+  };
+  return { close: () => es.close() };
 }
 
 // ---------------------------------------------------------------- history page
@@ -555,13 +684,59 @@ function chart(title, rows, get, opts = {}) {
   if (pts.length > 1) add("polyline", { class: "line", points: pts.map(([i, v]) => x(i) + "," + y(v)).join(" ") });
   for (const [i, v] of pts) {
     const c = add("circle", { class: "dot", cx: x(i), cy: y(v), r: 3 });
+    c.dataset.value = v;
     const t = document.createElementNS(NS, "title");
-    t.textContent = (rows[i].started_at || "").slice(0, 16).replace("T", " ") + ": " + (opts.fmt ? opts.fmt(v) : v);
+    t.textContent = (rows[i].started_at || "").slice(0, 16).replace("T", " ") + ": " + (opts.fmt ? opts.fmt(v) : v) +
+      (opts.detail ? " " + opts.detail(rows[i]) : "");
     c.append(t);
   }
-  if (!pts.length) add("text", { class: "axis", x: W / 2 - 30, y: H / 2 }, "no data yet");
+  if (!pts.length) add("text", { class: "axis empty", x: W / 2, y: H / 2, "text-anchor": "middle" }, opts.empty || "no data yet");
+  if (opts.label) { svg.setAttribute("role", "img"); svg.setAttribute("aria-label", opts.label); }
   box.append(svg);
   return box;
+}
+
+/** Drill hit rate per drilled call over time (hits per try over all of the call's drills), with
+ * the same figures as a table for screen readers and copying, and an empty state. */
+function drillChart(rows) {
+  const drilled = rows.filter((r) => r.drill && r.drill.hit_rate != null);
+  const detail = (r) => `(${r.drill.hits} of ${r.drill.tries} tries, ${r.drill.runs} drill${r.drill.runs === 1 ? "" : "s"}; latest ${pct(r.drill.last_hit_rate)})`;
+  const label = drilled.length
+    ? "Drill hit rate per drilled call, oldest first: " + drilled.map((r) => (r.started_at || "").slice(0, 10) + " " + pct(r.drill.hit_rate)).join(", ")
+    : "No drills yet";
+  const c = chart("Drill hit rate", drilled, (r) => r.drill.hit_rate, {
+    max: 1, ref: 0.5, refLabel: "50%", fmt: (v) => Math.round(v * 100) + "%", detail, label,
+    empty: "no drills yet: Drill on a call's review page",
+  });
+  const box = $("drill-chart");
+  box.replaceChildren(c);
+  const det = el("details", "drill-table");
+  det.append(el("summary", null, "Drill hit rate as a table"));
+  const table = el("table", "history");
+  table.id = "drill-rates";
+  const head = el("tr");
+  for (const h of ["Call", "Drills", "Tries", "Hits", "Hit rate", "Latest drill"]) head.append(el("th", null, h));
+  table.append(head);
+  for (const r of drilled) {
+    const tr = el("tr");
+    tr.dataset.id = r.id;
+    const a = el("a", null, (r.started_at || "").slice(0, 16).replace("T", " "));
+    a.href = "#/review/" + encodeURIComponent(r.id);
+    const first = el("td");
+    first.append(a);
+    tr.append(first);
+    for (const v of [r.drill.runs, r.drill.tries, r.drill.hits, pct(r.drill.hit_rate), pct(r.drill.last_hit_rate)]) tr.append(el("td", null, String(v)));
+    table.append(tr);
+  }
+  if (!drilled.length) {
+    const tr = el("tr");
+    const td = el("td", "muted", "No drills yet.");
+    td.colSpan = 6;
+    tr.append(td);
+    table.append(tr);
+  }
+  det.append(table);
+  box.append(det);
 }
 
 function historyPage() {
@@ -576,6 +751,7 @@ function historyPage() {
       chart("No-questions", rows, (r) => r.no_questions),
       chart("Commitments", rows, (r) => r.commitments),
     );
+    drillChart(rows);
     const tbody = $("history-rows");
     tbody.replaceChildren();
     for (const r of rows.slice().reverse()) {

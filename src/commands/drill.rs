@@ -8,71 +8,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use serde::Serialize;
-
 use super::Globals;
 use crate::cli::DrillArgs;
-use crate::drill::{self, DrillEvent, DrillItem, DrillOptions};
-use crate::event::{mmss_tenths, Act, Event, SessionEvent};
+use crate::drill::{self, DrillEvent, DrillLine, DrillOptions, TryCursor};
+use crate::event::{mmss_tenths, Event, SessionEvent};
 use crate::roleplay::{PlayerConfig, PractitionerConfig, Script};
-use crate::session::drill::{
-    cut, drill_moment, prompt_before, select_moments, situation, technique, DrillRun, DRILL_FILE,
-};
-use crate::session::{self, debrief, AUDIO_FILE};
+use crate::session;
+use crate::session::drill::{technique, DrillRun, DRILL_FILE};
 use crate::sinks::json::print_line;
 use crate::transforms::coach::Coach;
-use crate::transforms::rewrite::{Flag, RewriteRules};
+use crate::transforms::rewrite::RewriteRules;
 use crate::transforms::transcribe::Transcriber;
-
-/// Padding around a prompt cut from the recording: the VAD's times sit close to the words.
-const PROMPT_PAD_SECS: f64 = 0.15;
-
-/// One line of `drill --json` that is not a record of a try's session (those are printed as
-/// [`SessionEvent`], like `practice --json`). Times are seconds into the recorded call.
-#[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum DrillLine<'a> {
-    /// A moment starts (`index` from 0).
-    Moment {
-        index: usize,
-        total: usize,
-        utterance_id: u64,
-        time: f64,
-        flag: Flag,
-        said: &'a str,
-        prompt: Option<&'a str>,
-        situation: Option<&'a str>,
-        target: Act,
-        rewrite: &'a str,
-    },
-    /// The prompt has played (or listening starts): the practitioner's turn.
-    Listening { moment: usize, try_number: usize },
-    /// The verdict on one try (`act` null: no answer before the timeout).
-    Verdict {
-        moment: usize,
-        try_number: usize,
-        text: &'a str,
-        act: Option<Act>,
-        target: Act,
-        hit: bool,
-        latency_ms: Option<f64>,
-        verdict_ms: Option<f64>,
-        /// The rewrite, after a miss.
-        hint: Option<&'a str>,
-        more: bool,
-    },
-    /// The last line.
-    Summary {
-        session: &'a str,
-        moments: usize,
-        tries: u32,
-        hits: u32,
-        hit_rate: Option<f64>,
-        finished: bool,
-        drill_file: Option<String>,
-    },
-}
+use anyhow::{Context, Result};
 
 pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
     let sessions_dir = a
@@ -80,62 +27,19 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| g.config.session.dir.clone());
     let dir = session::resolve_session(&sessions_dir, &a.session)?;
-    let s = session::load_session(&dir)?;
-    // A drill log that cannot be read stops the drill now, not after it.
-    crate::session::drill::load(&dir)?;
     let rules = RewriteRules::load(g.config.coach.rewrites.as_deref())?;
-    let d = debrief::load_or_build(&dir, &s.events, &rules);
-    let chosen = select_moments(&d, &rules.ranking, a.moments.map(|n| n as usize));
-    if chosen.is_empty() {
+    let plan = drill::plan(&dir, &rules, a.moments.map(|n| n as usize))?;
+    for w in &plan.warnings {
+        eprintln!("ringside: warning: {w}");
+    }
+    let (id, items) = (plan.id, plan.items);
+    if items.is_empty() {
         let msg = format!(
-            "Session {} has no weak moments to drill: its debrief flagged no line with a rewrite.",
-            s.info.id
+            "Session {id} has no weak moments to drill: its debrief flagged no line with a rewrite."
         );
-        finish(&a, &s.info.id, &empty_run(a.tries), None, &msg)?;
+        finish(&a, &id, &empty_run(a.tries), None, &msg)?;
         return Ok(());
     }
-
-    let prompts: Vec<_> = chosen.iter().map(|m| prompt_before(&s.events, m)).collect();
-    // The "them" channel of the recording, when there is a prompt to cut from it.
-    let them = if prompts.iter().any(Option::is_some) {
-        match crate::audio::wav::read_wav(&dir.join(AUDIO_FILE)) {
-            Ok(w) if w.channels.len() >= 2 => w.channels.into_iter().nth(1),
-            Ok(_) => None,
-            Err(e) => {
-                eprintln!("ringside: warning: {e}; their lines are shown in text instead");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let items: Vec<DrillItem> = chosen
-        .iter()
-        .zip(&prompts)
-        .filter_map(|(m, p)| {
-            let moment = drill_moment(m, p.as_ref())?;
-            let prompt_audio = match (p, &them) {
-                (Some(p), Some(ch)) => {
-                    let c = cut(ch, p.start, p.end, PROMPT_PAD_SECS);
-                    (!c.is_empty()).then(|| c.into())
-                }
-                _ => None,
-            };
-            let situation = match p {
-                Some(p) if prompt_audio.is_none() => Some(format!(
-                    "They said: \"{}\" (their side was not recorded)",
-                    p.text
-                )),
-                Some(_) => None,
-                None => Some(situation(&s.events, m)),
-            };
-            Some(DrillItem {
-                moment,
-                prompt_audio,
-                situation,
-            })
-        })
-        .collect();
 
     let practitioner = match &a.practitioner {
         Some(p) => Some((
@@ -179,7 +83,7 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
     if !a.json {
         println!(
             "Drill of session {}: {} moment{}, up to {} tr{} each. Ctrl-C stops; what was drilled is kept.",
-            s.info.id,
+            id,
             items.len(),
             if items.len() == 1 { "" } else { "s" },
             a.tries,
@@ -188,11 +92,9 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
     }
     let json = a.json;
     // (moment, try) under way, for the `listening` line.
-    let mut at = (0usize, 0usize);
+    let mut cursor = TryCursor::default();
     let mut on_event = |ev: &DrillEvent| -> Result<()> {
-        if let DrillEvent::Try { moment, number, .. } = ev {
-            at = (*moment, *number);
-        }
+        let at = cursor.see(ev);
         if json {
             print_json(ev, at)
         } else {
@@ -215,7 +117,7 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
             "Nothing was drilled (stopped before the first answer); {} is unchanged.",
             dir.join(DRILL_FILE).display()
         );
-        finish(&a, &s.info.id, &run, None, &msg)?;
+        finish(&a, &id, &run, None, &msg)?;
         return Ok(());
     }
     let log = crate::session::drill::append_run(&dir, run.clone())?;
@@ -231,7 +133,7 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
         log.runs.len(),
         file.display()
     );
-    finish(&a, &s.info.id, &run, Some(&file), &msg)
+    finish(&a, &id, &run, Some((log.runs.len(), &file)), &msg)
 }
 
 fn empty_run(tries: u32) -> DrillRun {
@@ -246,17 +148,16 @@ fn empty_run(tries: u32) -> DrillRun {
 }
 
 /// The closing lines: a sentence and the `key=value` line, or the JSON summary.
-fn finish(a: &DrillArgs, id: &str, run: &DrillRun, file: Option<&Path>, msg: &str) -> Result<()> {
+fn finish(
+    a: &DrillArgs,
+    id: &str,
+    run: &DrillRun,
+    saved: Option<(usize, &Path)>,
+    msg: &str,
+) -> Result<()> {
     if a.json {
-        print_line(&DrillLine::Summary {
-            session: id,
-            moments: run.moments.len(),
-            tries: run.tries,
-            hits: run.hits,
-            hit_rate: run.hit_rate(),
-            finished: run.finished,
-            drill_file: file.map(|f| f.display().to_string()),
-        })?;
+        let saved = saved.map(|(n, f)| (n, f.display().to_string()));
+        print_line(&DrillLine::summary(id, run, saved))?;
     } else {
         println!();
         println!("{msg}");
@@ -270,53 +171,17 @@ fn finish(a: &DrillArgs, id: &str, run: &DrillRun, file: Option<&Path>, msg: &st
     Ok(())
 }
 
-fn print_json(ev: &DrillEvent, (moment, try_number): (usize, usize)) -> Result<()> {
-    let line = match ev {
-        DrillEvent::Pipeline(Event::Record(r)) => return Ok(print_line(r)?),
-        DrillEvent::Pipeline(Event::Audio(_)) | DrillEvent::Try { .. } | DrillEvent::Unclear => {
-            return Ok(())
-        }
-        DrillEvent::Warning(message) => {
-            return Ok(print_line(&SessionEvent::Warning {
-                message: message.clone(),
-            })?)
-        }
-        DrillEvent::Moment { index, total, item } => {
-            let m = &item.moment;
-            DrillLine::Moment {
-                index: *index,
-                total: *total,
-                utterance_id: m.utterance_id,
-                time: m.time,
-                flag: m.flag,
-                said: &m.said,
-                prompt: m.prompt.as_deref(),
-                situation: item.situation.as_deref(),
-                target: m.target,
-                rewrite: &m.rewrite,
-            }
-        }
-        DrillEvent::Listening { .. } => DrillLine::Listening { moment, try_number },
-        DrillEvent::Verdict {
-            moment,
-            number,
-            item,
-            attempt,
-            more,
-        } => DrillLine::Verdict {
-            moment: *moment,
-            try_number: *number,
-            text: &attempt.text,
-            act: attempt.act,
-            target: item.target,
-            hit: attempt.hit,
-            latency_ms: attempt.latency_ms,
-            verdict_ms: attempt.verdict_ms,
-            hint: (!attempt.hit).then_some(item.rewrite.as_str()),
-            more: *more,
+fn print_json(ev: &DrillEvent, at: (usize, usize)) -> Result<()> {
+    match ev {
+        DrillEvent::Pipeline(Event::Record(r)) => Ok(print_line(r)?),
+        DrillEvent::Warning(message) => Ok(print_line(&SessionEvent::Warning {
+            message: message.clone(),
+        })?),
+        _ => match DrillLine::of(ev, at) {
+            Some(line) => Ok(print_line(&line)?),
+            None => Ok(()),
         },
-    };
-    Ok(print_line(&line)?)
+    }
 }
 
 fn print_text(ev: &DrillEvent) {

@@ -29,11 +29,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::protocol::{StartRequest, StartResponse};
-use super::state::{RoleplaySpec, SessionSpec, Shared, StartError};
+use super::protocol::{DrillRequest, StartRequest, StartResponse};
+use super::state::{DrillSpec, RoleplaySpec, SessionSpec, Shared, StartError};
 use super::token::same_token;
 use crate::app::Input;
 use crate::config::CounterpartInput;
+use crate::drill::{self, DrillOptions};
 use crate::sources::replay::Blocks;
 
 /// How long `start` waits for the session to exist before answering 202 "starting" (a
@@ -202,6 +203,7 @@ pub fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
         .route("/api/sessions/{id}", get(detail).delete(delete_session))
         .route("/api/sessions/{id}/audio", get(audio))
         .route("/api/sessions/{id}/export", get(export))
+        .route("/api/sessions/{id}/drill", post(drill_session))
         .route("/api/scenarios", get(scenarios))
         .route("/api/events", get(super::sse::events))
         // route_layer: only matched routes are checked, so unknown paths still answer 404.
@@ -348,6 +350,7 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
             mic: Some(format!("replay:{}", path.display())),
             counterpart: None,
             roleplay: None,
+            drill: None,
         })
     };
     if let Some(p) = req.replay {
@@ -370,6 +373,7 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
             mic: Some("replay:built-in sample call".into()),
             counterpart: None,
             roleplay: None,
+            drill: None,
         });
     }
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
@@ -391,6 +395,7 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
         mic: Some(mic.unwrap_or_else(|| "default".into())),
         counterpart: cp_desc,
         roleplay: None,
+        drill: None,
     })
 }
 
@@ -399,7 +404,6 @@ fn resolve(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> 
 /// practitioner's script parsed. Blocking (reads files, lists devices).
 fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
-    let unusable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let name = req.roleplay.unwrap_or_default();
     if req.replay.is_some() || req.sample || req.counterpart.is_some() {
         return Err(bad(format!(
@@ -414,34 +418,15 @@ fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, A
         )),
         other => bad(format!("scenario {name:?} cannot be used: {other}")),
     })?;
-    let practitioner = match req.practitioner {
-        None => None,
-        Some(p) => {
-            if !p.is_absolute() {
-                return Err(bad(format!(
-                    "practitioner script {} must be an absolute path (the daemon's directory is not yours)",
-                    p.display()
-                )));
-            }
-            let script = crate::roleplay::Script::load(&p)
-                .map_err(|e| bad(format!("practitioner script: {e}")))?;
-            crate::roleplay::practitioner::check_paplay()
-                .map_err(|e| unusable(format!("simulated practitioner: {e}")))?;
-            let mut cfg = crate::roleplay::PractitionerConfig::default();
-            if let Some(sink) = req.practitioner_sink {
-                cfg.sink = sink;
-            }
-            Some((script, cfg))
-        }
-    };
-    if let Err(e) = crate::roleplay::playback::find_output(req.output.as_deref()) {
-        use crate::roleplay::playback::OutputError;
-        return Err(unusable(match e {
-            OutputError::NoDefault { host } => format!("no audio output device on the {host} host for the counterpart's voice; plug in a headset or give \"output\" (the page's Output field; `ringside devices` lists them)"),
-            OutputError::NotFound { name } => format!("output device {name:?} for the counterpart's voice not found; give another \"output\" (the page's Output field; `ringside devices` lists them) or leave it empty for the default output"),
-            other => other.to_string(),
-        }));
-    }
+    let (player, practitioner) = resolve_voice(
+        shared,
+        Voice {
+            output: req.output.clone(),
+            output_channel: req.output_channel,
+            practitioner: req.practitioner,
+            practitioner_sink: req.practitioner_sink,
+        },
+    )?;
     let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
     let output_desc = req
         .output
@@ -468,16 +453,207 @@ fn resolve_roleplay(shared: &Shared, req: StartRequest) -> Result<SessionSpec, A
         mic: Some(mic.unwrap_or_else(|| "default".into())),
         counterpart: Some(format!("roleplay:{}", scenario.name)),
         roleplay: Some(RoleplaySpec {
-            player: crate::roleplay::PlayerConfig {
-                output: req.output,
-                channels: req.output_channel.unwrap_or_default(),
-                start_timeout: Duration::from_secs_f64(shared.config.audio.start_timeout_secs),
-                ..Default::default()
-            },
+            player,
             practitioner,
             scenario,
         }),
+        drill: None,
     })
+}
+
+/// The output a counterpart's lines (a role-play's voice, a drill's prompts) go through and
+/// the simulated practitioner, as a request gives them.
+struct Voice {
+    output: Option<String>,
+    output_channel: Option<crate::roleplay::OutputChannels>,
+    practitioner: Option<PathBuf>,
+    practitioner_sink: Option<String>,
+}
+
+type Practitioner = (crate::roleplay::Script, crate::roleplay::PractitionerConfig);
+
+/// Checks the output device now (a missing one is a clear error, not a failed session later)
+/// and parses the simulated practitioner's script. Blocking (reads files, lists devices).
+fn resolve_voice(
+    shared: &Shared,
+    v: Voice,
+) -> Result<(crate::roleplay::PlayerConfig, Option<Practitioner>), ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let unusable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let practitioner = match v.practitioner {
+        None => None,
+        Some(p) => {
+            if !p.is_absolute() {
+                return Err(bad(format!(
+                    "practitioner script {} must be an absolute path (the daemon's directory is not yours)",
+                    p.display()
+                )));
+            }
+            let script = crate::roleplay::Script::load(&p)
+                .map_err(|e| bad(format!("practitioner script: {e}")))?;
+            crate::roleplay::practitioner::check_paplay()
+                .map_err(|e| unusable(format!("simulated practitioner: {e}")))?;
+            let mut cfg = crate::roleplay::PractitionerConfig::default();
+            if let Some(sink) = v.practitioner_sink {
+                cfg.sink = sink;
+            }
+            Some((script, cfg))
+        }
+    };
+    if let Err(e) = crate::roleplay::playback::find_output(v.output.as_deref()) {
+        use crate::roleplay::playback::OutputError;
+        return Err(unusable(match e {
+            OutputError::NoDefault { host } => format!("no audio output device on the {host} host for the counterpart's voice; plug in a headset or give \"output\" (the page's Output field; `ringside devices` lists them)"),
+            OutputError::NotFound { name } => format!("output device {name:?} for the counterpart's voice not found; give another \"output\" (the page's Output field; `ringside devices` lists them) or leave it empty for the default output"),
+            other => other.to_string(),
+        }));
+    }
+    let player = crate::roleplay::PlayerConfig {
+        output: v.output,
+        channels: v.output_channel.unwrap_or_default(),
+        start_timeout: Duration::from_secs_f64(shared.config.audio.start_timeout_secs),
+        ..Default::default()
+    };
+    Ok((player, practitioner))
+}
+
+/// A drill request for the session in `dir`: planned with the CLI's code ([`drill::plan`]),
+/// its voice checked. Blocking (reads the recording, lists devices).
+fn resolve_drill(
+    shared: &Shared,
+    id: &str,
+    dir: PathBuf,
+    req: DrillRequest,
+) -> Result<SessionSpec, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let unusable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    if req.moments == Some(0) {
+        return Err(bad(
+            "moments must be 1 or more (leave it out for the debrief's top changes)".into(),
+        ));
+    }
+    let tries = req.tries.unwrap_or(2);
+    if !(1..=20).contains(&tries) {
+        return Err(bad(format!("tries {tries}: give 1 to 20 tries per moment")));
+    }
+    let rules =
+        crate::transforms::rewrite::RewriteRules::load(shared.config.coach.rewrites.as_deref())
+            .map_err(internal)?;
+    let plan = drill::plan(&dir, &rules, req.moments.map(|n| n as usize))
+        .map_err(|e| unusable(e.to_string()))?;
+    if plan.items.is_empty() {
+        return Err(unusable(format!(
+            "session {id} has no weak moments to drill: its debrief flagged no line with a rewrite"
+        )));
+    }
+    let (player, practitioner) = resolve_voice(
+        shared,
+        Voice {
+            output: req.output,
+            output_channel: req.output_channel,
+            practitioner: req.practitioner,
+            practitioner_sink: req.practitioner_sink,
+        },
+    )?;
+    let mic = req.mic.or_else(|| shared.config.audio.mic.clone());
+    let simulated = practitioner.is_some();
+    let description = format!(
+        "drill of session {id}: {} moment{}, up to {tries} tr{} each; me = {}{}",
+        plan.items.len(),
+        if plan.items.len() == 1 { "" } else { "s" },
+        if tries == 1 { "y" } else { "ies" },
+        mic.as_deref().unwrap_or("default input"),
+        if simulated {
+            ", simulated practitioner"
+        } else {
+            ""
+        }
+    );
+    for w in plan.warnings {
+        let _ = shared.events.send(super::events::LiveEvent::warning(w));
+    }
+    Ok(SessionSpec {
+        description,
+        input: Input::Live {
+            mic: mic.clone(),
+            counterpart: CounterpartInput::None,
+        },
+        mic: Some(mic.clone().unwrap_or_else(|| "default".into())),
+        counterpart: None,
+        roleplay: None,
+        drill: Some(DrillSpec {
+            session: id.to_string(),
+            dir,
+            items: plan.items,
+            options: DrillOptions {
+                mic,
+                player,
+                practitioner,
+                max_tries: tries as usize,
+                ..Default::default()
+            },
+        }),
+    })
+}
+
+/// `POST /api/sessions/{id}/drill`: drills the session's weak moments on the session thread
+/// (202 once it runs; its progress is on the event stream). 404 unknown session, 409 while
+/// something runs, 422 nothing to drill (no weak moment, unreadable `drill.json`, no output).
+async fn drill_session(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: DrillRequest = parse_body(&body)?;
+    let s2 = shared.clone();
+    let spec = blocking(move || {
+        let dir = session_dir(&s2, &id)?;
+        // Before reading the recording: a busy daemon says so at once.
+        if let Some(what) = busy_with(&s2) {
+            return Err(ApiError::new(StatusCode::CONFLICT, what));
+        }
+        resolve_drill(&s2, &id, dir, req)
+    })
+    .await?;
+    let (session, moments, max_tries) = match &spec.drill {
+        Some(d) => (d.session.clone(), d.items.len(), d.options.max_tries),
+        None => return Err(internal("a drill without its plan")),
+    };
+    let input = spec.description.clone();
+    shared.start_session(spec).map_err(start_error)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "state": "drilling",
+            "session": session,
+            "moments": moments,
+            "max_tries": max_tries,
+            "input": input,
+        })),
+    ))
+}
+
+/// What runs now, said as a 409 would say it (`None`: idle).
+fn busy_with(shared: &Shared) -> Option<String> {
+    if !shared.is_running() {
+        return None;
+    }
+    let what = match (shared.drilling_id(), shared.running_id()) {
+        (Some(d), _) => format!("a drill of session {d}"),
+        (None, Some(s)) => format!("session {s}"),
+        (None, None) => "a session (starting)".into(),
+    };
+    Some(format!(
+        "{what} is running; stop it first (POST /api/sessions/stop or the page's Stop button)"
+    ))
+}
+
+fn start_error(e: StartError) -> ApiError {
+    match e {
+        StartError::Busy(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        StartError::Closing => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        StartError::Spawn(_) => internal(e),
+    }
 }
 
 /// `GET /api/scenarios`: the role-plays one can start (see [`crate::roleplay::scenario::catalog`]).
@@ -511,11 +687,7 @@ async fn start(
     let s2 = shared.clone();
     let spec = blocking(move || resolve(&s2, req)).await?;
     let input = spec.description.clone();
-    let rx = shared.start_session(spec).map_err(|e| match e {
-        StartError::Busy(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-        StartError::Closing => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        StartError::Spawn(_) => internal(e),
-    })?;
+    let rx = shared.start_session(spec).map_err(start_error)?;
     match tokio::time::timeout(START_WAIT, rx).await {
         Ok(Ok(Ok(id))) => Ok((
             StatusCode::CREATED,
@@ -676,7 +848,9 @@ async fn delete_session(
                 format!("session {id} is running; stop it first (POST /api/sessions/stop or the page's Stop button), then delete it"),
             )
         };
-        if shared.running_id().as_deref() == Some(id.as_str()) {
+        if shared.running_id().as_deref() == Some(id.as_str())
+            || shared.drilling_id().as_deref() == Some(id.as_str())
+        {
             return Err(busy());
         }
         crate::session::delete_session(&dir).map_err(|e| match e {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::drill::DrillLine;
 use crate::event::{samples_to_secs, SessionEvent, Speaker};
 use crate::session::Scorecard;
 
@@ -17,8 +18,10 @@ pub const LIVE_FORMAT_VERSION: u32 = 1;
 /// One message of `GET /api/events` (Server-Sent Events): the SSE `event:` field is the
 /// `type`, `data:` is this object as JSON. Either a record of the session, in the one schema
 /// of [`SessionEvent`] (utterance, unclear, cue, device, warning: the same lines as
-/// `events.jsonl` and `--json`), or a kind only the live stream has ([`LiveOnly`]: hello,
-/// session_started, level, session_ended, lagged).
+/// `events.jsonl` and `--json`), a drill's progress in the one schema of
+/// [`DrillLine`] (drill_moment, drill_listening, drill_verdict, drill_summary: the lines of
+/// `ringside drill --json`), or a kind only the live stream has ([`LiveOnly`]: hello,
+/// session_started, level, session_ended, drill_started, drill_ended, lagged).
 ///
 /// ```text
 /// event: utterance
@@ -31,6 +34,7 @@ pub const LIVE_FORMAT_VERSION: u32 = 1;
 #[serde(untagged)]
 pub enum LiveEvent {
     Record(SessionEvent),
+    Drill(DrillLine),
     Live(LiveOnly),
 }
 
@@ -69,6 +73,23 @@ pub enum LiveOnly {
         #[serde(skip_serializing_if = "Option::is_none")]
         scorecard: Option<Box<Scorecard>>,
     },
+    /// A drill of a recorded session starts (`POST /api/sessions/{id}/drill`): its progress
+    /// follows as `drill_*` events, then `drill_summary` and `drill_ended`.
+    DrillStarted {
+        version: u32,
+        session: String,
+        moments: usize,
+        max_tries: usize,
+        /// Human-readable description of the input.
+        input: String,
+    },
+    /// The drill is over (done, stopped, or failed: `error`); the daemon is idle again. What
+    /// was drilled is in the session's `drill.json` by then.
+    DrillEnded {
+        session: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
     /// This client fell behind and `missed` events were dropped for it (the channel keeps the
     /// newest; the session never waits for a slow client).
     Lagged { missed: u64 },
@@ -79,11 +100,19 @@ impl LiveEvent {
     pub fn name(&self) -> &'static str {
         match self {
             LiveEvent::Record(ev) => ev.kind(),
+            LiveEvent::Drill(d) => match d {
+                DrillLine::DrillMoment { .. } => "drill_moment",
+                DrillLine::DrillListening { .. } => "drill_listening",
+                DrillLine::DrillVerdict { .. } => "drill_verdict",
+                DrillLine::DrillSummary { .. } => "drill_summary",
+            },
             LiveEvent::Live(l) => match l {
                 LiveOnly::Hello { .. } => "hello",
                 LiveOnly::SessionStarted { .. } => "session_started",
                 LiveOnly::Level { .. } => "level",
                 LiveOnly::SessionEnded { .. } => "session_ended",
+                LiveOnly::DrillStarted { .. } => "drill_started",
+                LiveOnly::DrillEnded { .. } => "drill_ended",
                 LiveOnly::Lagged { .. } => "lagged",
             },
         }
@@ -221,5 +250,21 @@ mod tests {
         let v = serde_json::to_value(&w).unwrap();
         assert_eq!(v, serde_json::json!({"type": "warning", "message": "x"}));
         assert_eq!(w.name(), "warning");
+        // A drill's line: its own type, which is also the SSE event name.
+        let l = LiveEvent::Drill(DrillLine::DrillListening {
+            moment: 1,
+            try_number: 2,
+        });
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "drill_listening", "moment": 1, "try_number": 2})
+        );
+        assert_eq!(l.name(), "drill_listening");
+        let e = LiveEvent::Live(LiveOnly::DrillEnded {
+            session: "s".into(),
+            error: None,
+        });
+        assert_eq!(serde_json::to_value(&e).unwrap()["type"], e.name());
     }
 }

@@ -51,6 +51,36 @@ pub struct StartRequest {
     pub practitioner_sink: Option<String>,
 }
 
+/// `POST /api/sessions/{id}/drill` body. All fields optional; an empty body drills the
+/// debrief's top changes, two tries each, with the configured microphone and the default
+/// output (the options of `ringside drill`).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillRequest {
+    /// Moments to drill, in the debrief's ranking (default: its top changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moments: Option<u32>,
+    /// Tries per moment, 1 to 20 (default 2); a hit ends the moment early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries: Option<u32>,
+    /// The input device the practitioner answers into (default: `audio.mic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mic: Option<String>,
+    /// The output device their lines are played through (default: the default output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Which output channels carry their lines: "all" (default), "left", "right".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_channel: Option<OutputChannels>,
+    /// A test and demo aid, as for a role-play: a practitioner script (absolute path) whose
+    /// `me:` lines, one per try, are spoken into the microphone through `practitioner_sink`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner: Option<PathBuf>,
+    /// The PulseAudio sink whose left channel is the virtual microphone (default `call_feed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner_sink: Option<String>,
+}
+
 /// The answer to a start: 201 with the id once the session runs, 202 with `id: null` while it
 /// is still starting.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,9 @@
 //! [`SessionBuilder`] (which spawns the capture and Whisper threads) with the live stream as
 //! one of its sinks ([`LiveEvent`]s on a broadcast channel); a role-play runs through
 //! [`roleplay::run`] on that thread instead (which adds the counterpart's voice thread), its
-//! records going to the same live sink. Handlers only take short std
+//! records going to the same live sink. A drill of a recorded session runs through
+//! [`drill::run`] on that thread too (the CLI's runner: its lines go out as `drill_*` events,
+//! its run is appended to `drill.json` as `ringside drill` does). Handlers only take short std
 //! mutex locks (never across an `.await`), so a busy Whisper never stalls the API.
 //!
 //! Channel edges: session thread -> SSE clients is a `tokio::sync::broadcast` of
@@ -25,6 +27,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 use super::events::{LevelMeter, LiveEvent, LiveOnly, LIVE_FORMAT_VERSION};
 use crate::app::{Input, Outcome, SessionBuilder};
 use crate::config::Config;
+use crate::drill::{self, DrillEvent, DrillItem, DrillLine, DrillOptions, TryCursor};
 use crate::event::{samples_to_secs, AudioBlock, Event, SessionEvent, Stats};
 use crate::roleplay::{self, PlayerNote, RoleplayEvent, RoleplayOptions};
 use crate::session::index::Store;
@@ -50,6 +53,18 @@ pub struct SessionSpec {
     /// A role-play: the input is the practitioner's microphone (live, no counterpart device);
     /// the counterpart is the scenario's voice.
     pub roleplay: Option<RoleplaySpec>,
+    /// A drill of a recorded session instead: the input is the practitioner's microphone.
+    pub drill: Option<DrillSpec>,
+}
+
+/// A drill a client asked for, planned ([`drill::plan`]) and with its voice resolved.
+#[derive(Debug, Clone)]
+pub struct DrillSpec {
+    /// The session drilled.
+    pub session: String,
+    pub dir: PathBuf,
+    pub items: Vec<DrillItem>,
+    pub options: DrillOptions,
 }
 
 /// A role-play a client asked for, resolved (scenario loaded, script parsed).
@@ -70,6 +85,8 @@ struct Running {
     stop: Arc<AtomicBool>,
     stats: Arc<Stats>,
     started: Instant,
+    /// The session being drilled (a drill records nothing: `id` stays `None`).
+    drill: Option<String>,
 }
 
 /// What happened to the last session, for status.
@@ -176,6 +193,14 @@ impl Shared {
         lock(&self.session).running.is_some()
     }
 
+    /// The session being drilled now, if any.
+    pub fn drilling_id(&self) -> Option<String> {
+        lock(&self.session)
+            .running
+            .as_ref()
+            .and_then(|r| r.drill.clone())
+    }
+
     /// Starts a session on its own thread. The receiver yields the session id once the
     /// recording exists, or the error that ended the session before that.
     pub fn start_session(
@@ -202,6 +227,7 @@ impl Shared {
             .map_err(StartError::Spawn)?;
         st.running = Some(Running {
             id: None,
+            drill: spec.drill.as_ref().map(|d| d.session.clone()),
             spec,
             stop,
             stats,
@@ -210,13 +236,14 @@ impl Shared {
         Ok(rx)
     }
 
-    /// Asks the running session to stop; returns its id (`Some(None)`: still starting), or
-    /// `None` when idle. The session ends within a block of audio.
+    /// Asks the running session (or drill) to stop; returns its id (`Some(None)`: still
+    /// starting; a drill: the session drilled), or `None` when idle. The session ends within
+    /// a block of audio; a drill keeps the tries made.
     pub fn stop_session(&self) -> Option<Option<String>> {
         let st = lock(&self.session);
         st.running.as_ref().map(|r| {
             r.stop.store(true, Ordering::Relaxed);
-            r.id.clone()
+            r.id.clone().or_else(|| r.drill.clone())
         })
     }
 
@@ -228,6 +255,9 @@ impl Shared {
         stats: Arc<Stats>,
         id_tx: oneshot::Sender<Result<String, String>>,
     ) {
+        if let Some(d) = spec.drill.clone() {
+            return self.drill_thread(&spec, d, stop, id_tx);
+        }
         let mut live = LiveSink {
             shared: &self,
             description: spec.description.clone(),
@@ -305,6 +335,94 @@ impl Shared {
         }
         // After the state is idle, so a client reacting to the event sees it so.
         self.publish(ended.into());
+    }
+
+    /// The body of the session thread for a drill: `drill_started`, the drill's lines,
+    /// `drill_summary` once its run is saved, then `drill_ended` (after the state is idle).
+    fn drill_thread(
+        self: Arc<Self>,
+        spec: &SessionSpec,
+        d: DrillSpec,
+        stop: Arc<AtomicBool>,
+        id_tx: oneshot::Sender<Result<String, String>>,
+    ) {
+        let started = Instant::now();
+        let _ = id_tx.send(Ok(d.session.clone()));
+        self.publish(
+            LiveOnly::DrillStarted {
+                version: LIVE_FORMAT_VERSION,
+                session: d.session.clone(),
+                moments: d.items.len(),
+                max_tries: d.options.max_tries,
+                input: spec.description.clone(),
+            }
+            .into(),
+        );
+        let error = self.run_drill(&d, stop).err().map(|e| format!("{e:#}"));
+        {
+            let mut st = lock(&self.session);
+            st.running = None;
+            st.last = Some(LastSession {
+                id: Some(d.session.clone()),
+                error: error.clone(),
+                duration: started.elapsed().as_secs_f64(),
+            });
+        }
+        self.publish(
+            LiveOnly::DrillEnded {
+                session: d.session,
+                error,
+            }
+            .into(),
+        );
+    }
+
+    /// Runs the drill with the CLI's runner and appends its run to `drill.json` (when a try
+    /// was made) as `ringside drill` does.
+    fn run_drill(&self, d: &DrillSpec, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+        let transcriber = match lock(&self.transcriber).take() {
+            Some(t) => t,
+            None => Transcriber::new(&self.model_path, &self.config.asr)?,
+        };
+        let mut coach = Coach::load(self.config.coach.rules.as_deref())?;
+        let mut cursor = TryCursor::default();
+        let mut on_event = |ev: &DrillEvent| -> anyhow::Result<()> {
+            let at = cursor.see(ev);
+            match ev {
+                DrillEvent::Warning(m) => self.publish(LiveEvent::warning(m.clone())),
+                DrillEvent::Pipeline(Event::Record(r @ SessionEvent::Warning { .. })) => {
+                    self.publish(LiveEvent::Record((*r).clone()))
+                }
+                _ => {
+                    if let Some(line) = DrillLine::of(ev, at) {
+                        self.publish(LiveEvent::Drill(line));
+                    }
+                }
+            }
+            Ok(())
+        };
+        let out = drill::run(
+            &self.config,
+            &d.items,
+            transcriber,
+            &mut coach,
+            stop,
+            d.options.clone(),
+            &mut on_event,
+        )?;
+        *lock(&self.transcriber) = Some(out.transcriber);
+        let run = out.run;
+        let saved = if run.tries > 0 {
+            let log = crate::session::drill::append_run(&d.dir, run.clone())?;
+            let file = d.dir.join(crate::session::drill::DRILL_FILE);
+            Some((log.runs.len(), file.display().to_string()))
+        } else {
+            None
+        };
+        self.publish(LiveEvent::Drill(DrillLine::summary(
+            &d.session, &run, saved,
+        )));
+        Ok(())
     }
 
     fn run_one(
@@ -395,6 +513,7 @@ impl Shared {
         Status {
             state: if running.is_some() { "running" } else { "idle" },
             session_id: running.and_then(|r| r.id.clone()),
+            drill_session: running.and_then(|r| r.drill.clone()),
             input: running.map(|r| r.spec.description.clone()),
             devices: Devices {
                 mic: running
@@ -449,6 +568,8 @@ pub struct Status {
     /// "idle" or "running".
     pub state: &'static str,
     pub session_id: Option<String>,
+    /// The session being drilled (state "running", `session_id` null: a drill records nothing).
+    pub drill_session: Option<String>,
     pub input: Option<String>,
     pub devices: Devices,
     pub levels: Levels,

@@ -153,3 +153,24 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         })
         .collect()
 }
+
+/// The sample call as the real pipeline analyzed it, as session `id` under `sessions_dir`
+/// (the golden `events.jsonl` with that id and start time, `assets/sample_call.wav` as its
+/// audio): the call the drill tests drill. Its debrief ranks two moments first, each with a
+/// line of theirs before it. Returns the directory.
+pub fn analyzed_sample_session(sessions_dir: &Path, id: &str, started_at: &str) -> PathBuf {
+    let dir = sessions_dir.join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let golden = std::fs::read_to_string(fixture("golden/sample_call/events.jsonl")).unwrap();
+    let first = format!(
+        "{{\"channels\":2,\"id\":\"{id}\",\"sample_rate\":16000,\"started_at\":\"{started_at}\",\"type\":\"session_start\",\"version\":1}}"
+    );
+    let rest: Vec<&str> = golden.lines().skip(1).collect();
+    std::fs::write(
+        dir.join("events.jsonl"),
+        format!("{first}\n{}\n", rest.join("\n")),
+    )
+    .unwrap();
+    std::fs::copy(sample_call(), dir.join("audio.wav")).unwrap();
+    dir
+}
