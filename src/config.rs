@@ -56,6 +56,7 @@ const RANGES: &[(&str, &str, f64, f64)] = &[
     ("asr", "audio_ctx_margin", 0.0, 1500.0),
     ("asr", "audio_ctx_min", 0.0, 1500.0),
     ("asr", "audio_ctx_retry", 0.0, 1500.0),
+    ("asr", "doubt_logprob", -10.0, 0.0),
     ("daemon", "port", 0.0, 65535.0),
 ];
 
@@ -146,6 +147,7 @@ struct RawAsr {
     audio_ctx_margin: Option<u32>,
     audio_ctx_min: Option<u32>,
     audio_ctx_retry: Option<u32>,
+    doubt_logprob: Option<f32>,
     prompt: Option<String>,
 }
 
@@ -255,6 +257,8 @@ pub struct AsrConfig {
     pub audio_ctx_min: u32,
     /// Audio context of the second look at a doubtful decode (0: no second look).
     pub audio_ctx_retry: u32,
+    /// A first pass whose mean token log-probability is below this gets the second look.
+    pub doubt_logprob: f32,
     pub no_speech_threshold: f32,
     pub logprob_threshold: f32,
     pub entropy_threshold: f32,
@@ -422,6 +426,7 @@ fn validate(raw: RawConfig, d: RawConfig, path: &Path) -> Result<Config, ConfigE
         audio_ctx_margin: ranged!(asr.audio_ctx_margin),
         audio_ctx_min: ranged!(asr.audio_ctx_min),
         audio_ctx_retry: ranged!(asr.audio_ctx_retry),
+        doubt_logprob: ranged!(asr.doubt_logprob),
         prompt: pick!(asr.prompt),
         no_speech_threshold: ranged!(asr.no_speech_threshold),
         logprob_threshold: ranged!(asr.logprob_threshold),

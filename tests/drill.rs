@@ -50,6 +50,19 @@ fn sample_session(root: &Path) -> PathBuf {
     dir
 }
 
+/// The text of utterance `id` in the golden sample call (the prompt a drill plays), so the
+/// expectations follow the golden file when the transcriber's reading of the TTS line changes.
+fn golden_text(id: u64) -> String {
+    let events =
+        std::fs::read_to_string(common::fixture("golden/sample_call/events.jsonl")).unwrap();
+    events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "utterance" && v["id"] == id)
+        .and_then(|v| v["text"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no utterance {id} in the golden sample call"))
+}
+
 fn text(o: &[u8]) -> String {
     String::from_utf8_lossy(o).into_owned()
 }
@@ -105,13 +118,8 @@ fn a_practitioner_who_misses_then_hits_two_moments_scores_four_tries_two_hits() 
     assert_eq!(run["finished"], true);
     let moments = run["moments"].as_array().unwrap();
     let want = [
-        (2, "Well, I guess so.", "label", "yes_question"),
-        (
-            6,
-            "She will just send me something in the mail.",
-            "calibrated_question",
-            "pitch",
-        ),
+        (2, golden_text(1), "label", "yes_question"),
+        (6, golden_text(5), "calibrated_question", "pitch"),
     ];
     assert_eq!(moments.len(), want.len());
     for (m, (uid, prompt, target, miss)) in moments.iter().zip(want) {
@@ -165,15 +173,13 @@ fn the_scripted_answers_classify_as_intended_after_their_prompts() {
     let mut c = ringside::transforms::classify::Classifier::new(&rules);
     let script = ringside::roleplay::Script::load(&common::fixture(SCRIPT)).unwrap();
     let prompts = [
-        ("Well, I guess so.", Act::Label),
-        (
-            "She will just send me something in the mail.",
-            Act::CalibratedQuestion,
-        ),
+        (golden_text(1), Act::Label),
+        (golden_text(5), Act::CalibratedQuestion),
     ];
     assert_eq!(script.lines.len(), 4);
     for (i, line) in script.lines.iter().enumerate() {
-        let (prompt, target) = prompts[i / 2];
+        let (prompt, target) = &prompts[i / 2];
+        let target = *target;
         c.reset();
         c.classify(Speaker::Them, prompt);
         let (act, why) = c.classify(Speaker::Me, line);

@@ -69,18 +69,14 @@ pub struct Transcript {
 /// thinks may not be speech.
 const SURE_LOGPROB: f32 = -0.3;
 
-/// Below this mean token log-probability a first pass is doubted and decoded again with the
-/// full context.
-const DOUBT_LOGPROB: f32 = -0.7;
-
 impl Transcript {
     /// True when a first pass should be decoded again with the full context: it looped, a
     /// guard dropped text, or its tokens were unsure.
-    fn doubtful(&self) -> bool {
+    fn doubtful(&self, doubt_logprob: f32) -> bool {
         self.looped
             || !self.dropped.is_empty()
             || self.spans.is_empty()
-            || self.avg_logprob < DOUBT_LOGPROB
+            || self.avg_logprob < doubt_logprob
     }
 
     /// How much to trust this decode: text beats no text, then the token log-probability.
@@ -305,7 +301,7 @@ impl Transcriber {
         if mode == DecodeMode::Utterance
             && retry > 0
             && sized.is_some_and(|c| c < retry)
-            && first.doubtful()
+            && first.doubtful(self.cfg.doubt_logprob)
         {
             if raised(cancel) {
                 return Err(AsrError::Cancelled);
