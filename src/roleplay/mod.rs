@@ -536,9 +536,13 @@ impl Controller<'_> {
         }
         self.drain_notes(on_event)?;
         let quiet = !self.player.shared.speaking.load(Ordering::Acquire);
+        // A final line (commitment, hang-up) that was decided but has not started yet also
+        // leaves the voice quiet: its own end starts the tail (see `drain_notes`), so a busy
+        // voice thread cannot have the call stopped in the middle of it.
         if self.end_at.is_none()
             && self.has_practitioner
             && self.practitioner_done.load(Ordering::Acquire)
+            && !self.call_over.load(Ordering::Acquire)
             && quiet
         {
             self.end_at = Some(Instant::now() + END_TAIL);
