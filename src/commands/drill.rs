@@ -12,7 +12,7 @@ use super::Globals;
 use crate::cli::DrillArgs;
 use crate::drill::{self, DrillEvent, DrillLine, DrillOptions, TryCursor};
 use crate::event::{mmss_tenths, Event, SessionEvent};
-use crate::roleplay::{PlayerConfig, PractitionerConfig, Script};
+use crate::roleplay::{practitioner, PlayerConfig};
 use crate::session;
 use crate::session::drill::{technique, DrillRun, DRILL_FILE};
 use crate::sinks::json::print_line;
@@ -41,16 +41,11 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
         return Ok(());
     }
 
-    let practitioner = match &a.practitioner {
-        Some(p) => Some((
-            Script::load(p)?,
-            PractitionerConfig {
-                sink: a.practitioner_sink.clone(),
-                ..PractitionerConfig::default()
-            },
-        )),
-        None => None,
-    };
+    let practitioner = a
+        .practitioner
+        .as_deref()
+        .map(|p| practitioner::load(p, Some(a.practitioner_sink.clone())))
+        .transpose()?;
     if !(a.answer_timeout.is_finite() && a.answer_timeout > 0.0) {
         anyhow::bail!(
             "--answer-timeout {}: give a number of seconds above 0",

@@ -240,16 +240,11 @@ fn render_outcome(s: &Scenario, out: &roleplay::RoleplayOutcome) -> String {
 
 pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
     let scenario = Scenario::resolve(&a.scenario, &roleplay::scenario::user_dir())?;
-    let practitioner = match &a.practitioner_script {
-        Some(p) => Some((
-            Script::load(p)?,
-            PractitionerConfig {
-                sink: a.practitioner_sink.clone(),
-                ..PractitionerConfig::default()
-            },
-        )),
-        None => None,
-    };
+    let practitioner = a
+        .practitioner_script
+        .as_deref()
+        .map(|p| roleplay::practitioner::load(p, Some(a.practitioner_sink.clone())))
+        .transpose()?;
     let model = super::model_path(g, a.model.as_deref())?;
     let mut coach = Coach::load(g.config.coach.rules.as_deref())?;
     let record = g.config.session.record && !a.no_record;

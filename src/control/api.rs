@@ -489,15 +489,11 @@ fn resolve_voice(
                     p.display()
                 )));
             }
-            let script = crate::roleplay::Script::load(&p)
+            let loaded = crate::roleplay::practitioner::load(&p, v.practitioner_sink)
                 .map_err(|e| bad(format!("practitioner script: {e}")))?;
             crate::roleplay::practitioner::check_paplay()
                 .map_err(|e| unusable(format!("simulated practitioner: {e}")))?;
-            let mut cfg = crate::roleplay::PractitionerConfig::default();
-            if let Some(sink) = v.practitioner_sink {
-                cfg.sink = sink;
-            }
-            Some((script, cfg))
+            Some(loaded)
         }
     };
     if let Err(e) = crate::roleplay::playback::find_output(v.output.as_deref()) {

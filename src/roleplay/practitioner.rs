@@ -112,6 +112,19 @@ pub struct PractitionerConfig {
     pub barge_after: Duration,
 }
 
+/// A simulated practitioner: the script at `path`, spoken into `sink` (`None`: the default
+/// sink), with the default pauses.
+pub fn load(
+    path: &Path,
+    sink: Option<String>,
+) -> Result<(Script, PractitionerConfig), ScriptError> {
+    let mut cfg = PractitionerConfig::default();
+    if let Some(sink) = sink {
+        cfg.sink = sink;
+    }
+    Ok((Script::load(path)?, cfg))
+}
+
 impl Default for PractitionerConfig {
     fn default() -> Self {
         PractitionerConfig {
