@@ -253,7 +253,8 @@ impl Transcriber {
     /// Decodes `samples` (16 kHz mono f32).
     ///
     /// A live utterance is decoded with the audio context sized to it; when that first pass
-    /// looks wrong (the decoder looped, or its tokens were unsure), it is decoded once more
+    /// looks wrong (no text, text a guard dropped, or unsure tokens; a loop is judged by its
+    /// first copy), it is decoded once more
     /// with Whisper's full 30 s context, which is what the model was trained on, and the more
     /// confident of the two is kept. Most utterances pass first time, so the retry costs only
     /// where the short context failed.
