@@ -254,9 +254,8 @@ impl Transcriber {
     ///
     /// A live utterance is decoded with the audio context sized to it; when that first pass
     /// looks wrong (no text, text a guard dropped, or unsure tokens; a loop is judged by its
-    /// first copy), it is decoded once more
-    /// with Whisper's full 30 s context, which is what the model was trained on, and the more
-    /// confident of the two is kept. Most utterances pass first time, so the retry costs only
+    /// first copy), it is decoded once more with Whisper's full 30 s context, which is what the
+    /// model was trained on, and the more confident of the two is kept. Most utterances pass first time, so the retry costs only
     /// where the short context failed.
     pub fn transcribe(
         &mut self,
@@ -447,27 +446,24 @@ impl Transcriber {
             }
             let looped = collapse_loop(&text);
             out.looped |= looped.is_some();
-            // How sure the decoder was of the text kept: of a loop, its first copy (the copies
-            // after it are the decoder feeding on itself, sure of every token).
-            let mut kept_logprob = avg_logprob;
-            let text = match looped {
-                // A real sentence decoded in a loop: keep one copy.
-                Some(once) if once.split_whitespace().count() >= 3 => {
-                    kept_logprob = mean_logprob(&tokens, once.split_whitespace().count());
-                    once
-                }
-                // A short answer ("Yes. Yes. Yes. ...") looped by the decoder: one copy, when
-                // the audio was short and Whisper was sure it heard speech. On silence and
-                // noise the no-speech probability is high and the loop is dropped below.
-                Some(once)
-                    if mode == DecodeMode::Utterance
+            // Which loops are cut back to their first copy: a real sentence decoded in a loop
+            // always; a short answer ("Yes. Yes. Yes. ...") looped by the decoder when the audio
+            // was short and Whisper was sure it heard speech. On silence and noise the
+            // no-speech probability is high and the loop is dropped below.
+            let once = looped.filter(|once| {
+                once.split_whitespace().count() >= 3
+                    || (mode == DecodeMode::Utterance
                         && secs <= SHORT_ANSWER_SECS
-                        && no_speech < self.cfg.no_speech_threshold * 0.5 =>
-                {
-                    kept_logprob = mean_logprob(&tokens, once.split_whitespace().count());
-                    once
+                        && no_speech < self.cfg.no_speech_threshold * 0.5)
+            });
+            // How sure the decoder was of the text kept: of a loop cut back, its first copy
+            // (the copies after it are the decoder feeding on itself, sure of every token).
+            let (text, kept_logprob) = match once {
+                Some(once) => {
+                    let lp = mean_logprob(&tokens, once.split_whitespace().count());
+                    (once, lp)
                 }
-                _ => text,
+                None => (text, avg_logprob),
             };
             out.avg_logprob = out.avg_logprob.min(kept_logprob);
             let text = collapse_double(&text).unwrap_or(text);
