@@ -84,6 +84,12 @@ enum Msg {
     Unclear(Unclear),
     Device(DeviceNotice),
     Warning(String),
+    /// Stop at max speed: transcription ended at `at_sample`; `skipped` queued utterances were
+    /// dropped.
+    Stopped {
+        at_sample: u64,
+        skipped: usize,
+    },
     /// A source could not start; the session cannot run.
     Fatal(String),
 }
@@ -434,12 +440,14 @@ fn run_pipeline(
                 .collect();
             let stop2 = stop.clone();
             let stats2 = stats.clone();
+            let warn = msg_tx.clone();
+            let mut replay = replay;
             source_threads.push(
                 std::thread::Builder::new()
                     .name("ringside-replay".into())
                     .spawn(move || {
                         let _ = stats2.started.set(Instant::now());
-                        replay.play(
+                        let played = replay.play(
                             speed,
                             blocks,
                             limit,
@@ -450,6 +458,13 @@ fn run_pipeline(
                                 }
                             },
                         );
+                        // A read error mid-file: what was read is analysed; the log says why
+                        // it ends there.
+                        if let Err(e) = played {
+                            let _ = warn.send(Msg::Warning(format!(
+                                "{e}; the replay ends at the last block read"
+                            )));
+                        }
                         for p in procs.values_mut() {
                             p.finish();
                         }
@@ -545,12 +560,25 @@ fn run_pipeline(
     }
     drop(seg_tx);
 
-    // Transcriber.
+    // Transcriber. A replay at max speed runs far ahead of Whisper: on Stop its queue of
+    // speech is dropped (what was decoded is kept). Live and real-time input has no backlog,
+    // and the last words before Stop are still transcribed.
     let tx = msg_tx.clone();
     let tstats = stats.clone();
+    let drop_on_stop = matches!(
+        input,
+        Input::Replay {
+            speed: Speed::Max,
+            ..
+        } | Input::Sample {
+            speed: Speed::Max,
+            ..
+        }
+    )
+    .then(|| stop.clone());
     let transcriber_thread = std::thread::Builder::new()
         .name("ringside-whisper".into())
-        .spawn(move || transcribe_loop(transcriber, seg_rx, tx, tstats))
+        .spawn(move || transcribe_loop(transcriber, seg_rx, tx, tstats, drop_on_stop))
         .context("cannot start the transcriber thread")?;
     drop(msg_tx);
 
@@ -608,6 +636,19 @@ fn run_pipeline(
                 summary.unclear.push(u);
             }
             Msg::Warning(message) => out.record(&SessionEvent::Warning { message }),
+            Msg::Stopped { at_sample, skipped } => {
+                let time = samples_to_secs(at_sample);
+                out.record(&SessionEvent::Warning {
+                    message: format!(
+                        "stopped: transcription stopped at {}; {skipped} queued utterance(s) after it were not transcribed (the recording keeps their audio)",
+                        crate::event::mmss(time)
+                    ),
+                });
+                out.record(&SessionEvent::TranscriptStopped {
+                    time,
+                    skipped: u32::try_from(skipped).unwrap_or(u32::MAX),
+                });
+            }
             Msg::Fatal(e) => {
                 stop.store(true, Ordering::Relaxed);
                 fatal.get_or_insert(e);
@@ -742,6 +783,7 @@ fn transcribe_loop(
     rx: Receiver<SegmentEvent>,
     tx: Sender<Msg>,
     stats: Arc<Stats>,
+    drop_on_stop: Option<Arc<AtomicBool>>,
 ) -> Transcriber {
     let mut early = EarlyDecode::default();
     let decode = |t: &mut Transcriber, seg: &SpeechSegment| -> Option<Decoded> {
@@ -771,7 +813,34 @@ fn transcribe_loop(
             }
         }
     };
-    for ev in rx.iter() {
+    let stopped = || {
+        drop_on_stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    };
+    while let Ok(ev) = rx.recv() {
+        if stopped() {
+            // Stop means stop: the queue is dropped, and the log says from where.
+            let from = match &ev {
+                SegmentEvent::Final(s) | SegmentEvent::Tentative(s) => Some(s.start_sample),
+                _ => None,
+            };
+            let mut skipped = usize::from(matches!(ev, SegmentEvent::Final(_)));
+            let mut first = from;
+            for ev in rx.iter() {
+                if let SegmentEvent::Final(s) = ev {
+                    skipped += 1;
+                    first = Some(first.map_or(s.start_sample, |f| f.min(s.start_sample)));
+                }
+            }
+            if skipped > 0 {
+                let _ = tx.send(Msg::Stopped {
+                    at_sample: first.unwrap_or_default(),
+                    skipped,
+                });
+            }
+            break;
+        }
         // A tentative segment is decoded at once; if speech resumes meanwhile, the segmenter
         // raises its cancel flag and the decode stops (or never starts).
         let Some(done) = early.on_event(ev, |seg| decode(&mut t, seg)) else {

@@ -436,6 +436,7 @@ pub struct ClassifiedUtterance {
 /// {"type":"gap","speaker":"them","start":41.0,"end":43.5}
 /// {"type":"unclear","speaker":"them","start":50.2,"end":50.9,"reason":"low_confidence"}
 /// {"type":"warning","message":"recording: disk full"}
+/// {"type":"transcript_stopped","time":480.2,"skipped":12}
 /// {"type":"session_end","duration":95.5,"utterances":31,"cues":12}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -501,6 +502,10 @@ pub enum SessionEvent {
         start: f64,
         end: f64,
     },
+    /// Stop during a replay at max speed: transcription ended at `time` (stream seconds),
+    /// and the `skipped` utterances queued after it were dropped, not decoded (their audio is
+    /// in `audio.wav`).
+    TranscriptStopped { time: f64, skipped: u32 },
     /// Last line of a cleanly finished log (absent after a crash).
     SessionEnd {
         /// Length of `audio.wav` in seconds.
@@ -605,6 +610,7 @@ impl SessionEvent {
             SessionEvent::Device(_) => "device",
             SessionEvent::Warning { .. } => "warning",
             SessionEvent::Gap { .. } => "gap",
+            SessionEvent::TranscriptStopped { .. } => "transcript_stopped",
             SessionEvent::SessionEnd { .. } => "session_end",
         }
     }
@@ -616,9 +622,9 @@ impl SessionEvent {
             SessionEvent::Utterance { start, .. }
             | SessionEvent::Gap { start, .. }
             | SessionEvent::Unclear { start, .. } => *start,
-            SessionEvent::Cue { time, .. } | SessionEvent::Device(DeviceNotice { time, .. }) => {
-                *time
-            }
+            SessionEvent::Cue { time, .. }
+            | SessionEvent::Device(DeviceNotice { time, .. })
+            | SessionEvent::TranscriptStopped { time, .. } => *time,
             SessionEvent::Warning { .. } => 0.0,
             SessionEvent::SessionEnd { duration, .. } => *duration,
         }

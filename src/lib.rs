@@ -21,7 +21,8 @@
 //! - [`session`] (on-disk sessions, scorecard, repair, metadata, the SQLite call index),
 //!   [`sources`]
 //! - [`transforms`], [`audio`] (cpal devices, one sample-format dispatch, resampling, WAV)
-//! - [`model`] (model files), [`metrics`] (percentiles, F1), [`wer`]
+//! - [`model`] (model files), [`metrics`] (percentiles, F1), [`wer`], [`files`] (reading
+//!   regular files only)
 //! - [`event`] (the vocabulary: what flows, the one record format, the clock formatter),
 //!   [`config`]
 //!
@@ -46,6 +47,7 @@ pub mod config;
 pub mod control;
 pub mod drill;
 pub mod event;
+pub mod files;
 pub mod metrics;
 pub mod model;
 pub mod roleplay;

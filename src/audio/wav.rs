@@ -130,67 +130,222 @@ pub fn probe_channels(path: &Path) -> Result<u16, WavError> {
     Ok(reader.spec().channels)
 }
 
-/// Reads `path` at its own rate: one f32 vector per channel, and the spec.
+/// Reads `path` at its own rate: one f32 vector per channel, and the spec. A header that lies
+/// about the data's length is warned about on stderr (see [`WavStream::warning`]).
 pub fn read_wav_native(path: &Path) -> Result<(Vec<Vec<f32>>, hound::WavSpec), WavError> {
-    let file = open_regular(path)?;
-    decode_native(std::io::BufReader::new(file), path)
+    let mut w = WavStream::open(path)?;
+    if let Some(warning) = &w.warning {
+        eprintln!("ringside: warning: {warning}");
+    }
+    read_all(&mut w)
 }
 
 /// [`read_wav`] of WAV bytes in memory (the built-in sample call); `name` is for messages.
 pub fn read_wav_bytes(bytes: &[u8], name: &Path) -> Result<WavAudio, WavError> {
-    let (raw, spec) = decode_native(std::io::Cursor::new(bytes), name)?;
+    let mut w = WavStream::from_bytes(bytes, name)?;
+    let (raw, spec) = read_all(&mut w)?;
     resample_all(raw, spec, name)
 }
 
-fn decode_native<R: std::io::Read>(
-    input: R,
-    path: &Path,
+fn read_all<R: std::io::Read>(
+    w: &mut WavStream<R>,
 ) -> Result<(Vec<Vec<f32>>, hound::WavSpec), WavError> {
+    let n_ch = w.spec.channels as usize;
+    let mut channels = vec![Vec::with_capacity(w.frames as usize); n_ch];
+    while w.read_frames(1 << 16, &mut channels)? > 0 {}
+    if channels.first().is_none_or(Vec::is_empty) {
+        return Err(WavError::Empty {
+            path: w.path.clone(),
+        });
+    }
+    Ok((channels, w.spec))
+}
+
+/// A WAV file read a block at a time at its own rate (a 3-hour call is not held in memory).
+///
+/// The data's length comes from the file, not only from the header: a header that says less
+/// than the file holds (and no chunk follows where it says the data ends) or more than it
+/// holds is read as far as the data goes, with [`WavStream::warning`] saying so, as `sox`
+/// does. A header of 0 or 0xFFFFFFFF bytes (written by a streaming tool) is read to the end.
+pub struct WavStream<R> {
+    input: R,
+    pub spec: hound::WavSpec,
+    /// Frames that will be read (what is really there).
+    pub frames: u64,
+    /// The header's length was wrong: what it said and what was read instead.
+    pub warning: Option<String>,
+    bytes_left: u64,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl WavStream<std::io::BufReader<std::fs::File>> {
+    /// Opens the regular file `path` (see [`open_regular`]) and reads its header.
+    pub fn open(path: &Path) -> Result<Self, WavError> {
+        use std::io::Seek;
+        use std::os::unix::fs::FileExt;
+        let file = open_regular(path)?;
+        let open_err = |source| WavError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file_len = file.metadata().map_err(open_err)?.len();
+        let mut reader = std::io::BufReader::new(file);
+        let (spec, declared) = read_header(&mut reader, path)?;
+        let offset = reader.stream_position().map_err(open_err)?;
+        // What follows the declared end: a chunk header (e.g. `LIST`, `cue `) means the
+        // header is right about where the data ends.
+        let mut next = [0u8; 8];
+        let chunk_follows = offset + declared + 8 <= file_len
+            && reader
+                .get_ref()
+                .read_exact_at(&mut next, offset + declared)
+                .is_ok()
+            && looks_like_chunk(&next, file_len - (offset + declared + 8));
+        let bytes_left = data_length(declared, file_len.saturating_sub(offset), chunk_follows);
+        Ok(WavStream::new(reader, spec, declared, bytes_left, path))
+    }
+}
+
+impl<'a> WavStream<std::io::Cursor<&'a [u8]>> {
+    /// [`WavStream::open`] of bytes in memory; `name` is for messages.
+    pub fn from_bytes(bytes: &'a [u8], name: &Path) -> Result<Self, WavError> {
+        let mut reader = std::io::Cursor::new(bytes);
+        let (spec, declared) = read_header(&mut reader, name)?;
+        let offset = reader.position();
+        let total = bytes.len() as u64;
+        let at = (offset + declared) as usize;
+        let chunk_follows = bytes
+            .get(at..at + 8)
+            .is_some_and(|n| looks_like_chunk(n, total.saturating_sub(offset + declared + 8)));
+        let bytes_left = data_length(declared, total - offset, chunk_follows);
+        Ok(WavStream::new(reader, spec, declared, bytes_left, name))
+    }
+}
+
+/// The header (through hound) and the data length it declares, in bytes.
+fn read_header<R: std::io::Read>(
+    reader: &mut R,
+    path: &Path,
+) -> Result<(hound::WavSpec, u64), WavError> {
     let fmt_err = |message: String| WavError::Format {
         path: path.to_path_buf(),
         message,
     };
-    let reader = hound::WavReader::new(input).map_err(|e| fmt_err(e.to_string()))?;
-    let spec = reader.spec();
+    let h = hound::WavReader::new(reader).map_err(|e| fmt_err(e.to_string()))?;
+    let spec = h.spec();
     if spec.channels == 0 || spec.sample_rate < 4000 || spec.sample_rate > 384_000 {
         return Err(fmt_err(format!(
             "unsupported layout: {} channels at {} Hz",
             spec.channels, spec.sample_rate
         )));
     }
-    let n_ch = spec.channels as usize;
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader
-            .into_samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(|e| fmt_err(e.to_string()))?,
-        (hound::SampleFormat::Int, bits @ 1..=32) => {
-            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-                .map_err(|e| fmt_err(e.to_string()))?
-        }
+    match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 8 | 16 | 24 | 32) => {}
         (f, b) => {
             return Err(fmt_err(format!(
                 "unsupported sample format {f:?} with {b} bits"
             )))
         }
-    };
-    let frames = interleaved.len() / n_ch;
-    if frames == 0 {
-        return Err(WavError::Empty {
-            path: path.to_path_buf(),
-        });
     }
-    let mut channels = vec![Vec::with_capacity(frames); n_ch];
-    for frame in interleaved.chunks_exact(n_ch) {
-        for (c, v) in channels.iter_mut().zip(frame) {
-            c.push(*v);
+    // hound's len() is in samples; a 0xFFFFFFFF header shows up as its rounded-down count.
+    let declared = u64::from(h.len()) * u64::from(spec.bits_per_sample / 8);
+    Ok((spec, declared))
+}
+
+/// Whether 8 bytes look like a RIFF chunk header (four printable ASCII bytes, a size that fits
+/// in `room`).
+fn looks_like_chunk(h: &[u8], room: u64) -> bool {
+    h.len() >= 8
+        && h[..4].iter().all(|b| (0x20..0x7f).contains(b))
+        && u64::from(u32::from_le_bytes([h[4], h[5], h[6], h[7]])) <= room
+}
+
+/// The data length to read: the header's unless it is wrong.
+fn data_length(declared: u64, available: u64, chunk_follows: bool) -> u64 {
+    if declared > available || (declared < available && !chunk_follows) {
+        available
+    } else {
+        declared
+    }
+}
+
+impl<R: std::io::Read> WavStream<R> {
+    fn new(input: R, spec: hound::WavSpec, declared: u64, bytes_left: u64, path: &Path) -> Self {
+        let frame = u64::from(spec.channels) * u64::from(spec.bits_per_sample / 8);
+        let frames = bytes_left / frame.max(1);
+        let secs = |bytes: u64| bytes as f64 / (frame.max(1) * u64::from(spec.sample_rate)) as f64;
+        let warning = (bytes_left != declared && declared != 0 && declared < u64::from(u32::MAX) - 8)
+            .then(|| {
+                format!(
+                    "{}: the WAV header says the audio is {:.1} s long, but the file holds {:.1} s; reading all of it (fix the header with e.g. `sox IN OUT.wav`)",
+                    path.display(),
+                    secs(declared),
+                    secs(bytes_left)
+                )
+            });
+        WavStream {
+            input,
+            spec,
+            frames,
+            warning,
+            bytes_left: frames * frame,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
         }
     }
-    Ok((channels, spec))
+
+    /// Appends up to `max_frames` frames, de-interleaved, to `out` (one vector per channel);
+    /// returns how many were read (0 at the end).
+    pub fn read_frames(
+        &mut self,
+        max_frames: usize,
+        out: &mut [Vec<f32>],
+    ) -> Result<usize, WavError> {
+        let n_ch = usize::from(self.spec.channels);
+        let width = usize::from(self.spec.bits_per_sample / 8);
+        let frame = n_ch * width;
+        let want = (max_frames as u64).min(self.bytes_left / frame as u64) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        self.buf.resize(want * frame, 0);
+        let mut got = 0;
+        while got < self.buf.len() {
+            match self.input.read(&mut self.buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(WavError::Format {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+        let frames = got / frame;
+        self.bytes_left = if frames < want {
+            0
+        } else {
+            self.bytes_left - (frames * frame) as u64
+        };
+        let float = self.spec.sample_format == hound::SampleFormat::Float;
+        let scale = 1.0 / (1u64 << (self.spec.bits_per_sample - 1)) as f32;
+        for f in self.buf[..frames * frame].chunks_exact(frame) {
+            for (c, b) in out.iter_mut().zip(f.chunks_exact(width)) {
+                let v = match (float, width) {
+                    (true, _) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                    (false, 1) => (i32::from(b[0]) - 128) as f32 * scale,
+                    (false, 2) => i16::from_le_bytes([b[0], b[1]]) as f32 * scale,
+                    (false, 3) => (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * scale,
+                    (false, _) => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 * scale,
+                };
+                c.push(v);
+            }
+        }
+        Ok(frames)
+    }
 }
 
 /// Writes 16 kHz 16-bit PCM channels (equal lengths) to `path`. For tests and tools.

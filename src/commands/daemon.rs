@@ -65,6 +65,7 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
         token_file,
         socket,
     };
+    raise_fd_limit();
     // Two workers are plenty for a handful of local clients; the heavy work has its own threads.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -73,6 +74,23 @@ pub fn daemon(g: &Globals, a: DaemonArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     Ok(rt.block_on(server::run(shared, opts))?)
+}
+
+/// Raises the soft limit of open files to the hard limit: headroom for the bounded listeners,
+/// SSE streams and session files. (The bound on connections is what keeps the daemon
+/// answering; this only makes room.)
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }
 
 /// The error message of an API answer.

@@ -27,6 +27,8 @@ pub fn run(g: &Globals, a: DrillArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| g.config.session.dir.clone());
     let dir = session::resolve_session(&sessions_dir, &a.session)?;
+    // Held to the end, so a delete or export (CLI or daemon) meanwhile is refused.
+    let _lock = session::lock_for_use(&dir)?;
     let rules = RewriteRules::load(g.config.coach.rewrites.as_deref())?;
     let plan = drill::plan(&dir, &rules, a.moments.map(|n| n as usize))?;
     for w in &plan.warnings {

@@ -42,21 +42,44 @@ pub fn error_line(e: &anyhow::Error) -> String {
 /// Global options every command sees.
 pub struct Globals {
     pub config: Config,
+    /// The models directory came from `--models-dir` or `RINGSIDE_MODELS` (not the config's
+    /// default): it must exist, so a typo never gets a model converted into a new folder.
+    pub models_dir_given: bool,
+}
+
+impl Globals {
+    /// The models directory for a command that installs or loads models: a directory given
+    /// on the command line (or in `RINGSIDE_MODELS`) that does not exist is refused.
+    pub fn models_dir(&self) -> Result<&std::path::Path> {
+        let dir = self.config.models.dir.as_path();
+        if self.models_dir_given && !dir.is_dir() {
+            anyhow::bail!(
+                "models directory {} (from --models-dir or RINGSIDE_MODELS) does not exist; check the path, or create it with `mkdir -p {}` to install models there",
+                dir.display(),
+                dir.display()
+            );
+        }
+        Ok(dir)
+    }
 }
 
 /// Resolves a model name or path (default: `models.default`), fetching the default model on
 /// first use.
 pub fn model_path(g: &Globals, spec: Option<&str>) -> Result<std::path::PathBuf> {
     let spec = spec.unwrap_or(&g.config.models.default);
-    Ok(crate::model::resolve(spec, &g.config.models.dir, true)?)
+    Ok(crate::model::resolve(spec, g.models_dir()?, true)?)
 }
 
 pub fn run(cli: Cli) -> Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
+    let models_dir_given = cli.models_dir.is_some();
     if let Some(dir) = cli.models_dir {
         config.models.dir = dir;
     }
-    let g = Globals { config };
+    let g = Globals {
+        config,
+        models_dir_given,
+    };
     match cli.command {
         Command::Practice(a) => practice::run(&g, a),
         Command::Transcribe(a) => transcribe::run(&g, a),

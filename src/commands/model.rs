@@ -12,7 +12,7 @@ use crate::cli::ModelCommand;
 use crate::model::{self, ModelError};
 
 pub fn run(g: &Globals, c: ModelCommand) -> Result<()> {
-    let dir = &g.config.models.dir;
+    let dir = g.models_dir()?;
     match c {
         ModelCommand::Fetch { name, offline } => fetch(dir, &name, offline),
         ModelCommand::Import { dir: src, name } => import(dir, &src, name),

@@ -127,11 +127,15 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
         for w in &r.warnings {
             eprintln!("ringside: warning: {w}");
         }
-        eprintln!(
-            "ringside: recorded to {}; review it with `ringside review {}`",
-            r.dir.display(),
-            r.info.id
-        );
+        match &r.incomplete {
+            // Not "recorded to": the recording lacks part of the call.
+            Some(inc) => eprintln!("ringside: {}", inc.line(&r.dir)),
+            None => eprintln!(
+                "ringside: recorded to {}; review it with `ringside review {}`",
+                r.dir.display(),
+                r.info.id
+            ),
+        }
     }
     Ok(())
 }

@@ -28,10 +28,20 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
         blocks: crate::sources::replay::Blocks::default(),
     };
     // Reject unreadable input before loading the model.
-    let total = crate::audio::wav::read_wav_native(&a.file)
-        .map(|(c, spec)| c.first().map_or(0, |x| x.len()) as f64 / spec.sample_rate as f64)?;
+    // Headers only: the audio is streamed by the replay (a 3-hour file is not held).
+    let probe = |p: &std::path::Path| -> Result<f64> {
+        let w = crate::audio::wav::WavStream::open(p)?;
+        if w.frames == 0 {
+            return Err(crate::audio::wav::WavError::Empty {
+                path: p.to_path_buf(),
+            }
+            .into());
+        }
+        Ok(w.frames as f64 / f64::from(w.spec.sample_rate))
+    };
+    let total = probe(&a.file)?;
     if let Some(t) = &a.them {
-        crate::audio::wav::read_wav_native(t)?;
+        probe(t)?;
     }
     let model = super::model_path(g, a.model.as_deref())?;
     let mut coach = crate::transforms::coach::Coach::load(g.config.coach.rules.as_deref())?;
@@ -86,6 +96,9 @@ pub fn analyze(g: &Globals, a: AnalyzeArgs) -> Result<()> {
     for w in &rec.warnings {
         eprintln!("analyze: warning: {w}");
     }
+    if let Some(inc) = &rec.incomplete {
+        eprintln!("analyze: {}", inc.line(&rec.dir));
+    }
     println!("{}", rec.dir.display());
     Ok(())
 }
@@ -122,6 +135,9 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<()> {
             for r in results {
                 match r {
                     Ok(rep) => println!("{rep}"),
+                    Err(e @ session::SessionError::InUse { .. }) => {
+                        println!("Left alone: {e}");
+                    }
                     Err(e) => {
                         failed += 1;
                         eprintln!("ringside: error: {e}");

@@ -163,6 +163,38 @@ async fn check_host(State(hosts): State<Hosts>, req: Request, next: Next) -> Res
     next.run(req).await
 }
 
+/// How long a request body may take to arrive (bodies are small JSON objects): a client that
+/// sends headers and then stalls would otherwise hold its connection forever.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Ends a request body that has not fully arrived within [`BODY_TIMEOUT`] with an error (the
+/// extractor then answers 400, which [`json_errors`] makes JSON).
+async fn body_deadline(req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+    let (parts, body) = req.into_parts();
+    let stream = futures_util::stream::unfold(Some(body.into_data_stream()), move |s| async move {
+        let mut s = s?;
+        match tokio::time::timeout_at(deadline, s.next()).await {
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(s))),
+            Ok(Some(Err(e))) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the request body did not arrive within {} s; send it whole",
+                        BODY_TIMEOUT.as_secs()
+                    ),
+                )),
+                None,
+            )),
+        }
+    });
+    next.run(Request::from_parts(parts, Body::from_stream(stream)))
+        .await
+}
+
 /// Turns axum's plain-text rejections (413 body too large, 400 from an extractor, ...) into
 /// the API's JSON error shape. Responses that are already JSON pass through untouched.
 async fn json_errors(req: Request, next: Next) -> Response {
@@ -224,6 +256,7 @@ pub fn router(shared: Arc<Shared>, local: SocketAddr) -> Router {
             )
         })
         .with_state(shared)
+        .layer(middleware::from_fn(body_deadline))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(
             Hosts::new(local),
@@ -290,7 +323,14 @@ async fn status(State(shared): State<Arc<Shared>>) -> Json<super::state::Status>
 
 async fn list(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
     let rows = blocking(move || {
-        let rows = super::state::lock_store(&shared).list().map_err(internal)?;
+        let store = super::state::lock_store(&shared);
+        // Sessions recorded by the CLI (`analyze`, `practice`) while the daemon runs: indexed
+        // here, so the list is never stale until a restart.
+        if let Err(e) = store.index_missing(&shared.sessions_dir) {
+            eprintln!("ringside: warning: {e}");
+        }
+        let rows = store.list().map_err(internal)?;
+        drop(store);
         // Each row with its drill totals (`drill.json` changes after indexing, so it is read
         // here); `null` when the session was never drilled or its drill log is unreadable.
         let rows: Vec<Value> = rows
@@ -481,6 +521,11 @@ fn resolve_voice(
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
     let unusable = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let practitioner = match v.practitioner {
+        None if v.practitioner_sink.is_some() => {
+            return Err(bad(
+                "practitioner_sink is where the simulated practitioner speaks: give \"practitioner\" (a script's absolute path) too, or leave practitioner_sink out".into(),
+            ))
+        }
         None => None,
         Some(p) => {
             if !p.is_absolute() {
@@ -532,6 +577,15 @@ fn resolve_drill(
     if !(1..=20).contains(&tries) {
         return Err(bad(format!("tries {tries}: give 1 to 20 tries per moment")));
     }
+    // The session's lock, taken before the 202 and held by the drill until it ends: a
+    // DELETE or export (of the daemon or the CLI) meanwhile is refused, not raced.
+    let lock = crate::session::lock_for_use(&dir).map_err(|e| match e {
+        crate::session::SessionError::Recording { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("session {id} is in use (being exported, deleted or drilled); try again when that is done"),
+        ),
+        other => internal(other),
+    })?;
     let rules =
         crate::transforms::rewrite::RewriteRules::load(shared.config.coach.rewrites.as_deref())
             .map_err(internal)?;
@@ -581,6 +635,7 @@ fn resolve_drill(
             session: id.to_string(),
             dir,
             items: plan.items,
+            lock: Arc::new(lock),
             options: DrillOptions {
                 mic,
                 player,
@@ -671,6 +726,14 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T,
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
+    // An array would deserialize as the struct's fields in order (`[]` started a drill,
+    // `["/abs.wav"]` a replay): only an object is a request.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid JSON body: it must be an object ({...}) with named fields",
+        ));
+    }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
@@ -746,16 +809,40 @@ fn session_dir(shared: &Shared, id: &str) -> Result<PathBuf, ApiError> {
             format!("no session {id:?}; GET /api/sessions lists them"),
         ));
     }
-    Ok(dir)
+    // A linked session directory is hidden from the list; it is not served either.
+    crate::session::real_session_dir(&dir)
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))
 }
 
+/// Events in one session detail answer, at most (a long call has a few thousand; a log of
+/// 300,000 once took the daemon to 955 MB).
+pub const EVENTS_PAGE_MAX: usize = 10_000;
+
+/// `?events_from=N&events_limit=M` of the session detail.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsPage {
+    events_from: Option<usize>,
+    events_limit: Option<usize>,
+}
+
+/// `GET /api/sessions/{id}`: the session with one page of its events (`events_total` says
+/// how many there are, `events_next` where the next page starts, `null` after the last).
 async fn detail(
     State(shared): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
+    axum::extract::Query(page): axum::extract::Query<EventsPage>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let dir = session_dir(&shared, &id)?;
-        let s = crate::session::load_session(&dir).map_err(internal)?;
+        let from = page.events_from.unwrap_or(0);
+        let limit = page
+            .events_limit
+            .unwrap_or(EVENTS_PAGE_MAX)
+            .clamp(1, EVENTS_PAGE_MAX);
+        let (s, total) =
+            crate::session::store::load_session_page(&dir, from, limit).map_err(internal)?;
+        let next = (from.saturating_add(limit) < total).then(|| from + limit);
         let rules =
             crate::transforms::rewrite::RewriteRules::load(shared.config.coach.rewrites.as_deref())
                 .map_err(internal)?;
@@ -778,6 +865,9 @@ async fn detail(
             "debrief": debrief,
             "drill": drill,
             "events": s.events,
+            "events_from": from,
+            "events_total": total,
+            "events_next": next,
             "log_issues": log_issues,
             "recording": running,
             "audio": format!("/api/sessions/{id}/audio"),
@@ -953,12 +1043,14 @@ async fn audio(
     use tokio::io::AsyncSeekExt;
     let dir = blocking(move || session_dir(&shared, &id)).await?;
     let path = dir.join(crate::session::AUDIO_FILE);
-    let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
+    // A regular file, not through a link: a link in a session could serve any file.
+    let file = crate::files::open_regular(&path, crate::files::Links::Refuse).map_err(|e| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("no audio for this session: {e}"),
+            format!("no audio for this session: {}: {e}", path.display()),
         )
     })?;
+    let mut file = tokio::fs::File::from_std(file);
     let len = file.metadata().await.map_err(internal)?.len();
     let range = headers
         .get(header::RANGE)

@@ -15,7 +15,7 @@
 //! or in `spawn_blocking`.
 //!
 //! Modules, top down (no module imports one above it): [`server`] (listeners, shutdown
-//! order) -> [`api`] (routes, auth, JSON errors, audio ranges), [`sse`] (the event stream),
+//! order), [`listen`] (the bounded accept loop with header timeouts) -> [`api`] (routes, auth, JSON errors, audio ranges), [`sse`] (the event stream),
 //! [`web`] (the embedded pages) -> [`state`] (shared state, the session thread and its live
 //! sink) -> [`events`] (the live wire format), [`protocol`] (request and response bodies
 //! shared with the CLI client), [`token`] (token and runtime files), [`shutdown`] (signals);
@@ -24,6 +24,7 @@
 pub mod api;
 pub mod client;
 pub mod events;
+pub mod listen;
 pub mod protocol;
 pub mod server;
 pub mod shutdown;

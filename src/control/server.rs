@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-
 use super::shutdown::Signals;
 use super::state::Shared;
 use super::token::{self, DaemonInfo};
@@ -107,15 +105,21 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     token::write_private(&info_path, &info_json)?;
 
     let app = super::api::router(shared.clone(), local);
-    let until = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
-    let tcp_serve =
-        axum::serve(tcp, app.clone()).with_graceful_shutdown(until(shared.shutdown.subscribe()));
-    let tcp_task = tokio::spawn(async move { tcp_serve.await });
+    // Bounded accept loops with header timeouts ([`super::listen`]); the Unix socket has its
+    // own budget, so a TCP flood leaves `ringside status` answering.
+    let tcp_task = tokio::spawn(super::listen::serve(
+        tcp,
+        app.clone(),
+        super::listen::MAX_TCP_CONNECTIONS,
+        shared.shutdown.subscribe(),
+    ));
     let unix_task = unix.map(|l| {
-        let serve = axum::serve(l, app).with_graceful_shutdown(until(shared.shutdown.subscribe()));
-        tokio::spawn(async move { serve.await })
+        tokio::spawn(super::listen::serve(
+            l,
+            app,
+            super::listen::MAX_UNIX_CONNECTIONS,
+            shared.shutdown.subscribe(),
+        ))
     });
 
     {

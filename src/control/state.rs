@@ -65,6 +65,8 @@ pub struct DrillSpec {
     pub dir: PathBuf,
     pub items: Vec<DrillItem>,
     pub options: DrillOptions,
+    /// The drilled session's lock, held until the drill ends (the last clone drops).
+    pub lock: Arc<crate::session::SessionLock>,
 }
 
 /// A role-play a client asked for, resolved (scenario loaded, script parsed).

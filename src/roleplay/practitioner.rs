@@ -47,7 +47,13 @@ pub struct Script {
 
 impl Script {
     pub fn load(path: &Path) -> Result<Script, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+        // Regular files only: a FIFO hung the daemon, /dev/zero filled its memory.
+        let text = crate::files::read_regular_string(
+            path,
+            crate::files::MAX_SCRIPT_BYTES,
+            crate::files::Links::Follow,
+        )
+        .map_err(|source| ScriptError::Read {
             path: path.to_path_buf(),
             source,
         })?;

@@ -87,7 +87,12 @@ fn user_files(dir: &Path) -> Vec<PathBuf> {
     };
     let mut v: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        // Regular files and links (a link is listed with its error: it is not followed).
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && std::fs::symlink_metadata(p)
+                    .is_ok_and(|m| m.file_type().is_file() || m.file_type().is_symlink())
+        })
         .collect();
     v.sort();
     v
@@ -127,7 +132,7 @@ pub fn catalog(user_dir: &Path) -> Vec<CatalogEntry> {
                 path.display()
             ))
         } else {
-            match Scenario::load_file(&path) {
+            match Scenario::load_own_file(&path) {
                 Ok(s) => CatalogEntry::of(&s, ScenarioSource::File, Some(path.clone())),
                 Err(e) => failed(e.to_string()),
             }
@@ -144,8 +149,8 @@ pub fn find(name: &str, user_dir: &Path) -> Result<Scenario, ScenarioError> {
         return Scenario::parse(text, n, &format!("config/scenarios/{n}.toml (built in)"));
     }
     let path = user_dir.join(format!("{name}.toml"));
-    if valid_name(name) && path.is_file() {
-        return Scenario::load_file(&path);
+    if valid_name(name) && std::fs::symlink_metadata(&path).is_ok() {
+        return Scenario::load_own_file(&path);
     }
     Err(ScenarioError::Unknown {
         name: name.to_string(),
@@ -404,12 +409,23 @@ impl Scenario {
         })
     }
 
-    /// Loads a scenario file; the name is the file stem.
+    /// Loads a scenario file the user named (a link is followed); the name is the file stem.
     pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        Scenario::load_with(path, crate::files::Links::Follow)
+    }
+
+    /// Loads a scenario file of the user's scenarios folder: a regular file, never a link
+    /// (the folder is Ringside's; a link there could show any file's text in an error).
+    pub fn load_own_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with(path, crate::files::Links::Refuse)
+    }
+
+    fn load_with(path: &Path, links: crate::files::Links) -> Result<Scenario, ScenarioError> {
+        let text = crate::files::read_regular_string(path, crate::files::MAX_SCENARIO_BYTES, links)
+            .map_err(|source| ScenarioError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -427,9 +443,11 @@ impl Scenario {
 
     /// Parses and validates scenario text; `file` names it in errors.
     pub fn parse(text: &str, name: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        // toml's Display quotes the offending line of the file; the message and the position
+        // say enough without echoing the file's text into logs and API answers.
         let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError::Toml {
             file: file.to_string(),
-            message: e.to_string().trim().replace('\n', " "),
+            message: toml_message(text, &e),
         })?;
         Validator {
             file,
@@ -450,6 +468,20 @@ impl Scenario {
     /// The text of a line.
     pub fn line(&self, id: LineId) -> &str {
         self.lines.get(id).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// `line L, column C: message` of a TOML error, without the quoted source line.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
     }
 }
 

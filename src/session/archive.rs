@@ -16,7 +16,6 @@
 //! - `scorecard.txt`: the scorecard as `ringside report` prints it;
 //! - `roleplay.json`: the role-play log, for role-plays.
 
-use std::fs::File;
 use std::io::{Seek, Write};
 use std::path::Path;
 
@@ -25,8 +24,7 @@ use zip::CompressionMethod;
 
 use super::debrief::{self, DEBRIEF_FILE};
 use super::{
-    load_session, session_locked, SessionError, AUDIO_FILE, EVENTS_FILE, INFO_FILE, LABELS_FILE,
-    VTT_FILE,
+    load_session, SessionError, AUDIO_FILE, EVENTS_FILE, INFO_FILE, LABELS_FILE, VTT_FILE,
 };
 use crate::transforms::rewrite::RewriteRules;
 
@@ -37,6 +35,25 @@ const ROLEPLAY_FILE: &str = "roleplay.json";
 /// The archive's file name for session `id`, e.g. `ringside-20261126-140509-3fa2c1.zip`.
 pub fn archive_name(id: &str) -> String {
     format!("ringside-{id}.zip")
+}
+
+/// The id an archive's folder is named after: the session directory's name, with anything
+/// but letters, digits, `-` and `_` replaced by `_` (a folder name, never a path).
+pub fn folder_id(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| "session".into())
 }
 
 /// What went into an archive: entry names (with their folder), in order.
@@ -55,13 +72,13 @@ pub fn write_archive<W: Write + Seek>(
     rules: &RewriteRules,
     out: W,
 ) -> Result<(W, ArchiveReport), SessionError> {
-    if session_locked(dir) == Some(true) {
-        return Err(SessionError::Recording {
-            path: dir.to_path_buf(),
-        });
-    }
+    // Not through a link, and under the session's lock (a drill or delete waits).
+    let dir = &super::real_session_dir(dir)?;
+    let _lock = super::lock_for_use(dir)?;
     let s = load_session(dir)?;
-    let folder = archive_name(&s.info.id)
+    // The folder comes from the directory's name (what was resolved and checked), never from
+    // `session.json`'s `id`, which could say `../../..`.
+    let folder = archive_name(&folder_id(dir))
         .trim_end_matches(".zip")
         .to_string();
     let fail = |e: zip::result::ZipError| SessionError::Archive {
@@ -82,12 +99,17 @@ pub fn write_archive<W: Write + Seek>(
     };
 
     // The audio, copied through (an hour of stereo is 230 MB).
+    // Files are opened without following links: a link planted in a session (to
+    // /etc/passwd, say) would pack a file from outside it.
     let audio = dir.join(AUDIO_FILE);
-    if audio.is_file() {
-        let mut f = File::open(&audio).map_err(|source| SessionError::Read {
-            path: audio.clone(),
-            source,
-        })?;
+    if std::fs::symlink_metadata(&audio).is_ok() {
+        let mut f =
+            crate::files::open_regular(&audio, crate::files::Links::Refuse).map_err(|source| {
+                SessionError::Read {
+                    path: audio.clone(),
+                    source,
+                }
+            })?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         let name = format!("{folder}/{AUDIO_FILE}");
         zip.start_file(
@@ -118,10 +140,12 @@ pub fn write_archive<W: Write + Seek>(
     ];
     for (file, always_computed) in texts {
         let path = dir.join(file);
+        // A link or a pipe in place of a file is not read: the file is computed instead.
         let on_disk = always_computed
             .is_none()
-            .then(|| std::fs::read(&path).ok())
+            .then(|| crate::files::read_regular(&path, u64::MAX, crate::files::Links::Refuse).ok())
             .flatten();
+        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
         let bytes = match (on_disk, file) {
             (Some(b), _) => b,
             (None, VTT_FILE) => super::export::vtt(&s.info.id, &s.events).into_bytes(),
@@ -138,11 +162,11 @@ pub fn write_archive<W: Write + Seek>(
             // log exists only for role-plays.
             (None, _) => continue,
         };
-        if always_computed.is_none() && !path.is_file() {
+        if always_computed.is_none() && !regular {
             report.computed.push(file);
         }
         let name = format!("{folder}/{file}");
-        let src = path.is_file().then_some(path.as_path());
+        let src = regular.then_some(path.as_path());
         zip.start_file(
             name.as_str(),
             options(src, CompressionMethod::Deflated, bytes.len() as u64),
@@ -162,48 +186,36 @@ pub fn write_archive<W: Write + Seek>(
     Ok((out, report))
 }
 
-/// Writes the archive of `dir` to the file `dest` (through a temporary file beside it, renamed
-/// at the end, mode 0600: a conversation is private). An existing `dest` is replaced.
+/// Writes the archive of `dir` to the file `dest` (through a temporary file beside it,
+/// created exclusively with a random name and mode 0600, renamed at the end: a conversation is
+/// private, and a link planted at a predictable name once had a victim file overwritten). An
+/// existing `dest` is replaced.
 pub fn write_archive_file(
     dir: &Path,
     rules: &RewriteRules,
     dest: &Path,
 ) -> Result<ArchiveReport, SessionError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let parent = dest
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let file_name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "archive.zip".into());
-    let tmp = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let create = |source| SessionError::Create {
-        path: tmp.clone(),
+    let tmp = tempfile::Builder::new()
+        .prefix(".ringside-export-")
+        .suffix(".tmp")
+        .tempfile_in(parent)
+        .map_err(|source| SessionError::Create {
+            path: parent.join(".ringside-export-XXXXXX.tmp"),
+            source,
+        })?;
+    // Dropped on an error: the temporary file is removed.
+    let (tmp, report) = write_archive(dir, rules, tmp)?;
+    let werr = |source| SessionError::Write {
+        path: dest.to_path_buf(),
         source,
     };
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .read(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(create)?;
-    let done = write_archive(dir, rules, f).and_then(|(f, report)| {
-        f.sync_all()
-            .and_then(|()| std::fs::rename(&tmp, dest))
-            .map_err(|source| SessionError::Write {
-                path: dest.to_path_buf(),
-                source,
-            })?;
-        Ok(report)
-    });
-    if done.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(dest).map_err(|e| werr(e.error))?;
+    Ok(report)
 }
 
 /// A file's modification time as a zip time (local time; `None` before 1980 or unreadable).
@@ -226,6 +238,7 @@ mod tests {
     use super::*;
     use crate::event::{Act, Speaker};
     use crate::session::{Recorder, SessionEvent, SessionMeta};
+    use std::fs::File;
     use std::io::{Cursor, Read};
 
     /// A finished one-second mono session with one utterance.

@@ -285,11 +285,15 @@ pub fn write(dir: &Path, d: &Debrief) -> Result<(), SessionError> {
 /// The session's `debrief.json`, or the debrief computed from its events when the file is
 /// missing, unreadable or of a newer version (older sessions, a crash before the end).
 pub fn load_or_build(dir: &Path, events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
-    std::fs::read(dir.join(DEBRIEF_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Debrief>(&b).ok())
-        .filter(|d| d.version <= DEBRIEF_VERSION)
-        .unwrap_or_else(|| build(events, rules))
+    crate::files::read_regular(
+        &dir.join(DEBRIEF_FILE),
+        crate::files::MAX_DRILL_JSON_BYTES,
+        crate::files::Links::Refuse,
+    )
+    .ok()
+    .and_then(|b| serde_json::from_slice::<Debrief>(&b).ok())
+    .filter(|d| d.version <= DEBRIEF_VERSION)
+    .unwrap_or_else(|| build(events, rules))
 }
 
 /// The review timeline with a `TRY` line after every flagged utterance.

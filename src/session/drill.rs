@@ -201,7 +201,12 @@ pub enum DrillError {
 /// The session's drill log: empty when there is no `drill.json` yet.
 pub fn load(dir: &Path) -> Result<DrillLog, DrillError> {
     let path = dir.join(DRILL_FILE);
-    let bytes = match std::fs::read(&path) {
+    // A FIFO here hung the daemon's session detail (and then its SIGTERM).
+    let bytes = match crate::files::read_regular(
+        &path,
+        crate::files::MAX_DRILL_JSON_BYTES,
+        crate::files::Links::Refuse,
+    ) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DrillLog::default()),
         Err(source) => return Err(DrillError::Read { path, source }),

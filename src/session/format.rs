@@ -110,11 +110,57 @@ pub struct EventLog {
 /// Reads `events.jsonl`, tolerating a cut-off last line (a crash mid-write) and skipping (and
 /// reporting) unparseable lines elsewhere.
 pub fn read_events(path: &Path) -> Result<EventLog, SessionError> {
-    let bytes = std::fs::read(path).map_err(|source| SessionError::Read {
+    let bytes = crate::files::read_regular(path, u64::MAX, crate::files::Links::Refuse).map_err(
+        |source| SessionError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+    )?;
+    Ok(parse_events(&bytes))
+}
+
+/// One page of `events.jsonl`: events `from..from + limit` (counted among the lines that
+/// parse), and how many events the log holds. Read a line at a time, so a log of 300,000
+/// events costs the page, not the log (the daemon's session detail).
+pub fn read_events_page(
+    path: &Path,
+    from: usize,
+    limit: usize,
+) -> Result<(EventLog, usize), SessionError> {
+    use std::io::BufRead;
+    let rerr = |source| SessionError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(parse_events(&bytes))
+    };
+    let file = crate::files::open_regular(path, crate::files::Links::Refuse).map_err(rerr)?;
+    let mut r = std::io::BufReader::new(file);
+    let mut log = EventLog::default();
+    let mut total = 0usize;
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line).map_err(rerr)? == 0 {
+            break;
+        }
+        number += 1;
+        let complete = line.last() == Some(&b'\n');
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<SessionEvent>(&text) {
+            Ok(ev) => {
+                if total >= from && total - from < limit {
+                    log.events.push(ev);
+                }
+                total += 1;
+            }
+            Err(_) if !complete => log.truncated_tail = Some(text.trim_end().to_string()),
+            Err(_) => log.bad_lines.push(number),
+        }
+    }
+    Ok((log, total))
 }
 
 /// [`read_events`] on bytes.

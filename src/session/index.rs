@@ -272,7 +272,9 @@ impl Store {
 
     /// Loads the session directory `dir` and indexes it.
     pub fn index_dir(&self, dir: &Path) -> Result<HistoryRow, StoreError> {
-        let s = session::load_session(dir)?;
+        // The row needs the metadata and the scorecard, not the events: a long log is
+        // counted, not held.
+        let (s, _) = session::store::load_session_page(dir, 0, 0)?;
         let row = HistoryRow::from_session(&s);
         self.upsert(&row)?;
         Ok(row)
@@ -395,7 +397,8 @@ impl Store {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if self.get(&id)?.is_some() {
+            // A session being recorded now (by `analyze`, say) is indexed once it is done.
+            if self.get(&id)?.is_some() || session::session_locked(&dir) == Some(true) {
                 continue;
             }
             if self.index_dir(&dir).is_ok() {

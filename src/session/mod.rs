@@ -48,41 +48,99 @@ pub const EVENTS_FILE: &str = "events.jsonl";
 pub const INFO_FILE: &str = "session.json";
 pub const VTT_FILE: &str = "transcript.vtt";
 pub const LABELS_FILE: &str = "labels.txt";
-/// Held with `flock` by the recording process while it records (removed at the end). A pid
-/// alone cannot say who records: after a reboot the recorded pid may belong to any process.
+/// The session's lock: held with `flock` by whoever records, drills, exports, repairs or
+/// deletes the session (the CLI and the daemon alike, so each sees the other). The recorder
+/// removes it when the recording is finished; the others leave it (an unlocked file means
+/// nothing). A pid alone cannot say who records: after a reboot the recorded pid may belong
+/// to any process.
 pub const LOCK_FILE: &str = "recording.lock";
 
-/// Opens `<dir>/recording.lock` and takes its exclusive lock. Fails with `WouldBlock` when a
-/// live process holds it; the lock goes when the file is closed (also on a crash).
+/// Opens `<dir>/recording.lock` (never through a symbolic link) and takes its exclusive lock.
+/// Fails with `WouldBlock` when a live process holds it; the lock goes when the file is closed
+/// (also on a crash). A lock file that the recorder removed between our open and our lock is
+/// retried, so two holders never lock two different files.
 pub(crate) fn lock_session(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(dir.join(LOCK_FILE))?;
-    // SAFETY: flock on a descriptor we own for the duration of the call.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        Ok(f)
-    } else {
-        Err(std::io::Error::last_os_error())
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = dir.join(LOCK_FILE);
+    for _ in 0..8 {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)?;
+        // SAFETY: flock on a descriptor we own for the duration of the call.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let held = f.metadata()?;
+        if !held.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the lock file is not a regular file; remove it",
+            ));
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.ino() == held.ino() && m.dev() == held.dev() => return Ok(f),
+            _ => continue,
+        }
+    }
+    Err(std::io::Error::from(std::io::ErrorKind::WouldBlock))
+}
+
+/// A session's lock held until dropped (see [`LOCK_FILE`]).
+#[derive(Debug)]
+pub struct SessionLock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock of the session in `dir` for a drill, an export, a repair or a delete:
+/// [`SessionError::Recording`] when another process (or another request of this one) holds it.
+pub fn lock_for_use(dir: &std::path::Path) -> Result<SessionLock, SessionError> {
+    match lock_session(dir) {
+        Ok(f) => Ok(SessionLock { _file: f }),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(SessionError::Recording {
+            path: dir.to_path_buf(),
+        }),
+        Err(source) => Err(SessionError::Create {
+            path: dir.join(LOCK_FILE),
+            source,
+        }),
     }
 }
 
 /// Whether a live process holds the session's lock: `None` when the session has no lock file
 /// (recorded before the lock existed, or finished).
 pub(crate) fn session_locked(dir: &std::path::Path) -> Option<bool> {
-    if !dir.join(LOCK_FILE).exists() {
+    if std::fs::symlink_metadata(dir.join(LOCK_FILE)).is_err() {
         return None;
     }
     match lock_session(dir) {
         Ok(_) => Some(false),
         Err(e) => Some(e.kind() == std::io::ErrorKind::WouldBlock),
     }
+}
+
+/// `dir` as a real session directory: not a symbolic link (a trailing `/` once made
+/// `sessions delete` empty a link's target), with no trailing slash, holding a session.
+pub fn real_session_dir(dir: &std::path::Path) -> Result<PathBuf, SessionError> {
+    // Rebuilt from its components: drops a trailing `/` (which would resolve a link).
+    let clean: PathBuf = dir.components().collect();
+    let meta = std::fs::symlink_metadata(&clean).map_err(|source| SessionError::Read {
+        path: clean.clone(),
+        source,
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(SessionError::Link { path: clean });
+    }
+    if !meta.is_dir() || !store::is_session_dir(&clean) {
+        return Err(SessionError::NotASession { path: clean });
+    }
+    Ok(clean)
 }
 
 /// Errors of session files. Every variant names the file or directory involved.
@@ -105,12 +163,13 @@ pub enum SessionError {
     },
     #[error("{path}: {message}")]
     Corrupt { path: PathBuf, message: String },
-    #[error(
-        "{path} is still being recorded by process {pid}; stop that Ringside first, then repair"
-    )]
+    #[error("session {path} is in use by Ringside (process {pid}): it is being recorded or drilled; stop that first, then repair")]
     InUse { path: PathBuf, pid: u32 },
-    #[error("{path} is being recorded now; stop the session first (the page's Stop button or `ringside stop`)")]
+    /// The session's lock is held: it is being recorded, drilled, exported or deleted.
+    #[error("{path} is in use (being recorded, drilled, exported or deleted) by Ringside now; stop the session first (the page's Stop button or `ringside stop`) or wait for it to end")]
     Recording { path: PathBuf },
+    #[error("{path} is a symbolic link; Ringside does not follow links to or inside sessions: give the session's own directory, or remove the link")]
+    Link { path: PathBuf },
     #[error("cannot write the archive of {path}: {message}")]
     Archive { path: PathBuf, message: String },
     #[error("cannot delete {path}: {source}; check the permissions of the sessions directory")]

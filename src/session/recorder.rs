@@ -58,6 +58,8 @@ pub struct Recorder {
     _lock: Option<File>,
     /// A write failed for lack of space: nothing more is written (see [`Recorder::finish`]).
     disk_full: bool,
+    /// The end of the audio pushed so far, written or not (a full disk stops the WAV).
+    heard_samples: u64,
     /// Rewrite rules of the debrief written at the end; `None`: the built-in rules.
     rewrites: Option<RewriteRules>,
 }
@@ -72,6 +74,29 @@ pub struct FinishedSession {
     pub debrief: Debrief,
     /// Files that could not be completed (one line each); the session is still usable.
     pub warnings: Vec<String>,
+    /// Set when the recording holds less than the call (a full disk, a failed write).
+    pub incomplete: Option<Incomplete>,
+}
+
+/// How much of a call its recording holds, when not all of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incomplete {
+    /// Seconds of audio in `audio.wav`.
+    pub recorded_secs: f64,
+    /// Seconds of the call as heard (what the scorecard covers).
+    pub heard_secs: f64,
+}
+
+impl Incomplete {
+    /// One line for the end of a session, e.g. "the recording in DIR is incomplete: ...".
+    pub fn line(&self, dir: &Path) -> String {
+        format!(
+            "the recording in {} is incomplete: it holds {} of the {} call (the scorecard covers the whole call as heard)",
+            dir.display(),
+            crate::event::mmss(self.recorded_secs),
+            crate::event::mmss(self.heard_secs)
+        )
+    }
 }
 
 fn short_id() -> String {
@@ -161,6 +186,7 @@ impl Recorder {
             events_len: 0,
             _lock: Some(lock),
             disk_full: false,
+            heard_samples: 0,
             rewrites: None,
         };
         rec.event(SessionEvent::SessionStart {
@@ -241,6 +267,8 @@ impl Recorder {
         start_sample: u64,
         samples: &[f32],
     ) -> Result<(), SessionError> {
+        // The call as heard, also past a full disk: the scorecard covers all of it.
+        self.heard_samples = self.heard_samples.max(start_sample + samples.len() as u64);
         if self.wav.failed() {
             return Ok(());
         }
@@ -390,7 +418,10 @@ impl Recorder {
             note(&mut self.disk_full, &self.dir, e, &mut warnings);
         }
         let _ = self.events_file.sync_all();
-        let scorecard = Scorecard::compute(&self.events, Some(duration));
+        // Scored as heard: after a full disk the WAV is shorter than the call.
+        let heard = samples_to_secs(self.heard_samples).max(duration);
+        let scorecard = Scorecard::compute(&self.events, Some(heard));
+        let wav_failed = self.wav.failed();
         let mut info = self.info.clone();
         info.duration = duration;
         info.finished = true;
@@ -432,12 +463,18 @@ impl Recorder {
             // What the caller prints is the call as it happened; on disk it is unfinished.
             info.finished = false;
         }
+        let incomplete =
+            (self.disk_full || wav_failed || heard > duration + 0.5).then_some(Incomplete {
+                recorded_secs: duration,
+                heard_secs: heard,
+            });
         Ok(FinishedSession {
             dir: self.dir.clone(),
             info,
             scorecard,
             debrief,
             warnings,
+            incomplete,
         })
     }
 }

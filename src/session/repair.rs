@@ -143,6 +143,17 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
             pid,
         });
     }
+    // Held while repairing: a drill, export or delete of the session waits its turn.
+    let _lock = match super::lock_for_use(dir) {
+        Err(SessionError::Recording { .. }) => {
+            return Err(SessionError::InUse {
+                path: dir.to_path_buf(),
+                pid: info.pid.unwrap_or_default(),
+            })
+        }
+        // A read-only directory: the writes below say so.
+        r => r.ok(),
+    };
 
     // Audio first: its length is the session's duration.
     let wav_path = dir.join(AUDIO_FILE);
@@ -198,10 +209,12 @@ pub fn repair(dir: &Path) -> Result<RepairReport, SessionError> {
 
 /// Rewrites the event log to its complete lines and appends `session_end`.
 fn close_log(path: &Path, events: &[SessionEvent], duration: f64) -> Result<(), SessionError> {
-    let bytes = std::fs::read(path).map_err(|source| SessionError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::files::read_regular(path, u64::MAX, crate::files::Links::Refuse).map_err(
+        |source| SessionError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+    )?;
     let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let werr = |source| SessionError::Write {
         path: path.to_path_buf(),
@@ -236,9 +249,11 @@ fn close_log(path: &Path, events: &[SessionEvent], duration: f64) -> Result<(), 
 pub fn repair_unfinished(
     sessions_dir: &Path,
 ) -> Result<Vec<Result<RepairReport, SessionError>>, SessionError> {
+    // Unfinished sessions in use are in the list too (as `InUse`), so the user hears why
+    // they were left alone.
     Ok(session_dirs(sessions_dir)?
         .into_iter()
-        .filter(|d| needs_repair(d))
+        .filter(|d| super::store::load_session(d).is_ok_and(|s| !s.info.finished))
         .map(|d| repair(&d))
         .collect())
 }

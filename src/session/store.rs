@@ -44,7 +44,11 @@ pub fn is_session_dir(dir: &Path) -> bool {
 
 fn read_info(dir: &Path) -> Result<Option<SessionInfo>, SessionError> {
     let path = dir.join(INFO_FILE);
-    match std::fs::read(&path) {
+    match crate::files::read_regular(
+        &path,
+        crate::files::MAX_SESSION_JSON_BYTES,
+        crate::files::Links::Refuse,
+    ) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| SessionError::Corrupt {
@@ -116,6 +120,8 @@ pub fn load_session(dir: &Path) -> Result<LoadedSession, SessionError> {
             path: dir.to_path_buf(),
         });
     }
+    // A linked session directory is never served (detail, export, audio, report).
+    super::real_session_dir(dir)?;
     let events_path = dir.join(EVENTS_FILE);
     let log = if events_path.exists() {
         read_events(&events_path)?
@@ -137,9 +143,9 @@ pub fn load_session(dir: &Path) -> Result<LoadedSession, SessionError> {
     }
     if !log.bad_lines.is_empty() {
         log_issues.push(format!(
-            "{}: unreadable lines {:?} (ignored)",
+            "{}: unreadable lines {} (ignored)",
             events_path.display(),
-            log.bad_lines
+            line_list(&log.bad_lines)
         ));
     }
     let scorecard = match &info.scorecard {
@@ -153,6 +159,74 @@ pub fn load_session(dir: &Path) -> Result<LoadedSession, SessionError> {
         scorecard,
         log_issues,
     })
+}
+
+/// [`load_session`] with only events `from..from + limit` of the log loaded; also returns
+/// how many events the log holds. A finished session's scorecard is in `session.json`, so a
+/// long log is never held whole; an unfinished one (no scorecard yet) is loaded whole to
+/// compute it.
+pub fn load_session_page(
+    dir: &Path,
+    from: usize,
+    limit: usize,
+) -> Result<(LoadedSession, usize), SessionError> {
+    let events_path = dir.join(EVENTS_FILE);
+    let full = || -> Result<(LoadedSession, usize), SessionError> {
+        let mut s = load_session(dir)?;
+        let total = s.events.len();
+        let end = from.saturating_add(limit).min(total);
+        s.events = s.events.drain(from.min(end)..end).collect();
+        Ok((s, total))
+    };
+    let info = match read_info(dir) {
+        Ok(Some(info)) if info.finished && info.scorecard.is_some() => info,
+        _ => return full(),
+    };
+    if !is_session_dir(dir) {
+        return Err(SessionError::NotASession {
+            path: dir.to_path_buf(),
+        });
+    }
+    super::real_session_dir(dir)?;
+    let (log, total) = if std::fs::symlink_metadata(&events_path).is_ok() {
+        super::format::read_events_page(&events_path, from, limit)?
+    } else {
+        (EventLog::default(), 0)
+    };
+    let mut log_issues = Vec::new();
+    if log.truncated_tail.is_some() {
+        log_issues.push(format!(
+            "{}: last line cut off (ignored)",
+            events_path.display()
+        ));
+    }
+    if !log.bad_lines.is_empty() {
+        log_issues.push(format!(
+            "{}: unreadable lines {} (ignored)",
+            events_path.display(),
+            line_list(&log.bad_lines)
+        ));
+    }
+    let scorecard = info.scorecard.clone().unwrap_or_default();
+    Ok((
+        LoadedSession {
+            dir: dir.to_path_buf(),
+            info,
+            events: log.events,
+            scorecard,
+            log_issues,
+        },
+        total,
+    ))
+}
+
+/// `[3, 7, 9]`, or the first 20 and how many more: a broken log of 300,000 lines is not one
+/// message of 300,000 numbers.
+fn line_list(lines: &[usize]) -> String {
+    if lines.len() <= 20 {
+        return format!("{lines:?}");
+    }
+    format!("{:?} and {} more", &lines[..20], lines.len() - 20)
 }
 
 /// Session directories in `sessions_dir`, oldest first (names start with the start time).
@@ -170,7 +244,8 @@ pub fn session_dirs(sessions_dir: &Path) -> Result<Vec<PathBuf>, SessionError> {
     let mut dirs: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.is_dir() && is_session_dir(p))
+        // Real directories only: a link in the sessions directory is not a session of ours.
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()) && is_session_dir(p))
         .collect();
     dirs.sort();
     Ok(dirs)
@@ -198,20 +273,15 @@ pub fn list_sessions(sessions_dir: &Path) -> Result<Vec<SessionSummary>, Session
 }
 
 /// Deletes the session directory `dir` with everything in it. Refused for a directory that is
-/// not a session (nothing else is ever removed) and for a session being recorded. The caller
-/// drops its row from the call-history index ([`super::index::Store::remove`]).
+/// not a session (nothing else is ever removed), for a symbolic link (given with a trailing
+/// `/` it once emptied the link's target), and for a session in use (its lock held: being
+/// recorded, drilled or exported). The caller drops its row from the call-history index
+/// ([`super::index::Store::remove`]).
 pub fn delete_session(dir: &Path) -> Result<(), SessionError> {
-    if !is_session_dir(dir) {
-        return Err(SessionError::NotASession {
-            path: dir.to_path_buf(),
-        });
-    }
-    if super::session_locked(dir) == Some(true) {
-        return Err(SessionError::Recording {
-            path: dir.to_path_buf(),
-        });
-    }
-    std::fs::remove_dir_all(dir).map_err(|source| SessionError::Delete {
+    let dir = super::real_session_dir(dir)?;
+    // Held while the directory goes: a drill or export that starts now finds it locked.
+    let _lock = super::lock_for_use(&dir)?;
+    std::fs::remove_dir_all(&dir).map_err(|source| SessionError::Delete {
         path: dir.to_path_buf(),
         source,
     })
@@ -222,7 +292,8 @@ pub fn delete_session(dir: &Path) -> Result<(), SessionError> {
 pub fn resolve_session(sessions_dir: &Path, query: &str) -> Result<PathBuf, SessionError> {
     let as_path = Path::new(query);
     if as_path.is_dir() && is_session_dir(as_path) {
-        return Ok(as_path.to_path_buf());
+        // Not through a link: `S/link/` resolved to whatever the link names.
+        return super::real_session_dir(as_path);
     }
     let dirs = session_dirs(sessions_dir)?;
     let name = |p: &PathBuf| {

@@ -104,8 +104,10 @@ impl Sink for TerminalSink {
                 self.who(*speaker),
                 self.paint("2", "(unclear)")
             ),
+            // Said by the warning recorded beside it.
             SessionEvent::SessionStart { .. }
             | SessionEvent::Gap { .. }
+            | SessionEvent::TranscriptStopped { .. }
             | SessionEvent::SessionEnd { .. } => return Ok(()),
         };
         writeln!(self.out, "{line}")?;

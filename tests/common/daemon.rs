@@ -40,13 +40,40 @@ impl Daemon {
     /// [`Daemon::start`] with extra environment variables (e.g. `XDG_CONFIG_HOME` for the
     /// user's scenarios, `RINGSIDE_TTS_CACHE`).
     pub fn start_with(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Daemon {
+        Daemon::start_limited(root, env, None)
+    }
+
+    /// [`Daemon::start_with`] with its open-file limit (soft and hard) set to `nofile`, as on
+    /// a machine whose limit is 1,024.
+    pub fn start_limited(
+        root: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+        nofile: Option<u64>,
+    ) -> Daemon {
         let (data, run) = dirs(root);
         let stderr = root.join(format!(
             "daemon-{}.log",
             Instant::now().elapsed().as_nanos()
         ));
         let log = std::fs::File::create(&stderr).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ringside"))
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ringside"));
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd
             .args(["daemon", "--port", "0"])
             .env("XDG_DATA_HOME", &data)
             .env("XDG_RUNTIME_DIR", &run)
