@@ -191,8 +191,14 @@ impl WavStream<std::io::BufReader<std::fs::File>> {
         };
         let file_len = file.metadata().map_err(open_err)?.len();
         let mut reader = std::io::BufReader::new(file);
-        let (spec, declared) = read_header(&mut reader, path)?;
+        let (spec, samples) = read_header(&mut reader, path)?;
         let offset = reader.stream_position().map_err(open_err)?;
+        let mut size = [0u8; 4];
+        reader
+            .get_ref()
+            .read_exact_at(&mut size, offset.saturating_sub(4))
+            .map_err(open_err)?;
+        let declared = declared_bytes(spec, samples, size, path)?;
         // What follows the declared end: a chunk header (e.g. `LIST`, `cue `) means the
         // header is right about where the data ends.
         let mut next = [0u8; 8];
@@ -211,8 +217,14 @@ impl<'a> WavStream<std::io::Cursor<&'a [u8]>> {
     /// [`WavStream::open`] of bytes in memory; `name` is for messages.
     pub fn from_bytes(bytes: &'a [u8], name: &Path) -> Result<Self, WavError> {
         let mut reader = std::io::Cursor::new(bytes);
-        let (spec, declared) = read_header(&mut reader, name)?;
+        let (spec, samples) = read_header(&mut reader, name)?;
         let offset = reader.position();
+        let at = offset.saturating_sub(4) as usize;
+        let size = bytes
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .unwrap_or_default();
+        let declared = declared_bytes(spec, samples, size, name)?;
         let total = bytes.len() as u64;
         let at = (offset + declared) as usize;
         let chunk_follows = bytes
@@ -248,9 +260,31 @@ fn read_header<R: std::io::Read>(
             )))
         }
     }
-    // hound's len() is in samples; a 0xFFFFFFFF header shows up as its rounded-down count.
-    let declared = u64::from(h.len()) * u64::from(spec.bits_per_sample / 8);
-    Ok((spec, declared))
+    Ok((spec, u64::from(h.len())))
+}
+
+/// The data chunk's declared size in bytes (`size`, the 4 bytes before the data), checked
+/// against hound's sample count: samples are read as stored, so a container wider than the
+/// sample (24 bits in 4 bytes) is refused.
+fn declared_bytes(
+    spec: hound::WavSpec,
+    samples: u64,
+    size: [u8; 4],
+    path: &Path,
+) -> Result<u64, WavError> {
+    let bytes = u64::from(u32::from_le_bytes(size));
+    let width = u64::from(spec.bits_per_sample / 8);
+    if samples > 0 && bytes / samples != width && bytes < u64::from(u32::MAX) - 8 {
+        return Err(WavError::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "{}-bit samples in {}-byte containers are not supported",
+                spec.bits_per_sample,
+                bytes / samples
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Whether 8 bytes look like a RIFF chunk header (four printable ASCII bytes, a size that fits
