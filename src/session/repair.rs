@@ -339,6 +339,10 @@ mod tests {
         assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
     }
 
+    fn info_of(dir: &Path) -> SessionInfo {
+        serde_json::from_slice(&std::fs::read(dir.join(INFO_FILE)).unwrap()).unwrap()
+    }
+
     #[test]
     fn a_session_another_live_process_records_is_left_alone() {
         let tmp = tempfile::tempdir().unwrap();
@@ -353,9 +357,15 @@ mod tests {
         crate::session::recorder::write_info(&dir, &info).unwrap();
         let _held = crate::session::lock_session(&dir).unwrap();
         assert!(!needs_repair(&dir));
-        assert!(repair_unfinished(tmp.path()).unwrap().is_empty());
+        // Listed as in use (so `sessions repair` can say why it was left), not repaired.
+        let all = repair_unfinished(tmp.path()).unwrap();
+        assert!(
+            matches!(all.as_slice(), [Err(SessionError::InUse { .. })]),
+            "{all:?}"
+        );
         let e = repair(&dir).unwrap_err().to_string();
-        assert!(e.contains("still being recorded"), "{e}");
+        assert!(e.contains("in use"), "{e}");
+        assert!(!info_of(&dir).finished);
     }
 
     #[test]
