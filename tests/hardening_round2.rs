@@ -483,13 +483,17 @@ fn idle_tcp_connections_leave_ringside_status_answering() {
             conns.push(s);
         }
     }
-    assert!(conns.len() >= 1000, "only {} connected", conns.len());
+    assert_eq!(conns.len(), 1030, "only {} connected", conns.len());
     std::thread::sleep(Duration::from_millis(500));
     let t0 = Instant::now();
     let mut c = ringside(tmp.path());
     c.arg("status");
     let out = run_within(c, Duration::from_secs(30));
     let took = t0.elapsed();
+    eprintln!(
+        "ringside status answered in {took:?} with {} idle TCP connections open",
+        conns.len()
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(took < Duration::from_secs(2), "status took {took:?}");
     assert!(

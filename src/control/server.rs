@@ -71,6 +71,7 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     let local = tcp
         .local_addr()
         .map_err(|source| ControlError::Bind { addr, source })?;
+    deepen_backlog(&tcp);
     let unix = match &opts.socket {
         Some(p) => {
             if let Some(dir) = p.parent() {
@@ -173,6 +174,17 @@ pub async fn run(shared: Arc<Shared>, opts: DaemonOptions) -> Result<(), Control
     cleanup(&opts, &info_path);
     eprintln!("ringside: daemon stopped");
     Ok(())
+}
+
+/// Connections beyond [`super::listen::MAX_TCP_CONNECTIONS`] wait in the kernel's accept
+/// queue, which costs the daemon no file descriptor; tokio listens with a queue of 128, so a
+/// flood of idle connections would be refused at the door instead of waiting. Linux lets a
+/// listening socket's queue be changed by calling `listen` again (capped by
+/// `net.core.somaxconn`); if that fails the default queue stays.
+fn deepen_backlog(tcp: &tokio::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: listen(2) on a socket this process owns and keeps open.
+    let _ = unsafe { libc::listen(tcp.as_raw_fd(), 4096) };
 }
 
 fn cleanup(opts: &DaemonOptions, info_path: &Path) {
