@@ -20,6 +20,23 @@ pub mod roleplay;
 pub mod sessions;
 pub mod transcribe;
 
+/// After a call: the recording's warnings, then where it was recorded and how to review it,
+/// or, when the recording lacks part of the call, what it holds.
+pub fn print_recorded(r: &crate::session::FinishedSession) {
+    for w in &r.warnings {
+        eprintln!("ringside: warning: {w}");
+    }
+    match &r.incomplete {
+        // Not "recorded to": the recording lacks part of the call.
+        Some(inc) => eprintln!("ringside: {}", inc.line(&r.dir)),
+        None => eprintln!(
+            "ringside: recorded to {}; review it with `ringside review {}`",
+            r.dir.display(),
+            r.info.id
+        ),
+    }
+}
+
 /// An error and its causes on one line, each cause said once. Library errors often quote
 /// their source in their own message (`"cannot open X: {source}; check the path"`) and also
 /// return it as `source()`, so `{:#}` printed the OS error twice; a cause whose text the line

@@ -124,18 +124,7 @@ pub fn run(g: &Globals, a: PracticeArgs) -> Result<()> {
         s.dropped_samples
     );
     if let Some(r) = &out.recording {
-        for w in &r.warnings {
-            eprintln!("ringside: warning: {w}");
-        }
-        match &r.incomplete {
-            // Not "recorded to": the recording lacks part of the call.
-            Some(inc) => eprintln!("ringside: {}", inc.line(&r.dir)),
-            None => eprintln!(
-                "ringside: recorded to {}; review it with `ringside review {}`",
-                r.dir.display(),
-                r.info.id
-            ),
-        }
+        super::print_recorded(r);
     }
     Ok(())
 }

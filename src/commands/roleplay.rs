@@ -352,18 +352,7 @@ pub fn run(g: &Globals, a: RoleplayArgs) -> Result<()> {
         println!("{}", render_outcome(&scenario, &out));
     }
     if let Some(r) = &out.recording {
-        for w in &r.warnings {
-            eprintln!("ringside: warning: {w}");
-        }
-        match &r.incomplete {
-            // Not "recorded to": the recording lacks part of the call.
-            Some(inc) => eprintln!("ringside: {}", inc.line(&r.dir)),
-            None => eprintln!(
-                "ringside: recorded to {}; review it with `ringside review {}`",
-                r.dir.display(),
-                r.info.id
-            ),
-        }
+        super::print_recorded(r);
     }
     Ok(())
 }

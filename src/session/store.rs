@@ -134,20 +134,7 @@ pub fn load_session(dir: &Path) -> Result<LoadedSession, SessionError> {
             info.duration = d;
         }
     }
-    let mut log_issues = Vec::new();
-    if log.truncated_tail.is_some() {
-        log_issues.push(format!(
-            "{}: last line cut off (ignored)",
-            events_path.display()
-        ));
-    }
-    if !log.bad_lines.is_empty() {
-        log_issues.push(format!(
-            "{}: unreadable lines {} (ignored)",
-            events_path.display(),
-            line_list(&log.bad_lines)
-        ));
-    }
+    let log_issues = log_issues(&events_path, &log);
     let scorecard = match &info.scorecard {
         Some(s) => s.clone(),
         None => Scorecard::compute(&log.events, Some(info.duration)),
@@ -159,6 +146,25 @@ pub fn load_session(dir: &Path) -> Result<LoadedSession, SessionError> {
         scorecard,
         log_issues,
     })
+}
+
+/// What was wrong with the event log and was skipped, one line each.
+fn log_issues(events_path: &Path, log: &EventLog) -> Vec<String> {
+    let mut issues = Vec::new();
+    if log.truncated_tail.is_some() {
+        issues.push(format!(
+            "{}: last line cut off (ignored)",
+            events_path.display()
+        ));
+    }
+    if !log.bad_lines.is_empty() {
+        issues.push(format!(
+            "{}: unreadable lines {} (ignored)",
+            events_path.display(),
+            line_list(&log.bad_lines)
+        ));
+    }
+    issues
 }
 
 /// [`load_session`] with only events `from..from + limit` of the log loaded; also returns
@@ -193,20 +199,7 @@ pub fn load_session_page(
     } else {
         (EventLog::default(), 0)
     };
-    let mut log_issues = Vec::new();
-    if log.truncated_tail.is_some() {
-        log_issues.push(format!(
-            "{}: last line cut off (ignored)",
-            events_path.display()
-        ));
-    }
-    if !log.bad_lines.is_empty() {
-        log_issues.push(format!(
-            "{}: unreadable lines {} (ignored)",
-            events_path.display(),
-            line_list(&log.bad_lines)
-        ));
-    }
+    let log_issues = log_issues(&events_path, &log);
     let scorecard = info.scorecard.clone().unwrap_or_default();
     Ok((
         LoadedSession {
