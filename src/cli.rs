@@ -261,6 +261,19 @@ pub enum EvalCommand {
         /// Call scripts (default: tests/fixtures/calls/*.txt but long.txt).
         scripts: Vec<PathBuf>,
     },
+    /// The coach on real conversations between real people, side by side with the classifier
+    /// before it learned from real talk: question-alert and answer-cue precision, false
+    /// alerts per call, statements taken for yes/no questions, yes/no-question recall and
+    /// accuracy per act family; each call run with either side as "me", on the text as given
+    /// and lower-cased without punctuation. Last line per file `key=value`.
+    Talk {
+        /// Tagged conversations, JSONL {"conv", "speaker": "A"|"B", "text", "tag"} (default:
+        /// tests/fixtures/talk/*.jsonl: the SwDA check split and the negotiation dialogues).
+        files: Vec<PathBuf>,
+        /// Also list the first false alerts of each file.
+        #[arg(long)]
+        examples: bool,
+    },
 }
 
 #[derive(Debug, Args)]

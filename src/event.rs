@@ -416,6 +416,11 @@ pub struct ClassifiedUtterance {
     pub act: Act,
     /// Which rule or feature decided the act, human-readable.
     pub why: String,
+    /// How sure the classifier is of `act` (0..1); `None` where nothing measured it.
+    pub confidence: Option<f32>,
+    /// A cue this act would trigger was held back because `confidence` was below the cue's
+    /// threshold: the act is shown "(unsure)" in the review and never alerted live.
+    pub unsure: bool,
 }
 
 /// The one record of what happened in a session: a line of `events.jsonl` (format version
@@ -464,6 +469,13 @@ pub enum SessionEvent {
         act: Act,
         /// Why the classifier chose the act.
         why: String,
+        /// How sure the classifier is of the act, 0..1 (absent in sessions before it was
+        /// measured).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confidence: Option<f32>,
+        /// A cue of this act was held back for low confidence: shown "(unsure)" in review.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unsure: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         latency_ms: Option<f64>,
         /// Evidence of hesitation (fillers, pause before answering, sound before the first word).
@@ -576,6 +588,8 @@ impl SessionEvent {
             text: u.text.clone(),
             act: cu.act,
             why: cu.why.clone(),
+            confidence: cu.confidence.map(|c| (c * 1000.0).round() / 1000.0),
+            unsure: cu.unsure,
             latency_ms: u.latency_ms,
             hesitation: u.hesitation.clone(),
         }

@@ -20,7 +20,7 @@ use crate::cli::EvalCommand;
 use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker, Utterance};
 use crate::metrics::f1;
 use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
-use crate::transforms::classify::{ActModel, Classifier};
+use crate::transforms::classify::{ActModel, Classified, Classifier};
 use crate::transforms::cue::CueEngine;
 use crate::transforms::learn::TrainParams;
 use crate::transforms::rules::CoachRules;
@@ -38,6 +38,14 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
             asr_only,
         } => return super::eval_real::run(g, &manifest, !no_peer, asr_only),
         EvalCommand::Calls { scripts } => return super::eval_calls::run(g, scripts),
+        EvalCommand::Talk { files, examples } => {
+            let files = if files.is_empty() {
+                super::eval_talk::default_files()?
+            } else {
+                files
+            };
+            return super::eval_talk::run(g, &files, examples);
+        }
     };
     let mut rows: Vec<Row> = Vec::new();
     for file in &files {
@@ -88,7 +96,14 @@ fn leave_one_domain_out(rules: &CoachRules, rows: &[Row], rules_only: bool) -> R
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut preds: Vec<(Act, String)> = vec![(Act::Other, String::new()); rows.len()];
+    let mut preds: Vec<Classified> = vec![
+        Classified {
+            act: Act::Other,
+            confidence: 1.0,
+            why: String::new(),
+        };
+        rows.len()
+    ];
     let mut text = String::new();
     let _ = writeln!(
         text,
@@ -133,7 +148,7 @@ fn leave_one_domain_out(rules: &CoachRules, rows: &[Row], rules_only: bool) -> R
     Report { text, ..pooled }
 }
 
-fn predict(classifier: &mut Classifier, rows: &[Row]) -> Vec<(Act, String)> {
+fn predict(classifier: &mut Classifier, rows: &[Row]) -> Vec<Classified> {
     let mut conv: Option<&str> = None;
     let mut out = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
@@ -141,7 +156,7 @@ fn predict(classifier: &mut Classifier, rows: &[Row]) -> Vec<(Act, String)> {
             classifier.reset();
             conv = r.conv.as_deref();
         }
-        out.push(classifier.classify_with(r.speaker, &r.text, r.hesitation.as_ref()));
+        out.push(classifier.classify_full(r.speaker, &r.text, r.hesitation.as_ref()));
     }
     out
 }
@@ -155,7 +170,7 @@ struct Report {
 }
 
 /// Scores predictions against the gold acts; `detail` adds confusions and misclassified lines.
-fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool) -> Report {
+fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -> Report {
     use std::fmt::Write;
     let mut text = String::new();
     let mut gold_cues = CueEngine::new(&rules.cues);
@@ -166,7 +181,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
     let mut gold_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut pred_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut buf: Vec<Cue> = Vec::new();
-    for (r, (act, _)) in rows.iter().zip(preds) {
+    for (r, Classified { act, confidence, .. }) in rows.iter().zip(preds) {
         let act = *act;
         if r.conv.as_deref() != conv || conv_no == 0 {
             gold_cues.reset();
@@ -188,9 +203,9 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
             latency_ms: None,
             hesitation: None,
         };
-        for (engine, a, set) in [
-            (&mut gold_cues, r.act, &mut gold_set),
-            (&mut pred_cues, act, &mut pred_set),
+        for (engine, a, confidence, set) in [
+            (&mut gold_cues, r.act, None, &mut gold_set),
+            (&mut pred_cues, act, Some(confidence), &mut pred_set),
         ] {
             buf.clear();
             engine.on_utterance(
@@ -198,6 +213,8 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
                     utterance: u.clone(),
                     act: a,
                     why: String::new(),
+                    confidence,
+                    unsure: false,
                 },
                 &mut buf,
             );
@@ -209,7 +226,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
     // Per-class counts; classes are (speaker, act).
     let mut counts: BTreeMap<(Speaker, Act), (usize, usize, usize)> = BTreeMap::new();
     let mut confusions: BTreeMap<(Speaker, Act, Act), usize> = BTreeMap::new();
-    for (r, (p, _)) in rows.iter().zip(preds) {
+    for (r, Classified { act: p, .. }) in rows.iter().zip(preds) {
         if r.act == *p {
             counts.entry((r.speaker, r.act)).or_default().0 += 1;
         } else {
@@ -221,7 +238,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
     let correct = rows
         .iter()
         .zip(preds)
-        .filter(|(r, (p, _))| r.act == *p)
+        .filter(|(r, p)| r.act == p.act)
         .count();
     let _ = writeln!(
         text,
@@ -277,7 +294,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[(Act, String)], detail: bool
         let _ = writeln!(text, "  {sp}: {g} -> {p}: {n}");
     }
     let _ = writeln!(text, "\nmisclassified:");
-    for (r, (p, why)) in rows.iter().zip(preds) {
+    for (r, Classified { act: p, why, .. }) in rows.iter().zip(preds) {
         if detail && r.act != *p {
             let _ = writeln!(
                 text,

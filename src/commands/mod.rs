@@ -13,6 +13,7 @@ pub mod drill;
 pub mod eval;
 pub mod eval_calls;
 pub mod eval_real;
+pub mod eval_talk;
 pub mod model;
 pub mod peer;
 pub mod practice;

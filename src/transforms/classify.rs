@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::event::{Act, Hesitation, Speaker};
 use crate::transforms::acts_data::{builtin_corpus, LabelledRow};
+use crate::transforms::function::{self, Function, FunctionModel, QuestionShape, Tracker};
 use crate::transforms::learn::{LinearModel, TrainParams};
 use crate::transforms::rules::{ClassifyRules, CoachRules, Shape, SpeakerRules, TextRules};
 
@@ -249,6 +250,8 @@ struct RulePass {
     bare_yes: bool,
     hesitation: String,
     empty: bool,
+    /// The first sentence starts with "what" or "how" (after discourse markers).
+    what_how: bool,
 }
 
 /// Yes-words that make up a bare yes ("Yes.", "Sure.", "Okay.", "I think so.").
@@ -290,6 +293,23 @@ pub struct Classifier {
     last_question: [bool; 2],
     /// Scratch: which rules fired in the current utterance.
     fired: Vec<bool>,
+    /// What real conversation says an utterance can be (question, statement, answer), when
+    /// the classifier uses it; `None` for the classifier before real talk.
+    function: Option<Arc<FunctionModel>>,
+    tracker: Tracker,
+    /// "me" asked, proposed, labelled or mirrored, and "them" has not yet said two things
+    /// since: a "them" line may be an answer.
+    invited: bool,
+    them_since: u32,
+}
+
+/// One classification: the act, its probability, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    pub act: Act,
+    /// How sure the classifier is of `act`, 0..1; cues fire only above their threshold.
+    pub confidence: f32,
+    pub why: String,
 }
 
 impl Classifier {
@@ -300,6 +320,13 @@ impl Classifier {
     }
 
     /// The hand rules alone (the model's inputs; the "before" of the evaluation).
+    /// The classifier before real talk (see [`crate::transforms::coach::Coach::legacy`]).
+    pub fn legacy(rules: &CoachRules) -> Classifier {
+        let mut c = Classifier::new(rules);
+        c.function = None;
+        c
+    }
+
     pub fn rules_only(rules: &CoachRules) -> Classifier {
         Classifier::with_model(rules, None)
     }
@@ -311,6 +338,7 @@ impl Classifier {
             .rules
             .len()
             .max(rules.classify.them.rules.len());
+        let function = model.as_ref().map(|_| FunctionModel::builtin());
         Classifier {
             rules: rules.classify.clone(),
             model,
@@ -318,6 +346,10 @@ impl Classifier {
             last_act: [None, None],
             last_question: [false, false],
             fired: vec![false; n],
+            function,
+            tracker: Tracker::default(),
+            invited: false,
+            them_since: 0,
         }
     }
 
@@ -326,6 +358,9 @@ impl Classifier {
         self.last_them.clear();
         self.last_act = [None, None];
         self.last_question = [false, false];
+        self.tracker.reset();
+        self.invited = false;
+        self.them_since = 0;
     }
 
     /// Classifies one utterance of `speaker` and remembers it as context. Returns the act and
@@ -341,14 +376,28 @@ impl Classifier {
         text: &str,
         hesitation: Option<&Hesitation>,
     ) -> (Act, String) {
+        let c = self.classify_full(speaker, text, hesitation);
+        (c.act, c.why)
+    }
+
+    /// The act, how sure the classifier is of it, and why.
+    pub fn classify_full(
+        &mut self,
+        speaker: Speaker,
+        text: &str,
+        hesitation: Option<&Hesitation>,
+    ) -> Classified {
+        let fn_feats = self.function.as_ref().map(|_| self.tracker.features(speaker, text));
         let pass = self.rule_pass(speaker, text, hesitation);
         if pass.empty {
-            return (
-                Act::Other,
-                "other: nothing left after fillers and discourse markers".to_string(),
-            );
+            return Classified {
+                act: Act::Other,
+                confidence: 1.0,
+                why: "other: nothing left after fillers and discourse markers".to_string(),
+            };
         }
         let rule_why = rule_why(&pass);
+        let mut probs: Vec<(Act, f32)> = Vec::new();
         let (mut act, mut why) = match &self.model {
             None => match pass.best {
                 Some((a, _)) => (a, rule_why),
@@ -360,6 +409,7 @@ impl Classifier {
                     Speaker::Them => &m.them,
                 };
                 let p = lm.predict(&pass.features);
+                probs = lm.classes().iter().copied().zip(p.iter().copied()).collect();
                 let mut idx: Vec<usize> = (0..p.len()).collect();
                 idx.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
                 let (a, b) = (idx[0], idx.get(1).copied().unwrap_or(idx[0]));
@@ -386,6 +436,12 @@ impl Classifier {
                 )
             }
         };
+        let p_of = |a: Act| {
+            probs
+                .iter()
+                .find(|(x, _)| *x == a)
+                .map_or(1.0, |(_, p)| *p)
+        };
         // A bare yes said with hesitation leans counterfeit (the spec's "Uhm, I think so.").
         if speaker == Speaker::Them
             && pass.bare_yes
@@ -398,7 +454,44 @@ impl Classifier {
             );
             act = Act::CounterfeitYes;
         }
-        (act, why)
+        let mut confidence = p_of(act);
+        if let (Some(fm), Some(feats)) = (&self.function, fn_feats) {
+            let fp = fm.predict(&feats);
+            let sh = function::shape(&function::words(text));
+            let mut g = gate(speaker, act, &fp, &p_of, pass.what_how, self.invited, sh);
+            if std::env::var("RS_DBG").is_ok() {
+                let (f, _) = function::best(&fp);
+                g.why = format!("{} [{} yn vs st: {}]", g.why, f, fm.top_features(&feats, Function::YesNoQuestion, Function::Statement));
+            }
+            if g.act != act {
+                why = format!("{} (was {act}: {why})", g.why);
+            } else {
+                why = format!("{why}; {}", g.why);
+            }
+            act = g.act;
+            confidence = g.confidence;
+            let (f, _) = function::best(&fp);
+            match speaker {
+                // A question, label, mirror or pitch of "me" invites an answer; a backchannel
+                // of "me" leaves the invitation as it was.
+                Speaker::Me if f != Function::Backchannel => {
+                    self.invited = act != Act::Other || f.is_question();
+                    self.them_since = 0;
+                }
+                Speaker::Me => {}
+                Speaker::Them => {
+                    self.them_since += 1;
+                    if self.them_since >= 2 {
+                        self.invited = false;
+                    }
+                }
+            }
+        }
+        Classified {
+            act,
+            confidence,
+            why,
+        }
     }
 
     /// Runs the rules, updates the context and builds the model's features.
@@ -622,6 +715,12 @@ impl Classifier {
             bare_yes,
             hesitation: hes_parts.join(", "),
             empty: sents.is_empty(),
+            what_how: sents.first().is_some_and(|s| {
+                matches!(
+                    s.text.split(' ').next(),
+                    Some("what" | "whats" | "how" | "hows")
+                )
+            }),
         }
     }
 
@@ -653,6 +752,145 @@ impl Classifier {
             ))
         } else {
             None
+        }
+    }
+}
+
+/// A "me" line is a yes/no question from this probability of the function model on (the
+/// model's most likely function need not be a question)...
+const YES_NO_MIN_P: f32 = 0.3;
+/// ... or from this one when it opens with an inverted auxiliary ("do you ...").
+const INVERTED_MIN_P: f32 = 0.1;
+
+/// What [`gate`] decided.
+struct Gated {
+    act: Act,
+    confidence: f32,
+    why: String,
+}
+
+/// Holds the act to what real conversation says the line can be. A question act needs a
+/// question ([`Function::YesNoQuestion`] or [`Function::OpenQuestion`]); a calibrated question
+/// starts with what or how; an answer act of "them" needs an answer function, or, for a
+/// commitment or "that's right", an invitation from "me" (a question, proposal, label or
+/// mirror just before). `p_act` gives the act model's probability of an act; `fp` the
+/// function model's. The confidence is the probability of the function that carries the act,
+/// times the act model's where the act model chose among acts of that function.
+fn gate(
+    speaker: Speaker,
+    act: Act,
+    fp: &[f32; 7],
+    p_act: &dyn Fn(Act) -> f32,
+    what_how: bool,
+    invited: bool,
+    shape: QuestionShape,
+) -> Gated {
+    let (mut f, mut pf) = function::best(fp);
+    let p_yn = function::prob(fp, Function::YesNoQuestion);
+    let p_open = function::prob(fp, Function::OpenQuestion);
+    if speaker == Speaker::Me {
+        let th: f32 = std::env::var("RS_THY").ok().and_then(|v| v.parse().ok()).unwrap_or(YES_NO_MIN_P);
+        let th2: f32 = std::env::var("RS_THY2").ok().and_then(|v| v.parse().ok()).unwrap_or(INVERTED_MIN_P);
+        match shape {
+            // "did you really?" echoes; it fishes for nothing.
+            QuestionShape::Echo if f == Function::YesNoQuestion => {
+                f = Function::Backchannel;
+                pf = 1.0 - p_yn;
+            }
+            QuestionShape::Echo => {}
+            QuestionShape::Inverted if p_yn >= th2 && f != Function::OpenQuestion => {
+                f = Function::YesNoQuestion;
+                pf = pf.max(p_yn);
+            }
+            _ if p_yn >= th && f != Function::YesNoQuestion => {
+                f = Function::YesNoQuestion;
+                pf = p_yn;
+            }
+            _ => {}
+        }
+    }
+    let said = |act: Act, confidence: f32, why: String| Gated {
+        act,
+        confidence: confidence.clamp(0.0, 1.0),
+        why,
+    };
+    match speaker {
+        Speaker::Me => match f {
+            Function::YesNoQuestion => match act {
+                Act::YesQuestion | Act::NoQuestion | Act::Mirror | Act::Label => {
+                    said(act, p_yn, format!("real talk: yes/no question p={p_yn:.2}"))
+                }
+                _ => {
+                    let a = if p_act(Act::NoQuestion) > p_act(Act::YesQuestion) {
+                        Act::NoQuestion
+                    } else {
+                        Act::YesQuestion
+                    };
+                    said(a, p_yn, format!("{a} by real talk: yes/no question p={p_yn:.2}"))
+                }
+            },
+            Function::OpenQuestion if what_how => said(
+                Act::CalibratedQuestion,
+                p_open,
+                format!("calibrated_question by real talk: open question p={p_open:.2}"),
+            ),
+            Function::OpenQuestion => {
+                let a = if act.is_question() { Act::Other } else { act };
+                said(
+                    a,
+                    p_open,
+                    format!("real talk: open question p={p_open:.2}, not what/how"),
+                )
+            }
+            _ if act.is_question() => said(
+                Act::Other,
+                pf,
+                format!("other by real talk: {f} p={pf:.2}, not a question"),
+            ),
+            _ => said(act, p_act(act), format!("real talk: {f} p={pf:.2}")),
+        },
+        Speaker::Them => {
+            let p_ans = function::prob(fp, Function::YesAnswer)
+                + function::prob(fp, Function::NoAnswer)
+                + function::prob(fp, Function::Maybe);
+            match f {
+                Function::YesAnswer => {
+                    let a = match act {
+                        Act::ConfirmationYes
+                        | Act::CounterfeitYes
+                        | Act::CommitmentYes
+                        | Act::ThatsRight => act,
+                        _ => Act::ConfirmationYes,
+                    };
+                    let c = if a == act { pf.min(p_act(a).max(pf * 0.5)) } else { pf };
+                    said(a, c, format!("real talk: yes answer p={pf:.2}"))
+                }
+                Function::NoAnswer => {
+                    let a = if act == Act::CommitmentYes { act } else { Act::No };
+                    said(a, pf, format!("real talk: no answer p={pf:.2}"))
+                }
+                Function::Maybe => {
+                    let a = if act == Act::CommitmentYes {
+                        act
+                    } else {
+                        Act::CounterfeitYes
+                    };
+                    said(a, pf, format!("real talk: maybe p={pf:.2}"))
+                }
+                _ => match act {
+                    Act::CommitmentYes | Act::ThatsRight if invited => said(
+                        act,
+                        p_act(act).min(p_ans.max(0.5)),
+                        format!("real talk: {f} p={pf:.2}, answers an invitation"),
+                    ),
+                    Act::Other => said(act, pf, format!("real talk: {f} p={pf:.2}")),
+                    _ => said(
+                        Act::Other,
+                        pf,
+                        format!("other by real talk: {f} p={pf:.2}, not an answer"),
+                    ),
+                },
+            }
         }
     }
 }

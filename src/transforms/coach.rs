@@ -23,6 +23,16 @@ impl Coach {
         }
     }
 
+    /// The coach as it was before it learned from real conversation: the model trained on
+    /// the sales scripts alone, no answer gate, every cue whatever the confidence. Kept only
+    /// so `ringside eval talk` can show both side by side.
+    pub fn legacy(rules: &CoachRules) -> Coach {
+        Coach {
+            classifier: Classifier::legacy(rules),
+            cues: CueEngine::new(&rules.cues),
+        }
+    }
+
     /// Loads a rules file, or the built-in rules when `None`.
     pub fn load(path: Option<&Path>) -> Result<Coach, RulesError> {
         Ok(Coach::new(&CoachRules::load(path)?))
@@ -30,15 +40,18 @@ impl Coach {
 
     /// Classifies `u` and appends the cues it triggers to `out_cues`.
     pub fn process(&mut self, u: Utterance, out_cues: &mut Vec<Cue>) -> ClassifiedUtterance {
-        let (act, why) = self
+        let c = self
             .classifier
-            .classify_with(u.speaker, &u.text, u.hesitation.as_ref());
-        let cu = ClassifiedUtterance {
+            .classify_full(u.speaker, &u.text, u.hesitation.as_ref());
+        let mut cu = ClassifiedUtterance {
             utterance: u,
-            act,
-            why,
+            act: c.act,
+            why: c.why,
+            confidence: Some(c.confidence),
+            unsure: false,
         };
         self.cues.on_utterance(&cu, out_cues);
+        cu.unsure = self.cues.held();
         cu
     }
 

@@ -41,6 +41,10 @@ pub struct CueEngine {
     monologue_fired: bool,
     /// Latest end of timed speech seen.
     now: u64,
+    /// Confidence of the act of the utterance being handled (`None`: not measured).
+    confidence: Option<f32>,
+    /// A cue of the last utterance was held back for low confidence.
+    held: bool,
 }
 
 impl CueEngine {
@@ -57,6 +61,8 @@ impl CueEngine {
             monologue_start: None,
             monologue_fired: false,
             now: 0,
+            confidence: None,
+            held: false,
         }
     }
 
@@ -65,9 +71,16 @@ impl CueEngine {
         *self = CueEngine::new(&self.rules);
     }
 
-    fn emit(&self, id: CueId, at_sample: u64, utterance_id: Option<u64>, out: &mut Vec<Cue>) {
+    fn emit(&mut self, id: CueId, at_sample: u64, utterance_id: Option<u64>, out: &mut Vec<Cue>) {
         let (severity, message, enabled) = self.rules.text(id);
-        if enabled {
+        let sure = utterance_id.is_none()
+            || self
+                .confidence
+                .is_none_or(|c| c >= self.rules.min_confidence(id));
+        if enabled && !sure {
+            self.held = true;
+        }
+        if enabled && sure {
             out.push(Cue {
                 id,
                 severity,
@@ -80,6 +93,8 @@ impl CueEngine {
 
     /// Takes one classified utterance; appends the cues it triggers.
     pub fn on_utterance(&mut self, cu: &ClassifiedUtterance, out: &mut Vec<Cue>) {
+        self.confidence = cu.confidence;
+        self.held = false;
         let u = &cu.utterance;
         let at = u.end_sample.max(u.start_sample);
         let uid = Some(u.id);
@@ -162,6 +177,12 @@ impl CueEngine {
             }
             self.check_talk_ratio(self.now, uid, out);
         }
+    }
+
+    /// Whether a cue of the last utterance was held back because the classifier was not sure
+    /// enough of its act.
+    pub fn held(&self) -> bool {
+        self.held
     }
 
     /// Stream time has reached `now_sample` (between utterances): checks the timed rules.

@@ -33,8 +33,8 @@ impl Default for TrainParams {
 
 /// A fitted linear model over one speaker's acts.
 #[derive(Debug, Clone)]
-pub struct LinearModel {
-    classes: Vec<Act>,
+pub struct LinearModel<C = Act> {
+    classes: Vec<C>,
     index: HashMap<String, u32>,
     names: Vec<String>,
     /// `weights[f * classes + c]`.
@@ -42,9 +42,10 @@ pub struct LinearModel {
     bias: Vec<f32>,
 }
 
-impl LinearModel {
-    /// Fits the model; `examples` are (features, gold act), acts outside `classes` are skipped.
-    pub fn train(classes: &[Act], examples: &[(Vec<String>, Act)], p: TrainParams) -> LinearModel {
+impl<C: Copy + PartialEq> LinearModel<C> {
+    /// Fits the model; `examples` are (features, gold class), classes outside `classes` are
+    /// skipped.
+    pub fn train(classes: &[C], examples: &[(Vec<String>, C)], p: TrainParams) -> LinearModel<C> {
         let k = classes.len();
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut names: Vec<String> = Vec::new();
@@ -103,7 +104,7 @@ impl LinearModel {
         }
     }
 
-    pub fn classes(&self) -> &[Act] {
+    pub fn classes(&self) -> &[C] {
         &self.classes
     }
 
@@ -122,7 +123,7 @@ impl LinearModel {
     }
 
     /// The features that pushed `act` up the most against the runner-up `vs`, largest first.
-    pub fn top_features(&self, feats: &[String], act: Act, vs: Act, n: usize) -> Vec<(&str, f32)> {
+    pub fn top_features(&self, feats: &[String], act: C, vs: C, n: usize) -> Vec<(&str, f32)> {
         let k = self.classes.len();
         let (Some(a), Some(b)) = (
             self.classes.iter().position(|c| *c == act),

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod coach;
 pub mod cue;
 pub mod early;
+pub mod function;
 pub mod learn;
 pub mod rewrite;
 pub mod rules;

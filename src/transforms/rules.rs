@@ -213,6 +213,10 @@ pub struct CueText {
     pub message: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Fires only when the classifier is at least this sure of the act (0..1); below it the
+    /// act is recorded "(unsure)" and the cue held back.
+    #[serde(default)]
+    pub min_confidence: f32,
 }
 
 fn yes() -> bool {
@@ -226,6 +230,10 @@ pub struct YesLadderRule {
     pub message: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Fires only when the classifier is at least this sure of the act (0..1); below it the
+    /// act is recorded "(unsure)" and the cue held back.
+    #[serde(default)]
+    pub min_confidence: f32,
     /// Fires from this many consecutive yes-questions on.
     pub streak: u32,
 }
@@ -237,6 +245,10 @@ pub struct BarrageRule {
     pub message: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Fires only when the classifier is at least this sure of the act (0..1); below it the
+    /// act is recorded "(unsure)" and the cue held back.
+    #[serde(default)]
+    pub min_confidence: f32,
     /// Consecutive questions that make a barrage.
     pub questions: u32,
     /// Fires while "them" said fewer than this many words since the first of them.
@@ -289,6 +301,23 @@ pub struct CueRules {
 }
 
 impl CueRules {
+    /// The least confidence in the act that lets cue `id` fire (0 for the timed cues).
+    pub fn min_confidence(&self, id: CueId) -> f32 {
+        match id {
+            CueId::OpeningYes => self.opening_yes.min_confidence,
+            CueId::YesLadder => self.yes_ladder.min_confidence,
+            CueId::QuestionBarrage => self.question_barrage.min_confidence,
+            CueId::PitchEarly => self.pitch_early.min_confidence,
+            CueId::CounterfeitYes => self.counterfeit_yes.min_confidence,
+            CueId::NoHeard => self.no_heard.min_confidence,
+            CueId::ThatsRight => self.thats_right.min_confidence,
+            CueId::Commitment => self.commitment.min_confidence,
+            CueId::GoodNoQuestion => self.good_no_question.min_confidence,
+            CueId::GoodLabel => self.good_label.min_confidence,
+            CueId::TalkRatio | CueId::LongMonologue => 0.0,
+        }
+    }
+
     /// Severity, message and switch of a cue.
     pub fn text(&self, id: CueId) -> (Severity, &str, bool) {
         fn t(c: &CueText) -> (Severity, &str, bool) {
