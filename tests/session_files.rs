@@ -53,6 +53,8 @@ fn cu(
         },
         act,
         why: format!("rule {}", act),
+        confidence: None,
+        unsure: false,
     }
 }
 

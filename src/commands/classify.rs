@@ -5,8 +5,10 @@
 //! `conv` starts a new conversation (classifier context and cue state reset). Without both
 //! `start` and `end` the timed cues (talk_ratio, long_monologue) cannot fire.
 //!
-//! Output: `{"conv"?, "speaker", "text", "start"?, "end"?, "act", "cues": [{"id", "severity",
-//! "message"}], "why"}`. Every cue is listed, praise included.
+//! Output: `{"conv"?, "speaker", "text", "start"?, "end"?, "act", "confidence", "unsure"?,
+//! "cues": [{"id", "severity", "message"}], "why"}`. Every cue that fired is listed, praise
+//! included; a cue held back because the classifier was not sure enough of the act is not, and
+//! `"unsure": true` says so.
 //!
 //! A line that is not valid input is reported on stderr with its line number and skipped; the
 //! rest still flow. The exit status is 1 if any line was bad (after all lines are processed),
@@ -101,6 +103,11 @@ struct OutLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     end: Option<f64>,
     act: Act,
+    /// How sure the classifier is of `act` (0..1).
+    confidence: f32,
+    /// A cue of the act was held back for low confidence.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unsure: bool,
     cues: Vec<OutCue<'a>>,
     why: &'a str,
 }
@@ -177,6 +184,8 @@ pub fn run(g: &Globals) -> Result<()> {
             start: input.start,
             end: input.end,
             act: cu.act,
+            confidence: (cu.confidence.unwrap_or(1.0) * 1000.0).round() / 1000.0,
+            unsure: cu.unsure,
             cues: cues
                 .iter()
                 .map(|c| OutCue {

@@ -181,7 +181,13 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
     let mut gold_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut pred_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut buf: Vec<Cue> = Vec::new();
-    for (r, Classified { act, confidence, .. }) in rows.iter().zip(preds) {
+    for (
+        r,
+        Classified {
+            act, confidence, ..
+        },
+    ) in rows.iter().zip(preds)
+    {
         let act = *act;
         if r.conv.as_deref() != conv || conv_no == 0 {
             gold_cues.reset();
@@ -205,7 +211,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
         };
         for (engine, a, confidence, set) in [
             (&mut gold_cues, r.act, None, &mut gold_set),
-            (&mut pred_cues, act, Some(confidence), &mut pred_set),
+            (&mut pred_cues, act, Some(*confidence), &mut pred_set),
         ] {
             buf.clear();
             engine.on_utterance(

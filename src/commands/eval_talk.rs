@@ -107,7 +107,9 @@ impl Family {
 }
 
 fn starts_what_how(text: &str) -> bool {
-    const SKIP: &[&str] = &["uh", "um", "oh", "well", "so", "and", "but", "now", "okay", "yeah"];
+    const SKIP: &[&str] = &[
+        "uh", "um", "oh", "well", "so", "and", "but", "now", "okay", "yeah",
+    ];
     plain(text)
         .split_whitespace()
         .find(|w| !SKIP.contains(w))
@@ -203,7 +205,10 @@ fn run_calls(coach: &mut Coach, rows: &[TalkRow], plain_text: bool) -> (Vec<Seen
             .iter()
             .position(|r| &r.conv != conv)
             .map_or(rows.len(), |n| start + n);
-        let mut sides: Vec<&str> = rows[start..end].iter().map(|r| r.speaker.as_str()).collect();
+        let mut sides: Vec<&str> = rows[start..end]
+            .iter()
+            .map(|r| r.speaker.as_str())
+            .collect();
         sides.sort_unstable();
         sides.dedup();
         for me in sides {
@@ -377,8 +382,12 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
 
 /// Reads a tagged conversation file; the error names the file and line.
 pub fn load_rows(path: &Path) -> Result<Vec<TalkRow>> {
-    let src = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}: give a JSONL file of tagged utterances", path.display()))?;
+    let src = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {}: give a JSONL file of tagged utterances",
+            path.display()
+        )
+    })?;
     let mut rows = Vec::new();
     for (i, line) in src.lines().enumerate() {
         if line.trim().is_empty() {
@@ -414,7 +423,10 @@ pub fn default_files() -> Result<Vec<PathBuf>> {
         .collect();
     v.sort();
     if v.is_empty() {
-        bail!("{}: no .jsonl files; name the files to score", dir.display());
+        bail!(
+            "{}: no .jsonl files; name the files to score",
+            dir.display()
+        );
     }
     Ok(v)
 }
@@ -449,7 +461,10 @@ pub fn run(g: &Globals, files: &[PathBuf], examples: bool) -> Result<()> {
             let (seen, runs) = run_calls(&mut coach, &rows, plain_text);
             cols.push((name, score(scheme, &rows, &seen, runs)));
         }
-        print!("{}", report(file, scheme, calls, rows.len(), &cols, examples));
+        print!(
+            "{}",
+            report(file, scheme, calls, rows.len(), &cols, examples)
+        );
     }
     Ok(())
 }
@@ -477,9 +492,17 @@ fn report(
     type Getter = fn(&Figures) -> Option<f64>;
     let lines: [(&str, Getter, usize); 6] = [
         ("question-alert precision", Figures::q_precision, 3),
-        ("false question alerts per call", Figures::false_q_per_call, 2),
+        (
+            "false question alerts per call",
+            Figures::false_q_per_call,
+            2,
+        ),
         ("answer-cue precision", Figures::a_precision, 3),
-        ("statements taken for yes/no questions", Figures::statements_yn, 3),
+        (
+            "statements taken for yes/no questions",
+            Figures::statements_yn,
+            3,
+        ),
         ("yes/no-question recall", Figures::yn_recall, 3),
         ("act families, mean accuracy", Figures::family_mean, 3),
     ];
@@ -508,10 +531,17 @@ fn report(
         let _ = write!(t, "  cue {:<38}", format!("{c} right/fired"));
         for (_, f) in cols {
             let (fired, right) = f.per_cue.get(c).copied().unwrap_or_default();
-            let judged = QUESTION_ALERTS.iter().chain(&ANSWER_CUES).any(|q| q.as_str() == c)
+            let judged = QUESTION_ALERTS
+                .iter()
+                .chain(&ANSWER_CUES)
+                .any(|q| q.as_str() == c)
                 || c == "good_no_question"
                 || c == "thats_right";
-            let cell = if judged && !(scheme == Scheme::Typed && c != "good_no_question" && !QUESTION_ALERTS.iter().any(|q| q.as_str() == c)) {
+            let cell = if judged
+                && !(scheme == Scheme::Typed
+                    && c != "good_no_question"
+                    && !QUESTION_ALERTS.iter().any(|q| q.as_str() == c))
+            {
                 format!("{right}/{fired}")
             } else {
                 format!("-/{fired}")
@@ -549,7 +579,10 @@ mod tests {
 
     #[test]
     fn plain_drops_case_and_punctuation_but_keeps_contractions() {
-        assert_eq!(plain("Well, I don't know. Do you?"), "well i don't know do you");
+        assert_eq!(
+            plain("Well, I don't know. Do you?"),
+            "well i don't know do you"
+        );
         assert_eq!(plain("'Yes,' she said -- okay!"), "yes she said okay");
     }
 

@@ -253,6 +253,8 @@ mod tests {
             text: "Is now a bad time to talk?".into(),
             act: Act::NoQuestion,
             why: "test".into(),
+            confidence: None,
+            unsure: false,
             latency_ms: None,
             hesitation: None,
         })

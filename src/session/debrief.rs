@@ -406,6 +406,8 @@ mod tests {
                 utterance: u,
                 act: r.act,
                 why: String::new(),
+                confidence: None,
+                unsure: false,
             };
             ev.push(SessionEvent::from_utterance(&cu));
             let mut out = Vec::new();
@@ -537,6 +539,8 @@ mod tests {
             text: text.into(),
             act,
             why: String::new(),
+            confidence: None,
+            unsure: false,
             latency_ms: None,
             hesitation: None,
         };

@@ -206,6 +206,8 @@ mod tests {
                 text: "Is now a bad time?".into(),
                 act: Act::NoQuestion,
                 why: "rule".into(),
+                confidence: None,
+                unsure: false,
                 latency_ms: Some(640.0),
                 hesitation: None,
             },

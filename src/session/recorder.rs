@@ -535,6 +535,8 @@ mod tests {
             },
             act,
             why: "test".into(),
+            confidence: None,
+            unsure: false,
         }
     }
 

@@ -296,6 +296,8 @@ mod tests {
             },
             act: Act::CommitmentYes,
             why: "t".into(),
+            confidence: None,
+            unsure: false,
         })
         .unwrap();
         drop(r); // the "crash"

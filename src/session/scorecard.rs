@@ -393,6 +393,8 @@ pub(crate) mod tests {
             text: text.into(),
             act,
             why: String::new(),
+            confidence: None,
+            unsure: false,
             latency_ms: None,
             hesitation: None,
         }

@@ -137,9 +137,12 @@ const CORPUS: &[(&str, &str)] = &[
 ];
 
 /// Real conversation between real people, labelled with the spec's acts through the tag
-/// mapping of `scripts/real_talk_data.py` (SwDA train calls; provenance and licence in
+/// mapping of `scripts/talk/swda.py` (SwDA train calls; provenance and licence in
 /// `tests/fixtures/talk/README.md`). The check split of `tests/fixtures/talk` is not in it.
-const REAL: &[(&str, &str)] = &[("swda.jsonl", include_str!("../../assets/acts/real/swda.jsonl"))];
+const REAL: &[(&str, &str)] = &[(
+    "swda.jsonl",
+    include_str!("../../assets/acts/real/swda.jsonl"),
+)];
 
 /// The embedded training corpus of the act model (the written sales dialogue), parsed. A bad
 /// embedded line is a build defect, caught by the test below; at runtime it is skipped.
@@ -164,7 +167,7 @@ pub fn real_talk_corpus() -> Vec<LabelledRow> {
             conv = r.conv.clone();
             n += 1;
         }
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             r.text = plain_text(&r.text);
         }
         rows.push(r);
@@ -207,7 +210,10 @@ mod tests {
         assert!(builtin_corpus().len() >= 3000);
         let real = real_talk_corpus();
         assert!(real.len() >= 40_000);
-        assert!(real.iter().all(|r| r.tag.is_some()), "a real row without its tag");
+        assert!(
+            real.iter().all(|r| r.tag.is_some()),
+            "a real row without its tag"
+        );
     }
 
     #[test]

@@ -260,6 +260,8 @@ mod tests {
                     utterance: u,
                     act,
                     why: String::new(),
+                    confidence: None,
+                    unsure: false,
                 },
                 &mut out,
             );
@@ -393,7 +395,7 @@ mod tests {
         assert_eq!(t.me(Label), vec![CueId::GoodLabel]);
         assert_eq!(t.me(Mirror), vec![CueId::GoodLabel]);
         let mut out = Vec::new();
-        let e = &t.e;
+        let e = &mut t.e;
         e.emit(CueId::GoodLabel, 0, None, &mut out);
         assert_eq!(out[0].severity, Severity::Praise);
     }

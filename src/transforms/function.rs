@@ -62,7 +62,7 @@ impl Function {
             "ny" | "aa" | "na" => Function::YesAnswer,
             "nn" | "ng" | "ar" | "arp_nd" => Function::NoAnswer,
             "aap_am" => Function::Maybe,
-            "b" | "bk" | "bh" => Function::Backchannel,
+            "b" | "bk" | "bh" | "b^m" => Function::Backchannel,
             _ => Function::Statement,
         }
     }
@@ -98,9 +98,9 @@ const MARKERS: &[&str] = &[
 ];
 /// Auxiliaries that open a yes/no question.
 const AUX: &[&str] = &[
-    "do", "does", "did", "is", "are", "was", "were", "am", "would", "could", "can", "will",
-    "have", "has", "had", "should", "shall", "may", "might", "dont", "doesnt", "didnt", "isnt",
-    "arent", "wasnt", "werent", "wouldnt", "couldnt", "cant", "wont", "havent", "hasnt",
+    "do", "does", "did", "is", "are", "was", "were", "am", "would", "could", "can", "will", "have",
+    "has", "had", "should", "shall", "may", "might", "dont", "doesnt", "didnt", "isnt", "arent",
+    "wasnt", "werent", "wouldnt", "couldnt", "cant", "wont", "havent", "hasnt",
 ];
 /// Words that open an open question.
 const WH: &[&str] = &[
@@ -165,9 +165,8 @@ const SUBJECTS: &[&str] = &[
 /// The question shape of `words` (see [`words`]).
 pub fn shape(words: &[String]) -> QuestionShape {
     let c = core(words);
-    let inverted = c.len() >= 2
-        && AUX.contains(&c[0].as_str())
-        && SUBJECTS.contains(&c[1].as_str());
+    let inverted =
+        c.len() >= 2 && AUX.contains(&c[0].as_str()) && SUBJECTS.contains(&c[1].as_str());
     if !inverted {
         return QuestionShape::None;
     }
@@ -289,7 +288,19 @@ impl Tracker {
                 f.push(format!("b:{t} {n}"));
                 // An auxiliary before a pronoun anywhere: "so do you", "i mean are they".
                 if AUX.contains(&t.as_str())
-                    && matches!(n.as_str(), "you" | "they" | "it" | "he" | "she" | "we" | "i" | "that" | "there" | "this")
+                    && matches!(
+                        n.as_str(),
+                        "you"
+                            | "they"
+                            | "it"
+                            | "he"
+                            | "she"
+                            | "we"
+                            | "i"
+                            | "that"
+                            | "there"
+                            | "this"
+                    )
                 {
                     f.push("aux_pron".into());
                 }
@@ -356,8 +367,8 @@ impl FunctionModel {
             ex.push((t.features(r.speaker, &r.text), y));
         }
         let p = TrainParams {
-            epochs: std::env::var("RS_EP").ok().and_then(|v| v.parse().ok()).unwrap_or(6),
-            lr: std::env::var("RS_LR").ok().and_then(|v| v.parse().ok()).unwrap_or(0.2),
+            epochs: 6,
+            lr: 0.2,
             l2: 1e-4,
             seed: 11,
         };
@@ -427,7 +438,10 @@ mod tests {
     #[test]
     fn words_drop_fillers_punctuation_and_apostrophes() {
         assert_eq!(words("Uh, I don't KNOW."), vec!["i", "dont", "know"]);
-        assert_eq!(words("we're here, we were"), vec!["we", "are", "here", "we", "were"]);
+        assert_eq!(
+            words("we're here, we were"),
+            vec!["we", "are", "here", "we", "were"]
+        );
     }
 
     #[test]
@@ -437,8 +451,14 @@ mod tests {
         assert_eq!(shape(&w("is it five or three")), QuestionShape::Inverted);
         assert_eq!(shape(&w("Oh, did you really?")), QuestionShape::Echo);
         assert_eq!(shape(&w("Is that right?")), QuestionShape::Echo);
-        assert_eq!(shape(&w("We're going to have to get off.")), QuestionShape::None);
-        assert_eq!(shape(&w("Parents aren't parents any more.")), QuestionShape::None);
+        assert_eq!(
+            shape(&w("We're going to have to get off.")),
+            QuestionShape::None
+        );
+        assert_eq!(
+            shape(&w("Parents aren't parents any more.")),
+            QuestionShape::None
+        );
     }
 
     #[test]

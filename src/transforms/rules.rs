@@ -301,6 +301,26 @@ pub struct CueRules {
 }
 
 impl CueRules {
+    /// The same rules with every confidence threshold at 0 (the coach before real talk).
+    pub fn without_thresholds(&self) -> CueRules {
+        let mut r = self.clone();
+        for t in [
+            &mut r.opening_yes,
+            &mut r.pitch_early,
+            &mut r.counterfeit_yes,
+            &mut r.no_heard,
+            &mut r.thats_right,
+            &mut r.commitment,
+            &mut r.good_no_question,
+            &mut r.good_label,
+        ] {
+            t.min_confidence = 0.0;
+        }
+        r.yes_ladder.min_confidence = 0.0;
+        r.question_barrage.min_confidence = 0.0;
+        r
+    }
+
     /// The least confidence in the act that lets cue `id` fire (0 for the timed cues).
     pub fn min_confidence(&self, id: CueId) -> f32 {
         match id {

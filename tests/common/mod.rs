@@ -108,6 +108,8 @@ pub fn synthetic_session(sessions_dir: &Path, secs: f64) -> String {
             },
             act,
             why: "synthetic".into(),
+            confidence: None,
+            unsure: false,
         }
     };
     rec.utterance(&utt(

@@ -5,7 +5,7 @@ Source: the `swda_data/train` split of github:NathanDuran/Switchboard-Corpus (on
 call, lines `SPEAKER|text|DAMSL-tag`). Only the *train* split is read: SwDA's `val` and
 `test` splits are never used here.
 
-    scripts/real_talk_data.py SWDA_TRAIN_DIR
+    scripts/talk/swda.py SWDA_TRAIN_DIR
 
 writes (deterministic; run from the repository root):
 - tests/fixtures/talk/swda_check.jsonl: the check split (every call whose number ends in 3),
