@@ -10,7 +10,7 @@
 //! and "them other" counted as two classes (13 classes); a class that appears neither in the
 //! gold nor in the predictions is left out. Last line: `macro_f1=<x.xxx> cue_f1=<x.xxx>`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -181,6 +181,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
     let mut gold_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut pred_set: HashSet<(usize, u64, CueId)> = HashSet::new();
     let mut buf: Vec<Cue> = Vec::new();
+    let mut seen: HashMap<(usize, u64), (&str, Act, Act, f32)> = HashMap::new();
     for (
         r,
         Classified {
@@ -209,6 +210,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
             latency_ms: None,
             hesitation: None,
         };
+        seen.insert((conv_no, idx), (r.text.as_str(), r.act, act, *confidence));
         for (engine, a, confidence, set) in [
             (&mut gold_cues, r.act, None, &mut gold_set),
             (&mut pred_cues, act, Some(*confidence), &mut pred_set),
@@ -314,6 +316,16 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
         }
     }
 
+    if detail {
+        let _ = writeln!(text, "\nmissed cues (right act or not, not fired):");
+        let mut missed: Vec<_> = gold_set.difference(&pred_set).collect();
+        missed.sort();
+        for (conv, idx, id) in missed {
+            if let Some((t, g, p, c)) = seen.get(&(*conv, *idx)) {
+                let _ = writeln!(text, "  {id}: {t:?}: gold {g} got {p} p={c:.2}");
+            }
+        }
+    }
     let tp = gold_set.intersection(&pred_set).count();
     let (cp, cr, cf) = f1(tp, pred_set.len() - tp, gold_set.len() - tp);
     let cue_f1 = if gold_set.is_empty() && pred_set.is_empty() {

