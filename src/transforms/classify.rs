@@ -1193,7 +1193,7 @@ mod tests {
     fn commitment_beats_no() {
         let mut c = c();
         // Answers answer something: each one follows a question of "me".
-        let mut them = |c: &mut Classifier, t: &str| {
+        let them = |c: &mut Classifier, t: &str| {
             me(c, "Is there any reason not to set it up?");
             them(c, t)
         };
