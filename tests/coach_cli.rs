@@ -94,11 +94,11 @@ fn classify_resets_state_when_conv_changes() {
     assert_eq!(cue_ids(&out[1]), vec!["opening_yes"]);
     // New conversation: no previous "them" utterance to mirror...
     assert_ne!(out[2]["act"], "mirror");
-    // ... and the first question of conv b gets opening_yes again.
+    // ... and the first (sure) question of conv b gets opening_yes again.
     let first_q = out
         .iter()
         .skip(2)
-        .find(|o| o["act"] == "yes_question")
+        .find(|o| o["act"] == "yes_question" && o["unsure"] != true)
         .unwrap();
     assert!(cue_ids(first_q).contains(&"opening_yes".to_string()));
 }
@@ -174,18 +174,23 @@ fn eval_acts_on_held_out_set_meets_targets() {
     let last = stdout.lines().last().unwrap();
     let mut macro_f1 = None;
     let mut cue_f1 = None;
+    let mut cue_p = None;
     for kv in last.split_whitespace() {
         let (k, v) = kv.split_once('=').unwrap();
         match k {
             "macro_f1" => macro_f1 = Some(v.parse::<f64>().unwrap()),
             "cue_f1" => cue_f1 = Some(v.parse::<f64>().unwrap()),
+            "cue_precision" => cue_p = Some(v.parse::<f64>().unwrap()),
             "macro_f1_me" | "macro_f1_them" => {}
             _ => panic!("unexpected key in {last}"),
         }
     }
-    let (m, c) = (macro_f1.unwrap(), cue_f1.unwrap());
+    let (m, c, p) = (macro_f1.unwrap(), cue_f1.unwrap(), cue_p.unwrap());
     assert!(m >= 0.90, "macro_f1 {m} < 0.90\n{stdout}");
-    assert!(c >= 0.95, "cue_f1 {c} < 0.95\n{stdout}");
+    // A cue is a promise: precision first. The thresholds chosen on real conversation hold
+    // back unsure cues, which costs recall here (README "Coaching on real talk").
+    assert!(p >= 0.97, "cue precision {p} < 0.97\n{stdout}");
+    assert!(c >= 0.92, "cue_f1 {c} < 0.92\n{stdout}");
 }
 
 #[test]

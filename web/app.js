@@ -56,7 +56,7 @@ function el(tag, cls, text) {
 function utteranceLine(u) {
   const li = el("li", "utt " + u.speaker);
   li.append(el("span", "t", fmtTime(u.start)), el("span", "sp " + u.speaker, u.speaker), el("span", "text", u.text),
-    el("span", "act " + u.act, actLabel(u.act)));
+    el("span", "act " + u.act + (u.unsure ? " unsure" : ""), actLabel(u.act) + (u.unsure ? " (unsure)" : "")));
   li.title = u.why || "";
   li.dataset.start = u.start;
   li.dataset.end = u.end;

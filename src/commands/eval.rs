@@ -81,8 +81,8 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
     let report = score(&rules, &rows, &preds, true);
     print!("{}", report.text);
     println!(
-        "macro_f1={:.3} macro_f1_me={:.3} macro_f1_them={:.3} cue_f1={:.3}",
-        report.macro_f1, report.macro_me, report.macro_them, report.cue_f1
+        "macro_f1={:.3} macro_f1_me={:.3} macro_f1_them={:.3} cue_f1={:.3} cue_precision={:.3}",
+        report.macro_f1, report.macro_me, report.macro_them, report.cue_f1, report.cue_precision
     );
     Ok(())
 }
@@ -167,6 +167,7 @@ struct Report {
     macro_me: f64,
     macro_them: f64,
     cue_f1: f64,
+    cue_precision: f64,
 }
 
 /// Scores predictions against the gold acts; `detail` adds confusions and misclassified lines.
@@ -360,6 +361,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
         macro_me: per_speaker[0],
         macro_them: per_speaker[1],
         cue_f1,
+        cue_precision: if pred_set.is_empty() { 1.0 } else { cp },
     }
 }
 

@@ -50,8 +50,20 @@ pub fn timeline(events: &[SessionEvent]) -> Vec<TimelineItem> {
         .filter_map(|e| {
             let (rank, is_cue, text) = match e {
                 SessionEvent::Utterance {
-                    speaker, text, act, ..
-                } => (0, false, format!("{:<5} {text} [{act}]", speaker.as_str())),
+                    speaker,
+                    text,
+                    act,
+                    unsure,
+                    ..
+                } => (
+                    0,
+                    false,
+                    format!(
+                        "{:<5} {text} [{act}{}]",
+                        speaker.as_str(),
+                        if *unsure { " (unsure)" } else { "" }
+                    ),
+                ),
                 SessionEvent::Unclear {
                     speaker, reason, ..
                 } => (
@@ -461,5 +473,21 @@ mod tests {
         assert_eq!(lines[2], "00:05.5  CUE   opening_yes (nudge): ");
         assert_eq!(mmss_tenths(125.44), "02:05.4");
         assert_eq!(lines.len(), 18);
+    }
+
+    #[test]
+    fn an_unsure_act_is_shown_unsure() {
+        let mut ev = crate::session::scorecard::tests::call();
+        if let Some(SessionEvent::Utterance { unsure, .. }) = ev
+            .iter_mut()
+            .find(|e| matches!(e, SessionEvent::Utterance { .. }))
+        {
+            *unsure = true;
+        }
+        let t = format_timeline(&ev);
+        assert_eq!(
+            t.lines().next(),
+            Some("00:01.0  me    Hi, this is Tom from Greenleaf. [other (unsure)]")
+        );
     }
 }

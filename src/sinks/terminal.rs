@@ -49,12 +49,16 @@ impl Sink for TerminalSink {
                 text,
                 act,
                 latency_ms,
+                unsure,
                 ..
             } => {
                 let lat = latency_ms
                     .map(|l| format!(" ({l:.0} ms)"))
                     .unwrap_or_default();
-                let act = self.paint("2", &format!("[{act}]"));
+                let act = self.paint(
+                    "2",
+                    &format!("[{act}{}]", if *unsure { " (unsure)" } else { "" }),
+                );
                 format!(
                     "{} {} {} {}{}",
                     mmss_tenths(*start),

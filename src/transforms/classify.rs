@@ -487,10 +487,16 @@ impl Classifier {
             };
             // A commitment that names a step of the deal (sign, book, send the contract), not
             // any "I'll ...".
-            let deal_step = pass
-                .reasons
-                .iter()
-                .any(|(a, n, _)| *a == Act::CommitmentYes && n.starts_with("commitment_action"));
+            // The answer's own wording, by the rules that name it: a commitment names a step
+            // of the deal (sign, book, send the contract), not any "I'll ..."; a no starts
+            // with one ("No, not really, ..."); a brush-off asks to be sent something.
+            let strong = |n: &str| match act {
+                Act::CommitmentYes => n.starts_with("commitment_action"),
+                Act::No => n == "no_start",
+                Act::CounterfeitYes => n == "counterfeit_brushoff",
+                _ => false,
+            };
+            let deal_step = pass.reasons.iter().any(|(a, n, _)| *a == act && strong(n));
             let ctx = GateContext {
                 what_how: pass.what_how,
                 invited: self.invited,
@@ -871,7 +877,8 @@ struct GateContext {
     /// It follows a question, proposal or label of "me" (for "them").
     invited: bool,
     shape: QuestionShape,
-    /// A commitment rule that names a step of the deal voted.
+    /// A rule that names the answer's own wording voted (a step of the deal for a
+    /// commitment, a leading no, a brush-off).
     deal_step: bool,
 }
 
@@ -980,10 +987,11 @@ fn gate(
                         format!("other by real talk: {f} p={pf:.2}, answers nothing"),
                     );
                 }
-                // A commitment that answers an invitation and that the act model is sure of:
-                // the function model never saw a commitment (real chit-chat has none), so its
-                // doubt weighs less there.
-                let c = if act == Act::CommitmentYes && invited && deal_step && p_act(act) >= 0.9 {
+                // An answer in its own words that the act model is sure of: a commitment
+                // that names a step of the deal (the function model never saw one: real
+                // chit-chat has none), or a leading no or a brush-off that answers "me".
+                let c = if deal_step && p_act(act) >= 0.9 && (invited || act == Act::CommitmentYes)
+                {
                     p_ans.max(INVITED_ANSWER_P)
                 } else if invited || p_ans >= UNINVITED_ANSWER_P || act == Act::ThatsRight {
                     p_ans

@@ -99,25 +99,46 @@ impl CueEngine {
         let at = u.end_sample.max(u.start_sample);
         let uid = Some(u.id);
         let act = cu.act;
+        // A question the classifier is not sure of is recorded (unsure) but neither opens the
+        // call's questions nor counts toward a ladder or a barrage: an alert that rests on
+        // an earlier doubtful question would be a doubtful alert.
+        let conf = cu.confidence.unwrap_or(1.0);
+        let sure = |id: CueId| conf >= self.rules.min_confidence(id);
+        let (sure_open, sure_ladder, sure_barrage) = (
+            sure(CueId::OpeningYes),
+            sure(CueId::YesLadder),
+            sure(CueId::QuestionBarrage),
+        );
         match u.speaker {
             Speaker::Me => {
                 if act.is_question() && !self.asked {
-                    self.asked = true;
-                    if act == Act::YesQuestion {
-                        self.emit(CueId::OpeningYes, at, uid, out);
+                    if sure_open {
+                        self.asked = true;
+                        if act == Act::YesQuestion {
+                            self.emit(CueId::OpeningYes, at, uid, out);
+                        }
+                    } else if act == Act::YesQuestion {
+                        self.held = true;
                     }
                 }
                 match act {
-                    Act::YesQuestion => {
+                    Act::YesQuestion if sure_ladder => {
                         self.yes_streak += 1;
                         if self.yes_streak >= self.rules.yes_ladder.streak {
                             self.emit(CueId::YesLadder, at, uid, out);
                         }
                     }
+                    Act::YesQuestion => {
+                        if self.yes_streak + 1 >= self.rules.yes_ladder.streak {
+                            self.held = true;
+                        }
+                    }
                     Act::Other => {}
                     _ => self.yes_streak = 0,
                 }
-                if act.is_question() {
+                if act.is_question() && !sure_barrage {
+                    // Neither counted nor breaking the run.
+                } else if act.is_question() {
                     self.run.push_back(self.them_words);
                     let n = self.rules.question_barrage.questions.max(1) as usize;
                     if self.run.len() >= n {
