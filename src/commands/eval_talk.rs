@@ -25,6 +25,7 @@ use super::Globals;
 use crate::event::{Act, Cue, CueId, Speaker, Utterance};
 use crate::transforms::acts_data::plain_text as plain;
 use crate::transforms::coach::Coach;
+use crate::transforms::function::Function as Family;
 use crate::transforms::rules::CoachRules;
 
 /// One utterance of a tagged real conversation.
@@ -49,18 +50,7 @@ enum Scheme {
     Typed,
 }
 
-/// The act families of the tag mapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Family {
-    YesNoQuestion,
-    OpenQuestion,
-    Statement,
-    YesAnswer,
-    NoAnswer,
-    Maybe,
-    Backchannel,
-}
-
+// The act families of the tag mapping are the function model's kinds of line.
 impl Family {
     fn name(self) -> &'static str {
         match self {
