@@ -384,7 +384,16 @@ impl FunctionModel {
             .get_or_init(|| {
                 let mut rows = builtin_corpus();
                 rows.extend(real_talk_corpus());
-                Arc::new(FunctionModel::train(&rows))
+                let m = Arc::new(FunctionModel::train(&rows));
+                drop(rows);
+                // Training on 88,000 lines leaves about 120 MB of freed heap that glibc keeps
+                // for the process; a daemon that runs all day should give it back.
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                // SAFETY: malloc_trim only returns free heap pages to the system.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
+                m
             })
             .clone()
     }
