@@ -299,13 +299,21 @@ pub struct Classifier {
     /// the classifier uses it; `None` for the classifier before real talk.
     function: Option<Arc<FunctionModel>>,
     tracker: Tracker,
-    /// "me" asked, proposed, labelled or mirrored, and "them" has not yet said two things
-    /// since: a "them" line may be an answer.
-    invited: bool,
-    /// The invitation was an open question ("how do you..."): it asks for words, not for a
-    /// yes or a no, so a yes or no heard after it is not trusted.
-    open_only: bool,
+    /// What the last line of "me" asked of "them", until "them" has said two things since.
+    invitation: Invitation,
     them_since: u32,
+}
+
+/// What the last line of "me" asked of "them": whether a "them" line may be an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Invitation {
+    /// Nothing: a statement, or "them" has said two things since.
+    None,
+    /// A question, proposal, label or mirror: a yes or a no answers it.
+    YesOrNo,
+    /// An open question ("how do you..."): it asks for words, not for a yes or a no, so a
+    /// yes or a no heard after it is not trusted.
+    Open,
 }
 
 /// One classification: the act, its probability, and why.
@@ -324,26 +332,34 @@ impl Classifier {
         Classifier::with_model(rules, Some(m))
     }
 
-    /// The hand rules alone (the model's inputs; the "before" of the evaluation).
-    /// The classifier before real talk (see [`crate::transforms::coach::Coach::legacy`]).
+    /// The classifier before real talk (see [`crate::transforms::coach::Coach::legacy`]):
+    /// the act model without the function model.
     pub fn legacy(rules: &CoachRules) -> Classifier {
-        let mut c = Classifier::new(rules);
-        c.function = None;
-        c
+        Classifier::build(rules, Some(ActModel::builtin(rules)), None)
     }
 
+    /// The hand rules alone (the model's inputs; the "before" of the evaluation).
     pub fn rules_only(rules: &CoachRules) -> Classifier {
         Classifier::with_model(rules, None)
     }
 
+    /// The rules with `model`, and the function model when there is an act model.
     pub fn with_model(rules: &CoachRules, model: Option<Arc<ActModel>>) -> Classifier {
+        let function = model.as_ref().map(|_| FunctionModel::builtin());
+        Classifier::build(rules, model, function)
+    }
+
+    fn build(
+        rules: &CoachRules,
+        model: Option<Arc<ActModel>>,
+        function: Option<Arc<FunctionModel>>,
+    ) -> Classifier {
         let n = rules
             .classify
             .me
             .rules
             .len()
             .max(rules.classify.them.rules.len());
-        let function = model.as_ref().map(|_| FunctionModel::builtin());
         Classifier {
             rules: rules.classify.clone(),
             model,
@@ -353,8 +369,7 @@ impl Classifier {
             fired: vec![false; n],
             function,
             tracker: Tracker::default(),
-            invited: false,
-            open_only: false,
+            invitation: Invitation::None,
             them_since: 0,
         }
     }
@@ -365,8 +380,7 @@ impl Classifier {
         self.last_act = [None, None];
         self.last_question = [false, false];
         self.tracker.reset();
-        self.invited = false;
-        self.open_only = false;
+        self.invitation = Invitation::None;
         self.them_since = 0;
     }
 
@@ -467,9 +481,10 @@ impl Classifier {
         let mut confidence = p_of(act);
         if let (Some(fm), Some(feats)) = (&self.function, fn_feats) {
             let fp = fm.predict(&feats);
-            let sh = function::shape(&function::words(text));
+            let w = function::words(text);
+            let sh = function::shape(&w);
             let voted: Vec<Act> = pass.reasons.iter().map(|r| r.0).collect();
-            let n_words = function::words(text).len();
+            let n_words = w.len();
             let them_asked = self.last_question[1];
             let norm: Vec<&str> = pass.sentences.iter().map(String::as_str).collect();
             let worded = |a: Act| match a {
@@ -485,8 +500,6 @@ impl Classifier {
                 }
                 _ => voted.contains(&a),
             };
-            // A commitment that names a step of the deal (sign, book, send the contract), not
-            // any "I'll ...".
             // The answer's own wording, by the rules that name it: a commitment names a step
             // of the deal (sign, book, send the contract), not any "I'll ..."; a no starts
             // with one ("No, not really, ..."); a brush-off asks to be sent something.
@@ -496,23 +509,14 @@ impl Classifier {
                 Act::CounterfeitYes => n == "counterfeit_brushoff",
                 _ => false,
             };
-            let deal_step = pass.reasons.iter().any(|(a, n, _)| *a == act && strong(n));
+            let own_words = pass.reasons.iter().any(|(a, n, _)| *a == act && strong(n));
             let ctx = GateContext {
                 what_how: pass.what_how,
-                invited: self.invited,
+                invitation: self.invitation,
                 shape: sh,
-                deal_step,
+                own_words,
             };
             let mut g = gate(speaker, act, &fp, &p_of, &ctx);
-            // A yes or a no after an open question answers nothing it asked: kept, not trusted.
-            if speaker == Speaker::Them
-                && self.invited
-                && self.open_only
-                && matches!(g.act, Act::No | Act::ConfirmationYes | Act::CounterfeitYes)
-            {
-                g.confidence *= UNWORDED_FACTOR;
-                g.why = format!("{}; after an open question, unsure", g.why);
-            }
             // Labels, pitches and mirrors have no tag in real talk, and the act model, which
             // learned them from sales scripts, hears them in plain statements of real calls.
             // Without the spec's wording for the act (a rule of the act fired, or the words
@@ -533,17 +537,23 @@ impl Classifier {
                 // A question, label, mirror or pitch of "me" invites an answer; a backchannel
                 // of "me" leaves the invitation as it was.
                 Speaker::Me if f != Function::Backchannel => {
-                    self.invited = act != Act::Other || f.is_question();
-                    self.open_only = (act == Act::CalibratedQuestion
-                        || (act == Act::Other && f == Function::OpenQuestion))
-                        && !norm.iter().any(|s| proposal_wording().is_match(s));
+                    let open = act == Act::CalibratedQuestion
+                        || (act == Act::Other && f == Function::OpenQuestion);
+                    self.invitation =
+                        if open && !norm.iter().any(|s| proposal_wording().is_match(s)) {
+                            Invitation::Open
+                        } else if act != Act::Other || f.is_question() {
+                            Invitation::YesOrNo
+                        } else {
+                            Invitation::None
+                        };
                     self.them_since = 0;
                 }
                 Speaker::Me => {}
                 Speaker::Them => {
                     self.them_since += 1;
                     if self.them_since >= 2 {
-                        self.invited = false;
+                        self.invitation = Invitation::None;
                     }
                 }
             }
@@ -874,12 +884,12 @@ const UNINVITED_ANSWER_P: f32 = 0.9;
 struct GateContext {
     /// The line asks what or how.
     what_how: bool,
-    /// It follows a question, proposal or label of "me" (for "them").
-    invited: bool,
+    /// What the last line of "me" asked (for "them").
+    invitation: Invitation,
     shape: QuestionShape,
     /// A rule that names the answer's own wording voted (a step of the deal for a
     /// commitment, a leading no, a brush-off).
-    deal_step: bool,
+    own_words: bool,
 }
 
 /// What [`gate`] decided.
@@ -915,16 +925,31 @@ fn gate(
 ) -> Gated {
     let GateContext {
         what_how,
-        invited,
+        invitation,
         shape,
-        deal_step,
+        own_words,
     } = *ctx;
+    let invited = invitation != Invitation::None;
     let (f, pf) = function::best(fp);
     let p = |f: Function| function::prob(fp, f);
-    let said = |act: Act, confidence: f32, why: String| Gated {
-        act,
-        confidence: confidence.clamp(0.0, 1.0),
-        why,
+    let said = |act: Act, confidence: f32, why: String| {
+        let confidence = confidence.clamp(0.0, 1.0);
+        // A yes or a no after an open question answers nothing it asked: kept, not trusted.
+        if speaker == Speaker::Them
+            && invitation == Invitation::Open
+            && matches!(act, Act::No | Act::ConfirmationYes | Act::CounterfeitYes)
+        {
+            return Gated {
+                act,
+                confidence: confidence * UNWORDED_FACTOR,
+                why: format!("{why}; after an open question, unsure"),
+            };
+        }
+        Gated {
+            act,
+            confidence,
+            why,
+        }
     };
     match speaker {
         Speaker::Me => {
@@ -990,7 +1015,7 @@ fn gate(
                 // An answer in its own words that the act model is sure of: a commitment
                 // that names a step of the deal (the function model never saw one: real
                 // chit-chat has none), or a leading no or a brush-off that answers "me".
-                let c = if deal_step && p_act(act) >= 0.9 && (invited || act == Act::CommitmentYes)
+                let c = if own_words && p_act(act) >= 0.9 && (invited || act == Act::CommitmentYes)
                 {
                     p_ans.max(INVITED_ANSWER_P)
                 } else if invited || p_ans >= UNINVITED_ANSWER_P || act == Act::ThatsRight {

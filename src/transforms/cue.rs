@@ -136,9 +136,10 @@ impl CueEngine {
                     Act::Other => {}
                     _ => self.yes_streak = 0,
                 }
-                if act.is_question() && !sure_barrage {
-                    // Neither counted nor breaking the run.
-                } else if act.is_question() {
+                // An unsure question is neither counted nor breaks the run.
+                if !act.is_question() {
+                    self.run.clear();
+                } else if sure_barrage {
                     self.run.push_back(self.them_words);
                     let n = self.rules.question_barrage.questions.max(1) as usize;
                     if self.run.len() >= n {
@@ -151,8 +152,6 @@ impl CueEngine {
                             self.run.clear();
                         }
                     }
-                } else {
-                    self.run.clear();
                 }
                 match act {
                     Act::Label | Act::CalibratedQuestion | Act::Mirror => self.discovered = true,
