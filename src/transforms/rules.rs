@@ -618,6 +618,19 @@ impl CoachRules {
             talk_ratio: c.talk_ratio,
             long_monologue: c.long_monologue,
         };
+        for id in CueId::ALL {
+            let m = cues.min_confidence(id);
+            if !(0.0..=1.0).contains(&m) {
+                let header = format!("[cues.{id}]");
+                let at = src.find(&header).unwrap_or(0);
+                return Err(RulesError::Invalid {
+                    file: file.to_string(),
+                    line: find_line(&src[at..], "min_confidence") + find_line(src, &header) - 1,
+                    key: format!("cues.{id}.min_confidence"),
+                    message: format!("{m} must be between 0 and 1 (the least confidence in the act for the cue to fire)"),
+                });
+            }
+        }
         Ok(CoachRules {
             classify: ClassifyRules {
                 fingerprint: {
@@ -704,6 +717,24 @@ mod tests {
         assert!(e.starts_with("x.toml:"), "{e}");
         let line: usize = e.split(':').nth(1).unwrap().parse().unwrap();
         let expect = src.lines().position(|l| l.contains("(unclosed")).unwrap() + 1;
+        assert_eq!(line, expect, "{e}");
+    }
+
+    #[test]
+    fn a_confidence_threshold_outside_0_to_1_is_named_with_its_line() {
+        let from = "[cues.no_heard]";
+        let at = BUILTIN_RULES.find(from).unwrap();
+        let threshold = at + BUILTIN_RULES[at..].find("min_confidence = 0.8").unwrap();
+        let mut src = BUILTIN_RULES.to_string();
+        src.replace_range(
+            threshold..threshold + "min_confidence = 0.8".len(),
+            "min_confidence = 80",
+        );
+        let e = CoachRules::parse(&src, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("cues.no_heard.min_confidence"), "{e}");
+        assert!(e.contains("between 0 and 1"), "{e}");
+        let line: usize = e.split(':').nth(1).unwrap().parse().unwrap();
+        let expect = src[..threshold].matches('\n').count() + 1;
         assert_eq!(line, expect, "{e}");
     }
 
