@@ -255,6 +255,8 @@ struct Figures {
     per_cue: BTreeMap<String, (usize, usize)>,
     /// family -> (n, right)
     families: BTreeMap<Family, (usize, usize)>,
+    /// yes/no-question tag -> (n, found)
+    yn_by_tag: BTreeMap<String, (usize, usize)>,
     /// Examples of false alerts, for the report.
     false_alerts: Vec<String>,
 }
@@ -339,10 +341,12 @@ fn score(scheme: Scheme, rows: &[TalkRow], seen: &[Seen], runs: usize) -> Figure
                 }
             }
             if scheme.yes_no_question(tag) {
+                let found = matches!(s.act, Act::YesQuestion | Act::NoQuestion);
                 f.yn += 1;
-                if matches!(s.act, Act::YesQuestion | Act::NoQuestion) {
-                    f.yn_found += 1;
-                }
+                f.yn_found += usize::from(found);
+                let e = f.yn_by_tag.entry(tag.to_string()).or_default();
+                e.0 += 1;
+                e.1 += usize::from(found);
             }
         }
         if let Some(fam) = scheme.family(tag) {
@@ -512,6 +516,20 @@ fn report(
         for (_, f) in cols {
             let v = f.families.get(&fam).and_then(|(n, r)| ratio(*r, *n));
             let _ = write!(t, " {:>15}", fmt_opt(v, 3));
+        }
+        t.push('\n');
+    }
+    let yn_tags: std::collections::BTreeSet<&String> =
+        cols.iter().flat_map(|(_, f)| f.yn_by_tag.keys()).collect();
+    for tag in yn_tags {
+        let _ = write!(
+            t,
+            "  {:<42}",
+            format!("yes/no questions tagged {tag}, found")
+        );
+        for (_, f) in cols {
+            let (n, found) = f.yn_by_tag.get(tag).copied().unwrap_or_default();
+            let _ = write!(t, " {:>15}", format!("{found}/{n}"));
         }
         t.push('\n');
     }
