@@ -31,7 +31,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::config::{Config, CounterpartInput};
 use crate::event::{
     samples_to_secs, AudioBlock, DeviceNotice, Hesitation, SessionEvent, Speaker, SpeechSegment,
-    Speed, Stats, Summary, Unclear, Utterance, SAMPLE_RATE_HZ,
+    Speed, Stats, Summary, TurnTiming, Unclear, Utterance, SAMPLE_RATE_HZ,
 };
 use crate::session::{FinishedSession, SessionInfo, SessionMeta};
 use crate::sinks::recording::RecordingSink;
@@ -625,6 +625,13 @@ fn run_pipeline(
                 // at least every `vad.max_utterance_ms`.
                 coach_clock = coach_clock.max(u.end_sample);
                 let cu = coach.process(u, &mut cues);
+                if let Some(Ok(mut list)) = stats.turn_timings.get().map(|l| l.lock()) {
+                    if let Some(t) = list.iter_mut().rev().find(|t| {
+                        t.speaker == cu.utterance.speaker && t.end_sample == cu.utterance.end_sample
+                    }) {
+                        t.classified_at = Some(Instant::now());
+                    }
+                }
                 out.record(&SessionEvent::from_utterance(&cu));
                 summary.utterances.push(cu);
             }
@@ -786,6 +793,11 @@ fn transcribe_loop(
     drop_on_stop: Option<Arc<AtomicBool>>,
 ) -> Transcriber {
     let mut early = EarlyDecode::default();
+    // Decode times (first pass, second look) by (speaker, start sample), for the turn timings
+    // a bench asks for.
+    type DecodeTimes = HashMap<(Speaker, u64), (f64, Option<f64>)>;
+    let decode_times: std::cell::RefCell<DecodeTimes> = Default::default();
+    let timed = stats.turn_timings.get().is_some();
     let decode = |t: &mut Transcriber, seg: &SpeechSegment| -> Option<Decoded> {
         let started = Instant::now();
         let result =
@@ -795,6 +807,11 @@ fn transcribe_loop(
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         match result {
             Ok(tr) => {
+                if timed {
+                    decode_times
+                        .borrow_mut()
+                        .insert((seg.speaker, seg.start_sample), (tr.first_ms, tr.second_ms));
+                }
                 stats.segments_decoded.fetch_add(1, Ordering::Relaxed);
                 if tr.retried {
                     stats.decodes_retried.fetch_add(1, Ordering::Relaxed);
@@ -864,6 +881,25 @@ fn transcribe_loop(
         let fillers = crate::transforms::transcribe::count_fillers(&text);
         let wait_ms = seg.closed_at.elapsed().as_secs_f64() * 1000.0;
         let hang_ms = samples_to_secs(seg.closed_at_sample.saturating_sub(seg.end_sample)) * 1000.0;
+        if let Some(list) = stats.turn_timings.get() {
+            let (first_ms, second_ms) = decode_times
+                .borrow_mut()
+                .remove(&(seg.speaker, seg.start_sample))
+                .unwrap_or_default();
+            if let Ok(mut list) = list.lock() {
+                list.push(TurnTiming {
+                    speaker: seg.speaker,
+                    end_sample: seg.end_sample,
+                    hang_ms,
+                    decode_ms: wait_ms,
+                    first_ms,
+                    second_ms,
+                    reused: done.reused,
+                    ready_at: Instant::now(),
+                    classified_at: None,
+                });
+            }
+        }
         let _ = tx.send(Msg::Utterance(Utterance {
             id: 0,
             speaker: seg.speaker,

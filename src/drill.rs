@@ -158,7 +158,10 @@ pub fn run(
     let clips = match &opts.practitioner {
         Some((script, _)) => {
             practitioner::check_paplay().map_err(DrillRunError::Practitioner)?;
-            practitioner::prepare(script, &Tts::new(opts.tts_cache.clone()))?
+            practitioner::prepare(
+                script,
+                &Tts::new(opts.tts_cache.clone()).with_models_dir(&cfg.models.dir),
+            )?
         }
         None => Vec::new(),
     };

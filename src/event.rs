@@ -663,6 +663,29 @@ pub struct Stats {
     /// When the first source started delivering: stream time 0 on the wall clock (at real-time
     /// pace stream second x arrives at `started + x`).
     pub started: std::sync::OnceLock<std::time::Instant>,
+    /// Where the time of each utterance went, kept only when a bench sets it (`bench roleplay
+    /// --verbose`); filled by the transcriber thread, never by the audio callback.
+    pub turn_timings: std::sync::OnceLock<std::sync::Mutex<Vec<TurnTiming>>>,
+}
+
+/// Where the time of one utterance went, from the end of its speech to its text.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnTiming {
+    pub speaker: Speaker,
+    pub end_sample: u64,
+    /// End of speech to the segment's close (the VAD's end-of-turn wait), ms.
+    pub hang_ms: f64,
+    /// Close of the segment to its text (queue and decode), ms.
+    pub decode_ms: f64,
+    /// The decoder's first pass and its second look (full context), ms; for a text reused from
+    /// the tentative decode, that decode's.
+    pub first_ms: f64,
+    pub second_ms: Option<f64>,
+    /// The text came from the tentative decode, started before the end-of-turn wait was over.
+    pub reused: bool,
+    /// When the text was ready, and when the coach had classified it.
+    pub ready_at: std::time::Instant,
+    pub classified_at: Option<std::time::Instant>,
 }
 
 /// What the session thread hands to sinks (see `crate::sinks::Sink`): a block of captured

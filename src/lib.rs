@@ -24,7 +24,7 @@
 //! - [`model`] (model files), [`metrics`] (percentiles, F1), [`wer`], [`files`] (reading
 //!   regular files only)
 //! - [`event`] (the vocabulary: what flows, the one record format, the clock formatter),
-//!   [`config`]
+//!   [`fillers`] (the one list of filler words), [`config`]
 //!
 //! Threads:
 //! - cpal's audio callback thread per device: copies samples into an `rtrb` ring, nothing
@@ -48,6 +48,7 @@ pub mod control;
 pub mod drill;
 pub mod event;
 pub mod files;
+pub mod fillers;
 pub mod metrics;
 pub mod model;
 pub mod roleplay;

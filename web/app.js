@@ -410,6 +410,7 @@ function review(id) {
       ["Longest monologue (me)", fmtTime(sc.me.longest_monologue)],
       ["Longest monologue (them)", fmtTime(sc.them.longest_monologue)],
       ["Pause before answering", sc.avg_pause_before_me == null ? "–" : sc.avg_pause_before_me.toFixed(1) + " s"],
+      ["Their pause before answering", sc.avg_pause_before_them == null ? "–" : sc.avg_pause_before_them.toFixed(1) + " s"],
       ["Fillers (me)", String(sc.me.fillers)],
     ]);
     section("Questions", [

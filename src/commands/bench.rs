@@ -43,6 +43,7 @@ pub fn run(g: &Globals, c: BenchCommand) -> Result<()> {
         }
         BenchCommand::Soak { minutes } => bench_soak(minutes),
         BenchCommand::Roleplay(a) => super::roleplay::bench(g, a),
+        BenchCommand::Voice { voice } => bench_voice(g, voice.as_deref()),
     }
 }
 
@@ -574,4 +575,167 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), 100.0);
         assert_eq!(edits("is now a bad time", "is now bad time"), (1, 5));
     }
+}
+
+/// One line of `bench voice`.
+struct HeardLine {
+    scenario: String,
+    voice: String,
+    text: String,
+    heard: String,
+    edits: usize,
+    words: usize,
+}
+
+/// Synthesis time and audio length of one voice, for its real-time factor.
+#[derive(Default)]
+struct SynthTime {
+    synth_s: f64,
+    audio_s: f64,
+    lines: usize,
+}
+
+/// `ringside bench voice`: every line of every built-in scenario spoken by its persona's voice
+/// (or `--voice`), synthesized into an empty cache (so the timings are uncached) and
+/// transcribed back with `transcribe`'s offline path ([`crate::app::transcribe_offline`]).
+fn bench_voice(g: &Globals, only: Option<&str>) -> Result<()> {
+    use crate::roleplay::voice::{Tts, VoiceSpec};
+    use crate::roleplay::Scenario;
+    use std::collections::BTreeMap;
+
+    let scenarios = Scenario::builtins()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .context("a built-in scenario does not load")?;
+    let model = super::model_path(g, None)?;
+    let mut t = Transcriber::new(&model, &g.config.asr)?;
+    let cache = tempfile::tempdir().context("cannot create a temporary TTS cache")?;
+    let tts = Tts::new(cache.path().to_path_buf()).with_models_dir(g.models_dir()?);
+    let mut heard: Vec<HeardLine> = Vec::new();
+    let mut times: BTreeMap<String, SynthTime> = BTreeMap::new();
+    let mut warmed: Vec<VoiceSpec> = Vec::new();
+    for s in &scenarios {
+        let spec_text = only.unwrap_or(&s.voice);
+        let spec = VoiceSpec::parse(spec_text).map_err(anyhow::Error::msg)?;
+        if !warmed.contains(&spec) {
+            // Untimed: loads the Piper session (once per process) and warms Whisper.
+            let (a, _) = tts.line(&spec, "Okay, let's begin.")?;
+            t.transcribe(&a, DecodeMode::Utterance)?;
+            warmed.push(spec.clone());
+        }
+        let mut dedup: Vec<&String> = Vec::new();
+        for line in &s.lines {
+            if !dedup.contains(&line) {
+                dedup.push(line);
+            }
+        }
+        for line in dedup {
+            let started = Instant::now();
+            let (audio, cached) = tts.line(&spec, line)?;
+            let synth_s = started.elapsed().as_secs_f64();
+            let tm = times.entry(spec.to_string()).or_default();
+            if !cached {
+                tm.synth_s += synth_s;
+                tm.audio_s += samples_to_secs(audio.len() as u64);
+                tm.lines += 1;
+            }
+            let spans = crate::app::transcribe_offline(&g.config, &mut t, &audio)?;
+            let text = spans
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let (e, n) = edits(line, &text);
+            heard.push(HeardLine {
+                scenario: s.name.clone(),
+                voice: spec.to_string(),
+                text: line.clone(),
+                heard: text,
+                edits: e,
+                words: n,
+            });
+        }
+    }
+    let rate = |e: usize, n: usize| e as f64 / n.max(1) as f64;
+    println!(
+        "{:<22} {:<32} {:>5} {:>6} {:>6}",
+        "scenario", "voice", "lines", "words", "wer"
+    );
+    for s in &scenarios {
+        let mine: Vec<&HeardLine> = heard.iter().filter(|h| h.scenario == s.name).collect();
+        let (e, n) = mine
+            .iter()
+            .fold((0, 0), |a, h| (a.0 + h.edits, a.1 + h.words));
+        println!(
+            "{:<22} {:<32} {:>5} {:>6} {:>6.3}",
+            s.name,
+            mine.first().map_or("", |h| h.voice.as_str()),
+            mine.len(),
+            n,
+            rate(e, n)
+        );
+    }
+    println!();
+    println!(
+        "{:<32} {:>5} {:>7} {:>8} {:>8} {:>6}",
+        "voice", "lines", "wer", "synth_s", "audio_s", "rtf"
+    );
+    let mut per_engine: BTreeMap<&'static str, (usize, usize, f64, f64)> = BTreeMap::new();
+    for (voice, tm) in &times {
+        let mine: Vec<&HeardLine> = heard.iter().filter(|h| &h.voice == voice).collect();
+        let (e, n) = mine
+            .iter()
+            .fold((0, 0), |a, h| (a.0 + h.edits, a.1 + h.words));
+        println!(
+            "{:<32} {:>5} {:>7.3} {:>8.2} {:>8.2} {:>6.3}",
+            voice,
+            mine.len(),
+            rate(e, n),
+            tm.synth_s,
+            tm.audio_s,
+            tm.synth_s / tm.audio_s.max(1e-9)
+        );
+        let engine = VoiceSpec::parse(voice).map_or("other", |v| v.engine());
+        let x = per_engine.entry(engine).or_default();
+        *x = (x.0 + e, x.1 + n, x.2 + tm.synth_s, x.3 + tm.audio_s);
+    }
+    println!();
+    println!("worst lines:");
+    let mut worst: Vec<&HeardLine> = heard.iter().filter(|h| h.edits > 0).collect();
+    worst.sort_by(|a, b| {
+        rate(b.edits, b.words)
+            .total_cmp(&rate(a.edits, a.words))
+            .then(b.edits.cmp(&a.edits))
+    });
+    for h in worst.iter().take(5) {
+        println!(
+            "  {:.3} {} ({}): {:?}\n        heard: {:?}",
+            rate(h.edits, h.words),
+            h.scenario,
+            h.voice,
+            h.text,
+            h.heard
+        );
+    }
+    if worst.is_empty() {
+        println!("  none: every line heard word for word");
+    }
+    let (e, n) = heard
+        .iter()
+        .fold((0, 0), |a, h| (a.0 + h.edits, a.1 + h.words));
+    let mut last = format!(
+        "scenarios={} lines={} words={n} wer={:.3}",
+        scenarios.len(),
+        heard.len(),
+        rate(e, n)
+    );
+    for (engine, (e, n, synth, audio)) in &per_engine {
+        last.push_str(&format!(
+            " wer_{engine}={:.3} rtf_{engine}={:.3}",
+            rate(*e, *n),
+            synth / audio.max(1e-9)
+        ));
+    }
+    println!("{last}");
+    Ok(())
 }

@@ -21,7 +21,7 @@ use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speake
 use crate::metrics::f1;
 use crate::transforms::acts_data::{parse_jsonl, LabelledRow as Row};
 use crate::transforms::classify::{ActModel, Classified, Classifier};
-use crate::transforms::cue::CueEngine;
+use crate::transforms::cues::CueEngine;
 use crate::transforms::learn::TrainParams;
 use crate::transforms::rules::CoachRules;
 

@@ -259,6 +259,8 @@ struct Figures {
     yn_by_tag: BTreeMap<String, (usize, usize)>,
     /// Examples of false alerts, for the report.
     false_alerts: Vec<String>,
+    /// Examples of yes/no questions of "me" that were not found, for the report.
+    missed_yn: Vec<String>,
 }
 
 impl Figures {
@@ -286,6 +288,9 @@ impl Figures {
         (!accs.is_empty()).then(|| accs.iter().sum::<f64>() / accs.len() as f64)
     }
 }
+
+/// Missed yes/no questions listed per column by `--examples`.
+const MISSED_SHOWN: usize = 30;
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
@@ -347,6 +352,13 @@ fn score(scheme: Scheme, rows: &[TalkRow], seen: &[Seen], runs: usize) -> Figure
                 let e = f.yn_by_tag.entry(tag.to_string()).or_default();
                 e.0 += 1;
                 e.1 += usize::from(found);
+                if !found && f.missed_yn.len() < MISSED_SHOWN {
+                    f.missed_yn.push(format!(
+                        "[{tag}] {:?} -> {}",
+                        truncate(&r.text, 70),
+                        s.act.as_str()
+                    ));
+                }
             }
         }
         if let Some(fam) = scheme.family(tag) {
@@ -562,6 +574,9 @@ fn report(
         for (name, f) in cols.iter().take(2) {
             for e in &f.false_alerts {
                 let _ = writeln!(t, "  false alert ({name}): {e}");
+            }
+            for e in &f.missed_yn {
+                let _ = writeln!(t, "  missed yes/no question ({name}): {e}");
             }
         }
     }

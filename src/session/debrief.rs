@@ -332,7 +332,7 @@ mod tests {
     use crate::session::scorecard::tests::call;
     use crate::transforms::acts_data::{builtin_corpus, parse_jsonl, LabelledRow};
     use crate::transforms::classify::Classifier;
-    use crate::transforms::cue::CueEngine;
+    use crate::transforms::cues::CueEngine;
     use crate::transforms::rules::CoachRules;
 
     /// Classifies `rewrite` as "me" right after `before` (the conversation so far, in order),

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{mmss, Act, CueId, SessionEvent, Speaker, TurnRef};
+use crate::fillers::{fillers, is_filler_word, FillerUse};
 
 /// Speaking statistics of one side.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -58,9 +59,11 @@ pub struct Scorecard {
     pub labels: u32,
     pub mirrors: u32,
     pub pitches: u32,
-    /// Runs of two or more consecutive yes-questions of "me" (a "me" `other` does not break a
-    /// run, "them" speaking does not either; any other "me" act does), as the `yes_ladder`
-    /// cue defines them.
+    /// Yes-ladder alerts: the `yes_ladder` cues recorded in the call (the same count as
+    /// `cues["yes_ladder"]`). The cue fires on every yes-question of a run from the rule's
+    /// `streak` on, when the classifier is sure enough of it, so a run of three yes-questions
+    /// counts 2. Sessions scored before this counted runs instead (each run once, whatever its
+    /// length or the classifier's confidence).
     pub yes_ladders: u32,
     pub nos_heard: u32,
     pub counterfeit_yeses: u32,
@@ -75,6 +78,13 @@ pub struct Scorecard {
     pub avg_pause_before_me: Option<f64>,
     /// How many such answers were measured.
     pub answers_measured: u32,
+    /// The other side's answer time: mean gap between the end of a "me" utterance and the
+    /// start of the "them" utterance that directly follows it (in a role-play, how long the
+    /// prospect took to answer). `None` in sessions written before it was kept.
+    #[serde(default)]
+    pub avg_pause_before_them: Option<f64>,
+    #[serde(default)]
+    pub them_answers_measured: u32,
     /// Cues fired, by id (all severities).
     pub cues: BTreeMap<CueId, u32>,
 }
@@ -91,26 +101,17 @@ fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-const SINGLE_FILLERS: [&str; 12] = [
-    "um",
-    "umm",
-    "uh",
-    "uhh",
-    "uhm",
-    "erm",
-    "er",
-    "ah",
-    "hmm",
-    "basically",
-    "literally",
-    "like",
-];
-const PHRASE_FILLERS: [(&str, &str); 4] = [
-    ("you", "know"),
-    ("i", "mean"),
-    ("kind", "of"),
-    ("sort", "of"),
-];
+/// How many turns of `answerer` directly follow a turn of the other side in `turns` (sorted by
+/// start), and the mean pause before them in seconds (overlaps count as 0).
+fn answer_pauses(turns: &[TurnRef], answerer: Speaker) -> (u32, Option<f64>) {
+    let pauses: Vec<f64> = turns
+        .windows(2)
+        .filter(|w| w[0].speaker != answerer && w[1].speaker == answerer)
+        .map(|w| (w[1].start - w[0].end).max(0.0))
+        .collect();
+    let mean = (!pauses.is_empty()).then(|| r3(pauses.iter().sum::<f64>() / pauses.len() as f64));
+    (pauses.len() as u32, mean)
+}
 
 /// Counts filler words. "like" only counts when set off by a comma ("it's, like, hard"), so
 /// "I'd like to" is not a filler; "kind of"/"sort of" only when followed by a comma or at the
@@ -128,11 +129,11 @@ pub fn count_fillers(text: &str, into: &mut BTreeMap<String, u32>) -> u32 {
     let mut i = 0;
     while i < norm.len() {
         if i + 1 < norm.len() {
-            if let Some((a, b)) = PHRASE_FILLERS
-                .iter()
+            if let Some((a, b)) = fillers(FillerUse::Scorecard)
+                .filter_map(|f| f.split_once(' '))
                 .find(|(a, b)| norm[i] == *a && norm[i + 1] == *b)
             {
-                let hedge = *a == "kind" || *a == "sort";
+                let hedge = a == "kind" || a == "sort";
                 let set_off = raw[i + 1].ends_with(',') || i + 2 == norm.len();
                 if !hedge || set_off {
                     *into.entry(format!("{a} {b}")).or_default() += 1;
@@ -143,7 +144,7 @@ pub fn count_fillers(text: &str, into: &mut BTreeMap<String, u32>) -> u32 {
             }
         }
         let w = norm[i].as_str();
-        if SINGLE_FILLERS.contains(&w) {
+        if is_filler_word(FillerUse::Scorecard, w) {
             let counts =
                 w != "like" || raw[i].ends_with(',') || (i > 0 && raw[i - 1].ends_with(','));
             if counts {
@@ -218,20 +219,12 @@ impl Scorecard {
         sc.them = them;
 
         // Acts.
-        let mut streak = 0u32;
+        // What the cue rules found is what they recorded: the scorecard counts cues, it does
+        // not re-derive the rules.
+        sc.yes_ladders = sc.cues.get(&CueId::YesLadder).copied().unwrap_or(0);
         for u in &us {
             match (u.speaker, u.act) {
-                (Speaker::Me, Act::YesQuestion) => {
-                    sc.questions.yes += 1;
-                    streak += 1;
-                    if streak == 2 {
-                        sc.yes_ladders += 1;
-                    }
-                }
-                (Speaker::Me, Act::Other) | (Speaker::Them, _) => {}
-                (Speaker::Me, _) => streak = 0,
-            }
-            match (u.speaker, u.act) {
+                (Speaker::Me, Act::YesQuestion) => sc.questions.yes += 1,
                 (Speaker::Me, Act::NoQuestion) => sc.questions.no += 1,
                 (Speaker::Me, Act::CalibratedQuestion) => sc.questions.calibrated += 1,
                 (Speaker::Me, Act::Label) => sc.labels += 1,
@@ -253,17 +246,9 @@ impl Scorecard {
         sc.questions.total = sc.questions.yes + sc.questions.no + sc.questions.calibrated;
         sc.commitment_reached = sc.commitment_yeses > 0;
 
-        // Patience.
-        let mut pauses = Vec::new();
-        for w in us.windows(2) {
-            if w[0].speaker == Speaker::Them && w[1].speaker == Speaker::Me {
-                pauses.push((w[1].start - w[0].end).max(0.0));
-            }
-        }
-        sc.answers_measured = pauses.len() as u32;
-        if !pauses.is_empty() {
-            sc.avg_pause_before_me = Some(r3(pauses.iter().sum::<f64>() / pauses.len() as f64));
-        }
+        // Patience, and the other side's answer time.
+        (sc.answers_measured, sc.avg_pause_before_me) = answer_pauses(&us, Speaker::Me);
+        (sc.them_answers_measured, sc.avg_pause_before_them) = answer_pauses(&us, Speaker::Them);
         sc
     }
 
@@ -344,6 +329,13 @@ impl Scorecard {
                 None => "no answers to measure".into(),
             }
         );
+        if let Some(p) = self.avg_pause_before_them {
+            let _ = writeln!(
+                s,
+                "  Their timing      {p:.1} s average pause before they answer ({} answers)",
+                self.them_answers_measured
+            );
+        }
         let wpm = |w: Option<f64>| w.map_or("-".to_string(), |w| format!("{w:.0} wpm"));
         let _ = writeln!(
             s,
@@ -537,6 +529,9 @@ pub(crate) mod tests {
         // them->me answers: 7.0->8.0 (1.0), 11.5->13.5 (2.0), 23.0->23.0 (0), 26.5->27.0 (0.5).
         assert_eq!(sc.answers_measured, 4);
         assert_eq!(sc.avg_pause_before_me, Some(0.875));
+        // me->them answers: 5.5->6.0, 10.0->10.5, 18.5->19.0, 24.0->24.5 (0.5 each), 33->34 (1).
+        assert_eq!(sc.them_answers_measured, 5);
+        assert_eq!(sc.avg_pause_before_them, Some(0.6));
         assert_eq!(sc.cues.len(), 5);
         assert_eq!(sc.cues[&CueId::YesLadder], 1);
         let text = sc.render_text();
@@ -550,25 +545,29 @@ pub(crate) mod tests {
         let sc = Scorecard::compute(&[], None);
         assert_eq!(sc.me.share, None);
         assert_eq!(sc.avg_pause_before_me, None);
+        assert_eq!(sc.avg_pause_before_them, None);
         assert!(!sc.commitment_reached);
         assert!(sc.render_text().contains("no speech recorded"));
     }
 
     #[test]
-    fn yes_ladder_runs_follow_the_cue_rule() {
+    fn yes_ladders_count_the_recorded_cues_not_the_acts() {
         use Act::*;
         use Speaker::*;
-        let ev = vec![
+        // Four yes-questions in a row, but no cue recorded (held back, or switched off): no
+        // ladder on the scorecard either.
+        let mut ev = vec![
             u(0, Me, 0.0, 1.0, "a", YesQuestion),
-            u(1, Them, 1.0, 2.0, "b", ConfirmationYes),
-            u(2, Me, 2.0, 3.0, "c", Other),
-            u(3, Me, 3.0, 4.0, "d", YesQuestion), // run 1
-            u(4, Me, 4.0, 5.0, "e", YesQuestion),
-            u(5, Me, 5.0, 6.0, "f", Label),
-            u(6, Me, 6.0, 7.0, "g", YesQuestion),
-            u(7, Me, 7.0, 8.0, "h", YesQuestion), // run 2
+            u(1, Me, 1.0, 2.0, "b", YesQuestion),
+            u(2, Me, 2.0, 3.0, "c", YesQuestion),
+            u(3, Me, 3.0, 4.0, "d", YesQuestion),
         ];
-        assert_eq!(Scorecard::compute(&ev, None).yes_ladders, 2);
+        assert_eq!(Scorecard::compute(&ev, None).yes_ladders, 0);
+        ev.push(cue(CueId::YesLadder, 2.0));
+        ev.push(cue(CueId::YesLadder, 4.0));
+        let sc = Scorecard::compute(&ev, None);
+        assert_eq!(sc.yes_ladders, 2);
+        assert_eq!(sc.cues[&CueId::YesLadder], 2);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::event::{Act, Hesitation, Speaker};
+use crate::fillers::{self, FillerUse};
 use crate::transforms::acts_data::{builtin_corpus, LabelledRow};
 use crate::transforms::function::{self, Function, FunctionModel, QuestionShape, Tracker};
 use crate::transforms::learn::{LinearModel, TrainParams};
@@ -275,10 +276,6 @@ const YES_WORDS: &[&str] = &[
     "of course",
     "i suppose",
     "correct",
-];
-/// Fillers counted as hesitation in the text ("I guess" hedges; Whisper keeps some of these).
-const TEXT_FILLERS: &[&str] = &[
-    "uh", "uhh", "um", "umm", "uhm", "er", "erm", "hmm", "hm", "mmm", "i mean", "i guess",
 ];
 
 /// The act classifier. Keeps the conversation context it needs (the counterpart's previous
@@ -680,7 +677,8 @@ impl Classifier {
             .collect();
         let mut fillers = 0u32;
         for i in 0..raw.len() {
-            for f in TEXT_FILLERS {
+            // Fillers counted as hesitation in the text ("I guess" hedges; Whisper keeps some).
+            for f in fillers::fillers(FillerUse::Hesitation) {
                 let fw: Vec<&str> = f.split(' ').collect();
                 if raw.len() >= i + fw.len() && raw[i..i + fw.len()] == fw[..] {
                     fillers += 1;
@@ -834,6 +832,10 @@ const QUESTION_DROP_P: f32 = 0.15;
 /// ... and above which "me"'s `other` becomes a yes/no question (a "do you ..." needs less).
 const YES_NO_MIN_P: f32 = 0.5;
 const INVERTED_MIN_P: f32 = 0.1;
+/// The confidence of a yes/no question read from a question tag alone ("..., wasn't it"):
+/// on the Switchboard train split 92% of negative and 83% of positive tags are yes/no
+/// questions (see [`function::shape`]).
+const TAG_P: f32 = 0.85;
 /// The probability of an answer below which an answer act of "them" that answers no
 /// invitation is taken for a statement...
 const ANSWER_DROP_P: f32 = 0.2;
@@ -956,6 +958,7 @@ fn gate(
             let p_yn = p(Function::YesNoQuestion);
             let p_q = p_yn + p(Function::OpenQuestion);
             let inverted = shape == QuestionShape::Inverted;
+            let tag = shape == QuestionShape::Tag;
             if shape == QuestionShape::Echo && matches!(act, Act::YesQuestion | Act::NoQuestion) {
                 return said(
                     Act::Other,
@@ -964,14 +967,20 @@ fn gate(
                 );
             }
             if act.is_question() {
-                if p_q < QUESTION_DROP_P && !inverted {
+                if p_q < QUESTION_DROP_P && !inverted && !tag {
                     return said(
                         Act::Other,
                         1.0 - p_q,
                         format!("other by real talk: {f} p={pf:.2}, question p={p_q:.2}"),
                     );
                 }
-                let c = if inverted { p_q.max(0.5) } else { p_q };
+                let c = if tag {
+                    p_q.max(TAG_P)
+                } else if inverted {
+                    p_q.max(0.5)
+                } else {
+                    p_q
+                };
                 return said(
                     act,
                     c.min(p_act(act).max(c * 0.5)),
@@ -979,17 +988,23 @@ fn gate(
                 );
             }
             if act == Act::Other && shape != QuestionShape::Echo {
-                if p_yn >= YES_NO_MIN_P || (inverted && p_yn >= INVERTED_MIN_P) {
+                if p_yn >= YES_NO_MIN_P || (inverted && p_yn >= INVERTED_MIN_P) || tag {
                     let a = if p_act(Act::NoQuestion) > p_act(Act::YesQuestion) {
                         Act::NoQuestion
                     } else {
                         Act::YesQuestion
                     };
-                    let c = if inverted { p_yn.max(0.5) } else { p_yn };
+                    let (c, by) = if tag {
+                        (p_yn.max(TAG_P), ", question tag")
+                    } else if inverted {
+                        (p_yn.max(0.5), "")
+                    } else {
+                        (p_yn, "")
+                    };
                     return said(
                         a,
                         c,
-                        format!("{a} by real talk: yes/no question p={p_yn:.2}"),
+                        format!("{a} by real talk: yes/no question p={p_yn:.2}{by}"),
                     );
                 }
                 if f == Function::OpenQuestion && what_how {

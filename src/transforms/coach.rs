@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::event::{ClassifiedUtterance, Cue, Speaker, Utterance};
 use crate::transforms::classify::Classifier;
-use crate::transforms::cue::CueEngine;
+use crate::transforms::cues::CueEngine;
 use crate::transforms::rules::{CoachRules, RulesError};
 
 /// Classifier and cue engine as one stage.
@@ -335,6 +335,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn real_tag_questions_are_yes_questions_in_both_forms() {
+        use Speaker::{Me, Them};
+        // Lines of the Switchboard check split tagged yes/no questions (qy), each after a
+        // statement of the other side, and a statement of the same words without the tag.
+        let mut c = Coach::load(None).unwrap();
+        for q in [
+            "That was weird, wasn't it?",
+            "Well, we learned from KRAMER VERSUS KRAMER, didn't we?",
+            "They did that didn't they",
+        ] {
+            for text in [q.to_string(), crate::transforms::acts_data::plain_text(q)] {
+                let r = run(&mut c, &[(Them, "We saw it last week."), (Me, &text)]);
+                assert_eq!(r[1].0, Act::YesQuestion, "{text:?}: {r:?}");
+            }
+        }
+        let r = run(
+            &mut c,
+            &[
+                (Them, "We saw it last week."),
+                (Me, "that's the smart way to do it"),
+            ],
+        );
+        assert_eq!(r[1].0, Act::Other, "{r:?}");
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Transforms: synchronous stages, `process(&mut self, input, out: &mut Vec<_>)`, no threads.
 //! segment (VAD) -> transcribe (Whisper, `early` reusing tentative decodes) -> classify (acts)
-//! -> cue (rules); `rules` parses the
-//! rules file both read (a leaf), `coach` composes classify and cue into one stage; `rewrite`
+//! -> cues (the cue engine, one file per cue rule); `rules` parses the
+//! rules file both read (a leaf), `coach` composes classify and cues into one stage; `rewrite`
 //! turns weak lines into better ones for the debrief.
 pub mod acts_data;
 pub mod classify;
 pub mod coach;
-pub mod cue;
+pub mod cues;
 pub mod early;
 pub mod function;
 pub mod learn;

@@ -18,6 +18,7 @@ use whisper_rs::{
 
 use crate::config::AsrConfig;
 use crate::event::SAMPLE_RATE_HZ;
+use crate::fillers::{is_filler_word, FillerUse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
@@ -63,6 +64,9 @@ pub struct Transcript {
     pub looped: bool,
     /// Decoded a second time with the full context.
     pub retried: bool,
+    /// Milliseconds of the first pass, and of the second look when there was one.
+    pub first_ms: f64,
+    pub second_ms: Option<f64>,
 }
 
 /// Above this mean token log-probability the tokens are sure enough to keep text that Whisper
@@ -107,27 +111,12 @@ impl Transcript {
     }
 }
 
-/// Filler words in `text` ("uh", "um", "uhm", "er", "hmm", "mm"): how Whisper keeps
-/// hesitation when it keeps it at all.
+/// Filler words in `text` ("uh", "um", "uhm", "er", "hmm", "mm": [`FillerUse::Whisper`]): how
+/// Whisper keeps hesitation when it keeps it at all.
 pub fn count_fillers(text: &str) -> u32 {
     crate::wer::words(text)
         .iter()
-        .filter(|w| {
-            matches!(
-                w.as_str(),
-                "uh" | "um"
-                    | "uhm"
-                    | "umm"
-                    | "uhh"
-                    | "er"
-                    | "erm"
-                    | "hmm"
-                    | "hm"
-                    | "mm"
-                    | "mmm"
-                    | "ah"
-            )
-        })
+        .filter(|w| is_filler_word(FillerUse::Whisper, w))
         .count() as u32
 }
 
@@ -181,6 +170,15 @@ pub fn default_threads() -> i32 {
         .map(|n| n.get())
         .unwrap_or(2);
     cores.clamp(1, 8) as i32
+}
+
+/// Decoder threads when the config says 0 and real-time work shares the machine with the
+/// decoder: a role-play's voice thread, its playback and the VAD of both channels. One core
+/// is left to them (at least one thread): a ggml thread that loses its core to them stalls the
+/// other at every barrier. Measured with `bench roleplay --verbose` on 2 cores (README, "Reply
+/// time"): two decoder threads gave a reply p50 of seconds, one thread well under a second.
+pub fn threads_beside_realtime() -> i32 {
+    (default_threads() - 1).max(1)
 }
 
 /// Minimum input whisper.cpp decodes: shorter input is rejected as "too short", so pad.
@@ -250,6 +248,21 @@ impl Transcriber {
         ((secs * AUDIO_CTX_PER_SEC).ceil() as i32 + margin as i32).min(1500)
     }
 
+    /// Decoder threads of the next decodes.
+    pub fn threads(&self) -> i32 {
+        self.threads
+    }
+
+    /// Sets the decoder threads (at least one) of the next decodes.
+    pub fn set_threads(&mut self, n: i32) {
+        self.threads = n.max(1);
+    }
+
+    /// Whether the configuration chose the decoder threads (`asr.threads` not 0).
+    pub fn threads_configured(&self) -> bool {
+        self.cfg.threads != 0
+    }
+
     /// Decodes `samples` (16 kHz mono f32).
     ///
     /// A live utterance is decoded with the audio context sized to it; when that first pass
@@ -295,7 +308,9 @@ impl Transcriber {
                 .max(self.cfg.audio_ctx_min as i32)
                 .min(1500)
         });
-        let first = self.decode_once(input, secs, mode, sized, cancel)?;
+        let started = std::time::Instant::now();
+        let mut first = self.decode_once(input, secs, mode, sized, cancel)?;
+        first.first_ms = started.elapsed().as_secs_f64() * 1000.0;
         let retry = self.cfg.audio_ctx_retry as i32;
         if mode == DecodeMode::Utterance
             && retry > 0
@@ -305,13 +320,18 @@ impl Transcriber {
             if raised(cancel) {
                 return Err(AsrError::Cancelled);
             }
+            let started = std::time::Instant::now();
             let second = self.decode_once(input, secs, mode, Some(retry.min(1500)), cancel)?;
+            let second_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let first_ms = first.first_ms;
             let mut best = if second.confidence() > first.confidence() {
                 second
             } else {
                 first
             };
             best.retried = true;
+            best.first_ms = first_ms;
+            best.second_ms = Some(second_ms);
             return Ok(best);
         }
         Ok(first)

@@ -1,6 +1,15 @@
-//! The cue engine: derives the live cues of the coaching spec from the stream of classified
-//! utterances and, for the timed cues (talk ratio, long monologue), from their start/end sample
-//! positions. Runs on the coach/sink thread, inside [`crate::transforms::coach::Coach`].
+//! The cue engine and its rules: derives the live cues of the coaching spec from the stream of
+//! classified utterances and, for the timed cues (talk ratio, long monologue), from their
+//! start/end sample positions. Runs on the coach/sink thread, inside
+//! [`crate::transforms::coach::Coach`].
+//!
+//! One rule, one file: each cue is a [`CueRule`] in this folder, its severity, message,
+//! thresholds and `min_confidence` in `[cues.<id>]` of the rules file (`config/coach.toml`).
+//! The engine owns what every rule shares: the per-call state ([`CallState`], updated once per
+//! utterance before any rule reads it) and the emit logic (the cue's switch, its
+//! `min_confidence`, acts held back as unsure). To add a cue: its file here, a line in
+//! [`rules`] (the order cues of one utterance are emitted in), its id in
+//! [`crate::event::CueId`] and its table in the rules file.
 //!
 //! Conventions:
 //! - An utterance whose `end_sample <= start_sample` carries no timing; it counts for the act
@@ -9,40 +18,119 @@
 //! - "The call" starts at sample 0 of the stream.
 //! - "Question" means a question act (`yes_question`, `no_question`, `calibrated_question`);
 //!   a mirror or a label is not one, for opening_yes as for question_barrage.
-//! - question_barrage: questions are consecutive while "me" says nothing but questions
-//!   (`is_question` acts; "them" utterances in between do not break the run). When the run
-//!   holds three questions and "them" said fewer than 12 words since the first of the last
-//!   three, the cue fires and the run starts over; otherwise the window slides.
-//! - long_monologue fires once per monologue; "them" speaking ends it.
+//! - A question the classifier is not sure of (below the rule's `min_confidence`) is recorded
+//!   (unsure) but neither opens the call's questions nor counts toward a ladder or a barrage:
+//!   an alert that rests on an earlier doubtful question would be a doubtful alert.
 
-use std::collections::VecDeque;
+mod commitment;
+mod counterfeit_yes;
+mod good_label;
+mod good_no_question;
+mod long_monologue;
+mod no_heard;
+mod opening_yes;
+mod pitch_early;
+mod question_barrage;
+mod talk_ratio;
+mod thats_right;
+mod yes_ladder;
 
-use crate::event::{secs_to_samples, Act, ClassifiedUtterance, Cue, CueId, Speaker};
+use crate::event::{ClassifiedUtterance, Cue, CueId, Speaker};
 use crate::transforms::rules::CueRules;
+
+/// What a rule makes of an utterance (or of the time passing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing to say.
+    Quiet,
+    /// The cue fires, placed at this sample position (the engine still applies its switch and
+    /// `min_confidence`).
+    Fire(u64),
+    /// The cue would have fired had the classifier been sure of the act: the utterance is
+    /// recorded "(unsure)" and nothing is cued.
+    Hold,
+}
+
+/// One live cue. Rules keep only their own state; what several read lives in [`CallState`].
+pub trait CueRule: Send {
+    /// The cue this rule fires.
+    fn id(&self) -> CueId;
+    /// Takes one classified utterance, after `call` has been updated with it. `sure`: the
+    /// classifier is at least this cue's `min_confidence` sure of the act (always true when
+    /// the confidence was not measured).
+    fn on_utterance(&mut self, call: &CallState, cu: &ClassifiedUtterance, sure: bool) -> Verdict;
+    /// Stream time has reached `call.now` between utterances (only the timed rules care).
+    fn on_time(&mut self, _call: &CallState) -> Verdict {
+        Verdict::Quiet
+    }
+    /// Forgets the conversation.
+    fn reset(&mut self);
+}
+
+/// Every cue rule, in the order the cues of one utterance are emitted.
+pub fn rules(r: &CueRules) -> Vec<Box<dyn CueRule>> {
+    vec![
+        Box::new(opening_yes::OpeningYes::new(r)),
+        Box::new(yes_ladder::YesLadder::new(r)),
+        Box::new(question_barrage::QuestionBarrage::new(r)),
+        Box::new(pitch_early::PitchEarly::new(r)),
+        Box::new(good_no_question::GoodNoQuestion::new(r)),
+        Box::new(good_label::GoodLabel::new(r)),
+        Box::new(counterfeit_yes::CounterfeitYes::new(r)),
+        Box::new(no_heard::NoHeard::new(r)),
+        Box::new(thats_right::ThatsRight::new(r)),
+        Box::new(commitment::Commitment::new(r)),
+        Box::new(long_monologue::LongMonologue::new(r)),
+        Box::new(talk_ratio::TalkRatio::new(r)),
+    ]
+}
+
+/// The per-call state several rules read, updated once per utterance before the rules run.
+#[derive(Debug, Clone, Default)]
+pub struct CallState {
+    /// Where the cues of the current utterance are placed: its end (its start when untimed).
+    pub at: u64,
+    /// The current utterance carries timing (`end_sample > start_sample`).
+    pub timed: bool,
+    /// Words "them" said in the conversation so far, the current utterance included.
+    pub them_words: u64,
+    /// "me" has used a label, calibrated question or mirror (the current utterance included).
+    pub discovered: bool,
+    /// Latest end of timed speech seen, or the stream time `on_time` reported, in samples.
+    pub now: u64,
+}
+
+impl CallState {
+    fn observe(&mut self, cu: &ClassifiedUtterance) {
+        use crate::event::Act;
+        let u = &cu.utterance;
+        self.at = u.end_sample.max(u.start_sample);
+        self.timed = u.end_sample > u.start_sample;
+        match u.speaker {
+            Speaker::Me => {
+                if matches!(cu.act, Act::Label | Act::CalibratedQuestion | Act::Mirror) {
+                    self.discovered = true;
+                }
+            }
+            Speaker::Them => {
+                self.them_words += u
+                    .text
+                    .split_whitespace()
+                    .filter(|w| w.chars().any(char::is_alphanumeric))
+                    .count() as u64;
+            }
+        }
+        if self.timed {
+            self.now = self.now.max(u.end_sample);
+        }
+    }
+}
 
 /// Stateful cue rules over one conversation.
 pub struct CueEngine {
     rules: CueRules,
-    /// Whether "me" has asked a question yet (for opening_yes).
-    asked: bool,
-    /// Consecutive yes-questions of "me" ("me" `other` does not break the streak).
-    yes_streak: u32,
-    /// For each question of the current run: "them" words said before it.
-    run: VecDeque<u64>,
-    /// Words "them" said in the conversation so far.
-    them_words: u64,
-    /// "me" has used a label, calibrated question or mirror.
-    discovered: bool,
-    /// Timed speech of the last `window_secs`: (speaker, start, end) in samples.
-    speech: VecDeque<(Speaker, u64, u64)>,
-    last_talk_ratio: Option<u64>,
-    /// Start of the current monologue of "me" (since "them" last spoke), and whether it fired.
-    monologue_start: Option<u64>,
-    monologue_fired: bool,
-    /// Latest end of timed speech seen.
-    now: u64,
-    /// Confidence of the act of the utterance being handled (`None`: not measured).
-    confidence: Option<f32>,
+    call: CallState,
+    cues: Vec<Box<dyn CueRule>>,
     /// A cue of the last utterance was held back for low confidence.
     held: bool,
 }
@@ -51,32 +139,41 @@ impl CueEngine {
     pub fn new(rules: &CueRules) -> CueEngine {
         CueEngine {
             rules: rules.clone(),
-            asked: false,
-            yes_streak: 0,
-            run: VecDeque::new(),
-            them_words: 0,
-            discovered: false,
-            speech: VecDeque::new(),
-            last_talk_ratio: None,
-            monologue_start: None,
-            monologue_fired: false,
-            now: 0,
-            confidence: None,
+            call: CallState::default(),
+            cues: self::rules(rules),
             held: false,
         }
     }
 
     /// Forgets the conversation.
     pub fn reset(&mut self) {
-        *self = CueEngine::new(&self.rules);
+        self.call = CallState::default();
+        self.held = false;
+        for c in &mut self.cues {
+            c.reset();
+        }
     }
 
-    fn emit(&mut self, id: CueId, at_sample: u64, utterance_id: Option<u64>, out: &mut Vec<Cue>) {
+    /// The one place a verdict becomes a cue: the cue's switch, whether the act was sure
+    /// enough (`sure`: at least the cue's `min_confidence`; always for timed cues), and the
+    /// held flag.
+    fn emit(
+        &mut self,
+        verdict: Verdict,
+        id: CueId,
+        sure: bool,
+        uid: Option<u64>,
+        out: &mut Vec<Cue>,
+    ) {
+        let at_sample = match verdict {
+            Verdict::Quiet => return,
+            Verdict::Hold => {
+                self.held = true;
+                return;
+            }
+            Verdict::Fire(at) => at,
+        };
         let (severity, message, enabled) = self.rules.text(id);
-        let sure = utterance_id.is_none()
-            || self
-                .confidence
-                .is_none_or(|c| c >= self.rules.min_confidence(id));
         if enabled && !sure {
             self.held = true;
         }
@@ -86,116 +183,21 @@ impl CueEngine {
                 severity,
                 message: message.to_string(),
                 at_sample,
-                utterance_id,
+                utterance_id: uid,
             });
         }
     }
 
     /// Takes one classified utterance; appends the cues it triggers.
     pub fn on_utterance(&mut self, cu: &ClassifiedUtterance, out: &mut Vec<Cue>) {
-        self.confidence = cu.confidence;
         self.held = false;
-        let u = &cu.utterance;
-        let at = u.end_sample.max(u.start_sample);
-        let uid = Some(u.id);
-        let act = cu.act;
-        // A question the classifier is not sure of is recorded (unsure) but neither opens the
-        // call's questions nor counts toward a ladder or a barrage: an alert that rests on
-        // an earlier doubtful question would be a doubtful alert.
+        self.call.observe(cu);
         let conf = cu.confidence.unwrap_or(1.0);
-        let sure = |id: CueId| conf >= self.rules.min_confidence(id);
-        let (sure_open, sure_ladder, sure_barrage) = (
-            sure(CueId::OpeningYes),
-            sure(CueId::YesLadder),
-            sure(CueId::QuestionBarrage),
-        );
-        match u.speaker {
-            Speaker::Me => {
-                if act.is_question() && !self.asked {
-                    if sure_open {
-                        self.asked = true;
-                        if act == Act::YesQuestion {
-                            self.emit(CueId::OpeningYes, at, uid, out);
-                        }
-                    } else if act == Act::YesQuestion {
-                        self.held = true;
-                    }
-                }
-                match act {
-                    Act::YesQuestion if sure_ladder => {
-                        self.yes_streak += 1;
-                        if self.yes_streak >= self.rules.yes_ladder.streak {
-                            self.emit(CueId::YesLadder, at, uid, out);
-                        }
-                    }
-                    Act::YesQuestion => {
-                        if self.yes_streak + 1 >= self.rules.yes_ladder.streak {
-                            self.held = true;
-                        }
-                    }
-                    Act::Other => {}
-                    _ => self.yes_streak = 0,
-                }
-                // An unsure question is neither counted nor breaks the run.
-                if !act.is_question() {
-                    self.run.clear();
-                } else if sure_barrage {
-                    self.run.push_back(self.them_words);
-                    let n = self.rules.question_barrage.questions.max(1) as usize;
-                    if self.run.len() >= n {
-                        while self.run.len() > n {
-                            self.run.pop_front();
-                        }
-                        let since_first = self.them_words - self.run.front().copied().unwrap_or(0);
-                        if since_first < u64::from(self.rules.question_barrage.max_them_words) {
-                            self.emit(CueId::QuestionBarrage, at, uid, out);
-                            self.run.clear();
-                        }
-                    }
-                }
-                match act {
-                    Act::Label | Act::CalibratedQuestion | Act::Mirror => self.discovered = true,
-                    Act::Pitch if !self.discovered => self.emit(CueId::PitchEarly, at, uid, out),
-                    _ => {}
-                }
-                match act {
-                    Act::NoQuestion => self.emit(CueId::GoodNoQuestion, at, uid, out),
-                    Act::Label | Act::Mirror => self.emit(CueId::GoodLabel, at, uid, out),
-                    _ => {}
-                }
-            }
-            Speaker::Them => {
-                self.them_words += u
-                    .text
-                    .split_whitespace()
-                    .filter(|w| w.chars().any(char::is_alphanumeric))
-                    .count() as u64;
-                match act {
-                    Act::CounterfeitYes => self.emit(CueId::CounterfeitYes, at, uid, out),
-                    Act::No => self.emit(CueId::NoHeard, at, uid, out),
-                    Act::ThatsRight => self.emit(CueId::ThatsRight, at, uid, out),
-                    Act::CommitmentYes => self.emit(CueId::Commitment, at, uid, out),
-                    _ => {}
-                }
-                // "them" spoke: any monologue of "me" is over, timed or not.
-                self.monologue_start = None;
-                self.monologue_fired = false;
-            }
-        }
-
-        if u.end_sample > u.start_sample {
-            self.speech
-                .push_back((u.speaker, u.start_sample, u.end_sample));
-            self.now = self.now.max(u.end_sample);
-            if u.speaker == Speaker::Me {
-                let start = *self.monologue_start.get_or_insert(u.start_sample);
-                let max = secs_to_samples(self.rules.long_monologue.max_secs);
-                if !self.monologue_fired && u.end_sample.saturating_sub(start) > max {
-                    self.monologue_fired = true;
-                    self.emit(CueId::LongMonologue, u.end_sample, uid, out);
-                }
-            }
-            self.check_talk_ratio(self.now, uid, out);
+        for i in 0..self.cues.len() {
+            let id = self.cues[i].id();
+            let sure = conf >= self.rules.min_confidence(id);
+            let v = self.cues[i].on_utterance(&self.call, cu, sure);
+            self.emit(v, id, sure, Some(cu.utterance.id), out);
         }
     }
 
@@ -207,48 +209,18 @@ impl CueEngine {
 
     /// Stream time has reached `now_sample` (between utterances): checks the timed rules.
     pub fn on_time(&mut self, now_sample: u64, out: &mut Vec<Cue>) {
-        if now_sample > self.now {
-            self.now = now_sample;
-        }
-        self.check_talk_ratio(self.now, None, out);
-    }
-
-    fn check_talk_ratio(&mut self, now: u64, uid: Option<u64>, out: &mut Vec<Cue>) {
-        let r = &self.rules.talk_ratio;
-        let window = secs_to_samples(r.window_secs);
-        let from = now.saturating_sub(window);
-        while self.speech.front().is_some_and(|s| s.2 <= from) {
-            self.speech.pop_front();
-        }
-        if now < secs_to_samples(r.min_call_secs) {
-            return;
-        }
-        if self
-            .last_talk_ratio
-            .is_some_and(|t| now.saturating_sub(t) < secs_to_samples(r.every_secs))
-        {
-            return;
-        }
-        let (mut me, mut them) = (0u64, 0u64);
-        for &(sp, s, e) in &self.speech {
-            let d = e.min(now).saturating_sub(s.max(from));
-            match sp {
-                Speaker::Me => me += d,
-                Speaker::Them => them += d,
-            }
-        }
-        let total = me + them;
-        if total > 0 && me as f64 / total as f64 > r.max_share {
-            self.last_talk_ratio = Some(now);
-            self.emit(CueId::TalkRatio, now, uid, out);
+        self.call.now = self.call.now.max(now_sample);
+        for i in 0..self.cues.len() {
+            let id = self.cues[i].id();
+            let v = self.cues[i].on_time(&self.call);
+            self.emit(v, id, true, None, out);
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Severity, Utterance};
+    use crate::event::{secs_to_samples, Act, Severity, Utterance};
     use crate::transforms::rules::CoachRules;
 
     struct T {
@@ -415,8 +387,7 @@ mod tests {
         assert_eq!(t.me(Label), vec![CueId::GoodLabel]);
         assert_eq!(t.me(Mirror), vec![CueId::GoodLabel]);
         let mut out = Vec::new();
-        let e = &mut t.e;
-        e.emit(CueId::GoodLabel, 0, None, &mut out);
+        t.e.emit(Verdict::Fire(0), CueId::GoodLabel, true, None, &mut out);
         assert_eq!(out[0].severity, Severity::Praise);
     }
 
@@ -510,6 +481,35 @@ mod tests {
         let mut out = Vec::new();
         t.e.on_time(secs_to_samples(1000.0), &mut out);
         assert!(out.is_empty());
+    }
+
+    /// The cues of one utterance come out in this order (alerts on "me" first, as before the
+    /// rules were split into files).
+    #[test]
+    fn rules_run_in_the_emission_order() {
+        let ids: Vec<CueId> = rules(&CoachRules::builtin().unwrap().cues)
+            .iter()
+            .map(|r| r.id())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                CueId::OpeningYes,
+                CueId::YesLadder,
+                CueId::QuestionBarrage,
+                CueId::PitchEarly,
+                CueId::GoodNoQuestion,
+                CueId::GoodLabel,
+                CueId::CounterfeitYes,
+                CueId::NoHeard,
+                CueId::ThatsRight,
+                CueId::Commitment,
+                CueId::LongMonologue,
+                CueId::TalkRatio,
+            ]
+        );
+        let all: std::collections::BTreeSet<CueId> = ids.into_iter().collect();
+        assert_eq!(all.len(), CueId::ALL.len(), "one rule per cue id");
     }
 
     #[test]
