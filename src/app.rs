@@ -40,8 +40,10 @@ use crate::sources::live::{Channel, ChannelSel, LiveSource, Notice};
 use crate::sources::replay::{Blocks, Replay};
 use crate::transforms::coach::Coach;
 use crate::transforms::early::{Decoded, EarlyDecode};
+use crate::transforms::prosody::{self, PitchStream};
 use crate::transforms::segment::{SegmentEvent, Segmenter};
 use crate::transforms::transcribe::{AsrError, DecodeMode, Transcriber};
+use crate::transforms::turns::Turns;
 
 /// Where the audio comes from.
 #[derive(Debug, Clone)]
@@ -587,10 +589,7 @@ fn run_pipeline(
         channels: channels.clone(),
         ..Summary::default()
     };
-    let mut next_id = 0u64;
-    // End of the last speech (utterance or unclear turn) of each speaker, for the pause before
-    // answering.
-    let mut last_end: HashMap<Speaker, u64> = HashMap::new();
+    let mut turns = Turns::new();
     let mut coach_clock = 0u64;
     let mut cues = Vec::new();
     let mut fatal = None;
@@ -605,20 +604,7 @@ fn run_pipeline(
                 out.audio(&block);
             }
             Msg::Utterance(mut u) => {
-                u.id = next_id;
-                next_id += 1;
-                // The pause before answering: from the other side's last speech to this onset,
-                // when this utterance answers a turn of the other side.
-                let other_end = last_end.get(&u.speaker.other()).copied();
-                let own_end = last_end.get(&u.speaker).copied().unwrap_or(0);
-                if let Some(o) = other_end.filter(|o| *o >= own_end && *o <= u.start_sample) {
-                    let pause_ms = samples_to_secs(u.start_sample - o) * 1000.0;
-                    if let Some(h) = u.hesitation.as_mut().filter(|_| pause_ms < 10_000.0) {
-                        h.pause_before_ms = Some(pause_ms.round() as u32);
-                    }
-                }
-                let e = last_end.entry(u.speaker).or_insert(0);
-                *e = (*e).max(u.end_sample);
+                turns.utterance(&mut u);
                 // Timed cues advance with the utterances (the cue engine checks them on each
                 // one), not with the audio: at replay speed the audio runs far ahead of
                 // Whisper, and the cues must not depend on that race. Live, an utterance ends
@@ -637,8 +623,7 @@ fn run_pipeline(
             }
             Msg::Device(d) => out.record(&SessionEvent::Device(d)),
             Msg::Unclear(u) => {
-                let e = last_end.entry(u.speaker).or_insert(0);
-                *e = (*e).max(u.end_sample);
+                turns.unclear(&u);
                 out.record(&SessionEvent::from_unclear(&u));
                 summary.unclear.push(u);
             }
@@ -702,6 +687,9 @@ struct ChannelProc {
     msg_tx: Sender<Msg>,
     events: Vec<SegmentEvent>,
     vad: Option<Sender<VadActivity>>,
+    /// Pitch frames of this channel, computed as the audio arrives so that a closed segment's
+    /// prosody costs only its summary (off the latency path).
+    pitch: PitchStream,
 }
 
 impl Channel for ChannelProc {
@@ -734,6 +722,7 @@ impl ChannelProc {
             msg_tx,
             events: Vec::new(),
             vad: None,
+            pitch: PitchStream::new(),
         }
     }
 
@@ -744,6 +733,7 @@ impl ChannelProc {
 
     fn push(&mut self, start: u64, samples: &[f32]) {
         self.pos = start + samples.len() as u64;
+        self.pitch.push(start, samples);
         let was_speaking = self.segmenter.in_speech();
         self.segmenter.process(start, samples, &mut self.events);
         if let Some(v) = &self.vad {
@@ -777,8 +767,17 @@ impl ChannelProc {
     }
 
     fn forward(&mut self) {
-        for e in self.events.drain(..) {
+        for mut e in self.events.drain(..) {
+            if let SegmentEvent::Final(seg) = &mut e {
+                seg.prosody = Some(prosody::measure_segment(&self.pitch, seg));
+            }
             let _ = self.seg_tx.send(e);
+        }
+        // Frames older than any segment still to come (its pre-roll reaches back at most the
+        // longest utterance plus a second) are no longer needed.
+        if !self.segmenter.in_speech() {
+            self.pitch
+                .forget_before(self.pos.saturating_sub(SAMPLE_RATE_HZ as u64));
         }
     }
 }
@@ -905,16 +904,51 @@ fn transcribe_loop(
             speaker: seg.speaker,
             start_sample: seg.start_sample,
             end_sample: seg.end_sample,
-            text,
             latency_ms: Some(wait_ms + hang_ms),
             // Measured: fillers here, the pause before answering on the session thread.
             hesitation: Some(Hesitation {
                 fillers,
                 ..Hesitation::default()
             }),
+            prosody: seg.prosody.map(|p| prosody::with_rate(p, &text)),
+            text,
         }));
     }
     t
+}
+
+/// The segments of one channel's recording, cut and measured the way a live session does it:
+/// 20 ms blocks through the segmenter (VAD) and the pitch tracker, each final segment with its
+/// prosody (the rate waits for a text). `transcribe_offline` and `eval prosody` use it.
+pub fn segments_offline(cfg: &Config, speaker: Speaker, samples: &[f32]) -> Vec<SegmentEvent> {
+    let mut seg = Segmenter::new(speaker, &cfg.vad);
+    let mut pitch = PitchStream::new();
+    let mut events = Vec::new();
+    let block = SAMPLE_RATE_HZ as usize / 50;
+    let mut out = Vec::new();
+    for (i, b) in samples.chunks(block).enumerate() {
+        let start = (i * block) as u64;
+        pitch.push(start, b);
+        seg.process(start, b, &mut events);
+        measure_finals(&pitch, &mut events, &mut out);
+    }
+    seg.finish(&mut events);
+    measure_finals(&pitch, &mut events, &mut out);
+    out
+}
+
+/// Moves `events` to `out`, each final segment measured.
+fn measure_finals(
+    pitch: &PitchStream,
+    events: &mut Vec<SegmentEvent>,
+    out: &mut Vec<SegmentEvent>,
+) {
+    for mut e in events.drain(..) {
+        if let SegmentEvent::Final(s) = &mut e {
+            s.prosody = Some(prosody::measure_segment(pitch, s));
+        }
+        out.push(e);
+    }
 }
 
 /// Transcribes a whole recording offline the way a live session hears it: the segmenter (VAD)
@@ -926,17 +960,7 @@ pub fn transcribe_offline(
     t: &mut Transcriber,
     samples: &[f32],
 ) -> Result<Vec<crate::transforms::transcribe::TextSpan>, crate::transforms::transcribe::AsrError> {
-    let mut seg = Segmenter::new(Speaker::Me, &cfg.vad);
-    let mut events = Vec::new();
-    // Blocks of 20 ms, as from a sound card.
-    for (i, block) in samples.chunks(SAMPLE_RATE_HZ as usize / 50).enumerate() {
-        seg.process(
-            (i * (SAMPLE_RATE_HZ as usize / 50)) as u64,
-            block,
-            &mut events,
-        );
-    }
-    seg.finish(&mut events);
+    let events = segments_offline(cfg, Speaker::Me, samples);
     let mut spans = Vec::new();
     for ev in events {
         if let SegmentEvent::Final(s) = ev {

@@ -276,6 +276,19 @@ pub enum EvalCommand {
         #[arg(long)]
         examples: bool,
     },
+    /// The voice measures on real voices: pitch endings of real sentences resynthesized with
+    /// rises and falls, speaking rate at tempo 0.8 and 1.25, the pause before real one-word
+    /// answers placed at known gaps, `slow_yes` after 1.6 s and 0.3 s, F0 against Praat and
+    /// the tracker's cost; each on the wide band and after a telephone round trip. Last line
+    /// `key=value`.
+    Prosody {
+        /// The prosody set's manifest.
+        #[arg(default_value = "tests/fixtures/prosody/manifest.jsonl")]
+        manifest: PathBuf,
+        /// The real-speech manifest the answers and sentences come from.
+        #[arg(long, default_value = "tests/fixtures/real/manifest.jsonl")]
+        real: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -144,6 +144,9 @@ pub struct SpeechSegment {
     /// Set when speech resumed after this segment was sent as tentative: a decode of it still
     /// queued or running is wasted and stops at the next check. `None` for final segments.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// How the segment was said, measured from its audio on the channel's thread while the
+    /// audio arrived (the rate waits for the text). `None` for tentative segments.
+    pub prosody: Option<Prosody>,
 }
 
 /// A transcribed utterance.
@@ -164,6 +167,10 @@ pub struct Utterance {
     /// (typed text, old sessions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hesitation: Option<Hesitation>,
+    /// How it was said (pitch, ending, rate, level), measured from the audio; `None` for typed
+    /// text and old sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prosody: Option<Prosody>,
 }
 
 /// How hesitant an utterance sounded. Whisper drops "uhm" and "uh", yet that is how a
@@ -182,6 +189,73 @@ pub struct Hesitation {
     /// out), when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_in_ms: Option<u32>,
+}
+
+/// Version of the [`Prosody`] record and of the measures behind it.
+pub const PROSODY_VERSION: u32 = 1;
+
+/// How an utterance was said, measured from its audio (`transforms::prosody`). Version 1:
+///
+/// ```json
+/// {"version":1,"f0_median_hz":196.3,"f0_range_st":7.9,"end":"fall","end_slope_st_s":-9.4,
+///  "rate_syl_s":4.8,"level_dbfs":-23.1,"voiced_s":1.62,"voice_start":12.41,"voice_end":14.2,
+///  "contour_hz":[null,201,204,...]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prosody {
+    /// [`PROSODY_VERSION`].
+    pub version: u32,
+    /// Median F0 of the voiced frames; `None` when too little (reliable) voicing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f0_median_hz: Option<f32>,
+    /// 5-95 % spread of the voiced F0, in semitones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f0_range_st: Option<f32>,
+    /// Direction of the last 400 ms of voicing.
+    pub end: Ending,
+    /// Slope of that window, semitones per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_slope_st_s: Option<f32>,
+    /// Syllables (estimated from the text) per voiced second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_syl_s: Option<f32>,
+    /// RMS level of the speech part, dBFS (floor -120).
+    pub level_dbfs: f32,
+    /// Seconds of voicing in the speech part.
+    pub voiced_s: f32,
+    /// Where the sound of the utterance starts and ends in the stream (seconds), from the
+    /// waveform: closer to the truth than the VAD's edges (which are up to ~150 ms off), so
+    /// the pause before an answer is measured between these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_start: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_end: Option<f64>,
+    /// F0 every 20 ms from the speech start (rounded Hz, `null` unvoiced), for drawing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contour_hz: Vec<Option<u16>>,
+}
+
+/// Direction of the pitch at the end of an utterance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    Rise,
+    Fall,
+    Level,
+    /// Too little voicing at the end, or a contour too unreliable to call: never a guess.
+    Unknown,
+}
+
+impl Ending {
+    /// The arrow shown after the act: ↗ rise, ↘ fall, → level, nothing when unknown.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Ending::Rise => "↗",
+            Ending::Fall => "↘",
+            Ending::Level => "→",
+            Ending::Unknown => "",
+        }
+    }
 }
 
 /// A pause before answering at least this long counts as hesitation. People answer within
@@ -353,10 +427,15 @@ pub enum CueId {
     GoodLabel,
     TalkRatio,
     LongMonologue,
+    LandIt,
+    HoldSilence,
+    SilenceHeld,
+    SlowDown,
+    SlowYes,
 }
 
 impl CueId {
-    pub const ALL: [CueId; 12] = [
+    pub const ALL: [CueId; 17] = [
         CueId::OpeningYes,
         CueId::YesLadder,
         CueId::QuestionBarrage,
@@ -369,6 +448,11 @@ impl CueId {
         CueId::GoodLabel,
         CueId::TalkRatio,
         CueId::LongMonologue,
+        CueId::LandIt,
+        CueId::HoldSilence,
+        CueId::SilenceHeld,
+        CueId::SlowDown,
+        CueId::SlowYes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -385,6 +469,11 @@ impl CueId {
             CueId::GoodLabel => "good_label",
             CueId::TalkRatio => "talk_ratio",
             CueId::LongMonologue => "long_monologue",
+            CueId::LandIt => "land_it",
+            CueId::HoldSilence => "hold_silence",
+            CueId::SilenceHeld => "silence_held",
+            CueId::SlowDown => "slow_down",
+            CueId::SlowYes => "slow_yes",
         }
     }
 }
@@ -407,6 +496,10 @@ pub struct Cue {
     /// The utterance that triggered it, if any (timed cues may have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utterance_id: Option<u64>,
+    /// Recorded for the review, not shown live: a delivery cue within 30 s of the last one
+    /// shown (live pacing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review_only: bool,
 }
 
 /// An utterance with its act, and the explanation of the decision.
@@ -481,6 +574,9 @@ pub enum SessionEvent {
         /// Evidence of hesitation (fillers, pause before answering, sound before the first word).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hesitation: Option<Hesitation>,
+        /// How it was said (absent for typed text and sessions before version 1 of the record).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prosody: Option<Prosody>,
     },
     /// A stretch that held speech (the VAD fired) but gave no accepted text: too unclear,
     /// rejected as a likely hallucination, or empty. Counted as a turn, shown as "(unclear)" in
@@ -500,6 +596,9 @@ pub enum SessionEvent {
         time: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         utterance_id: Option<u64>,
+        /// Recorded for the review, not shown live (delivery cues are paced: one per 30 s).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        review_only: bool,
     },
     /// An input device changed state.
     Device(DeviceNotice),
@@ -539,6 +638,8 @@ pub struct TurnRef<'a> {
     pub end: f64,
     pub text: &'a str,
     pub act: Act,
+    /// How it was said, when measured.
+    pub prosody: Option<&'a Prosody>,
 }
 
 impl SessionEvent {
@@ -552,6 +653,7 @@ impl SessionEvent {
                 end,
                 text,
                 act,
+                prosody,
                 ..
             } => Some(TurnRef {
                 id: Some(*id),
@@ -560,6 +662,7 @@ impl SessionEvent {
                 end: end.max(*start),
                 text,
                 act: *act,
+                prosody: prosody.as_ref(),
             }),
             SessionEvent::Unclear {
                 speaker,
@@ -573,6 +676,7 @@ impl SessionEvent {
                 end: end.max(*start),
                 text: "",
                 act: Act::Other,
+                prosody: None,
             }),
             _ => None,
         }
@@ -592,6 +696,7 @@ impl SessionEvent {
             unsure: cu.unsure,
             latency_ms: u.latency_ms,
             hesitation: u.hesitation.clone(),
+            prosody: u.prosody.clone(),
         }
     }
 
@@ -611,6 +716,7 @@ impl SessionEvent {
             message: c.message.clone(),
             time: samples_to_secs(c.at_sample),
             utterance_id: c.utterance_id,
+            review_only: c.review_only,
         }
     }
 

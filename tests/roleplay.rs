@@ -321,6 +321,7 @@ fn session_hooks_add_a_them_feed_and_report_vad_activity() {
     }
     let said = "No, it's fine. What is this about?";
     let u = Utterance {
+        prosody: None,
         id: 0,
         speaker: Speaker::Them,
         start_sample: 80_000,

@@ -43,6 +43,7 @@ fn cu(
 ) -> ClassifiedUtterance {
     ClassifiedUtterance {
         utterance: Utterance {
+            prosody: None,
             id,
             speaker,
             start_sample: (start * SR as f64) as u64,
@@ -60,6 +61,7 @@ fn cu(
 
 fn cue(id: CueId, severity: Severity, at: f64, utterance_id: Option<u64>) -> Cue {
     Cue {
+        review_only: false,
         id,
         severity,
         message: format!("message of {id}"),

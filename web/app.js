@@ -53,10 +53,52 @@ function el(tag, cls, text) {
   return e;
 }
 
+// The pitch contour of an utterance (its prosody record, served with the session) as a small
+// inline SVG: semitones around the utterance's median, 20 ms a point, gaps where unvoiced.
+const ARROWS = { rise: "\u2197", fall: "\u2198", level: "\u2192" };
+function contourSvg(p) {
+  const pts = (p && p.contour_hz) || [];
+  const voiced = pts.filter((v) => v);
+  if (voiced.length < 3) return null;
+  const ref = p.f0_median_hz || voiced[Math.floor(voiced.length / 2)];
+  const W = 96, H = 22, span = 12; // +-6 semitones fill the height
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "contour");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", W);
+  svg.setAttribute("height", H);
+  const title = document.createElementNS(ns, "title");
+  title.textContent = `pitch: median ${Math.round(ref)} Hz` + (p.f0_range_st ? `, range ${p.f0_range_st.toFixed(1)} st` : "") +
+    `, ending ${p.end}` + (p.rate_syl_s ? `, ${p.rate_syl_s.toFixed(1)} syllables/s` : "");
+  svg.append(title);
+  let d = "", pen = false;
+  pts.forEach((v, i) => {
+    if (!v) { pen = false; return; }
+    const st = 12 * Math.log2(v / ref);
+    const x = (i / Math.max(1, pts.length - 1)) * (W - 2) + 1;
+    const y = Math.min(H - 1, Math.max(1, H / 2 - (st / span) * H));
+    d += (pen ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
+    pen = true;
+  });
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", d);
+  svg.append(path);
+  return svg;
+}
+
 function utteranceLine(u) {
   const li = el("li", "utt " + u.speaker);
   li.append(el("span", "t", fmtTime(u.start)), el("span", "sp " + u.speaker, u.speaker), el("span", "text", u.text),
     el("span", "act " + u.act + (u.unsure ? " unsure" : ""), actLabel(u.act) + (u.unsure ? " (unsure)" : "")));
+  const p = u.prosody;
+  if (p && ARROWS[p.end]) {
+    const a = el("span", "ending " + p.end, ARROWS[p.end]);
+    a.title = "ending " + p.end + (p.end_slope_st_s != null ? ` (${p.end_slope_st_s.toFixed(1)} st/s)` : "");
+    li.append(a);
+  }
+  const svg = contourSvg(p);
+  if (svg) li.append(svg);
   li.title = u.why || "";
   li.dataset.start = u.start;
   li.dataset.end = u.end;
@@ -173,7 +215,8 @@ function live() {
         setRunning(true, d.input + " · " + d.id);
         break;
       case "utterance": addUtterance(d); break;
-      case "cue": showCue(d); addLine(cueLine(d)); break;
+      // Delivery cues past the live pacing (one per 30 s) wait for the review.
+      case "cue": if (!d.review_only) { showCue(d); addLine(cueLine(d)); } break;
       case "level": level("me", d.me_dbfs); level("them", d.them_dbfs); break;
       case "device": addLine(cueLine({ time: d.time, severity: "alert", message: d.speaker + " input " + d.event + ": " + d.detail })); break;
       case "warning": notice(d.message); break;
@@ -209,7 +252,7 @@ function live() {
           let last = null;
           for (const e of det.events) {
             if (e.type === "utterance") addUtterance(e);
-            if (e.type === "cue") { addLine(cueLine(e)); last = e; }
+            if (e.type === "cue" && !e.review_only) { addLine(cueLine(e)); last = e; }
           }
           if (last) showCue(last);
         }

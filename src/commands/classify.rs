@@ -173,6 +173,7 @@ pub fn run(g: &Globals) -> Result<()> {
             text: input.text.clone(),
             latency_ms: None,
             hesitation: None,
+            prosody: None,
         };
         next_id += 1;
         cues.clear();

@@ -38,6 +38,9 @@ pub fn run(g: &Globals, c: EvalCommand) -> Result<()> {
             asr_only,
         } => return super::eval_real::run(g, &manifest, !no_peer, asr_only),
         EvalCommand::Calls { scripts } => return super::eval_calls::run(g, scripts),
+        EvalCommand::Prosody { manifest, real } => {
+            return super::eval_prosody::run(g, &manifest, &real)
+        }
         EvalCommand::Talk { files, examples } => {
             let files = if files.is_empty() {
                 super::eval_talk::default_files()?
@@ -210,6 +213,7 @@ fn score(rules: &CoachRules, rows: &[Row], preds: &[Classified], detail: bool) -
             text: r.text.clone(),
             latency_ms: None,
             hesitation: None,
+            prosody: None,
         };
         seen.insert((conv_no, idx), (r.text.as_str(), r.act, act, *confidence));
         for (engine, a, confidence, set) in [

@@ -223,6 +223,7 @@ fn run_calls(coach: &mut Coach, rows: &[TalkRow], plain_text: bool) -> (Vec<Seen
                     text,
                     latency_ms: None,
                     hesitation: None,
+                    prosody: None,
                 };
                 cues.clear();
                 let cu = coach.process(u, &mut cues);

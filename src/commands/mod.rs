@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod drill;
 pub mod eval;
 pub mod eval_calls;
+pub mod eval_prosody;
 pub mod eval_real;
 pub mod eval_talk;
 pub mod model;

@@ -465,6 +465,7 @@ fn answer_gaps(scenario: &Scenario, coach: &mut Coach) -> Vec<u32> {
                             text: text.to_string(),
                             latency_ms: None,
                             hesitation: None,
+                            prosody: None,
                         },
                         &mut cues,
                     )

@@ -573,6 +573,7 @@ impl Voice {
                     text,
                     latency_ms: None,
                     hesitation: None,
+                    prosody: None,
                 };
                 let _ = self
                     .feed

@@ -246,6 +246,7 @@ mod tests {
         let mut r = Recorder::create(root, SessionMeta::default(), 1).unwrap();
         r.push_audio(Speaker::Me, 0, &vec![0.1f32; 16_000]).unwrap();
         r.event(SessionEvent::Utterance {
+            prosody: None,
             id: 0,
             speaker: Speaker::Me,
             start: 0.1,

@@ -394,6 +394,7 @@ mod tests {
         let mut ev = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let u = Utterance {
+                prosody: None,
                 id: i as u64,
                 speaker: r.speaker,
                 start_sample: 0,
@@ -493,6 +494,7 @@ mod tests {
 
     fn cue(id: CueId, severity: Severity, time: f64, uid: u64) -> SessionEvent {
         SessionEvent::Cue {
+            review_only: false,
             id,
             severity,
             message: String::new(),
@@ -532,6 +534,7 @@ mod tests {
     #[test]
     fn a_pitch_after_a_counterfeit_yes_is_a_missed_chance_labelled() {
         let u = |id: u64, speaker, text: &str, act| SessionEvent::Utterance {
+            prosody: None,
             id,
             speaker,
             start: id as f64,

@@ -150,6 +150,7 @@ mod tests {
     fn events() -> Vec<SessionEvent> {
         vec![
             SessionEvent::Cue {
+                review_only: false,
                 id: CueId::OpeningYes,
                 severity: Severity::Nudge,
                 message: "Openers --> beg".into(),
@@ -157,6 +158,7 @@ mod tests {
                 utterance_id: Some(0),
             },
             SessionEvent::Utterance {
+                prosody: None,
                 id: 0,
                 speaker: Speaker::Me,
                 start: 1.0,
@@ -170,6 +172,7 @@ mod tests {
                 hesitation: None,
             },
             SessionEvent::Utterance {
+                prosody: None,
                 id: 1,
                 speaker: Speaker::Them,
                 start: 62.25,

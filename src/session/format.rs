@@ -199,6 +199,7 @@ mod tests {
                 channels: 2,
             },
             SessionEvent::Utterance {
+                prosody: None,
                 id: 0,
                 speaker: Speaker::Me,
                 start: 1.0,
@@ -212,6 +213,7 @@ mod tests {
                 hesitation: None,
             },
             SessionEvent::Cue {
+                review_only: false,
                 id: CueId::GoodNoQuestion,
                 severity: Severity::Praise,
                 message: "Good".into(),

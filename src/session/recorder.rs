@@ -525,6 +525,7 @@ mod tests {
     ) -> ClassifiedUtterance {
         ClassifiedUtterance {
             utterance: Utterance {
+                prosody: None,
                 id,
                 speaker,
                 start_sample: start,
@@ -576,6 +577,7 @@ mod tests {
         assert!(r.disk_full());
         // Later events are kept in memory only, without a second error.
         r.cue(&Cue {
+            review_only: false,
             id: CueId::Commitment,
             severity: Severity::Praise,
             message: "That's a commitment.".into(),
@@ -625,6 +627,7 @@ mod tests {
         ))
         .unwrap();
         r.cue(&Cue {
+            review_only: false,
             id: CueId::GoodNoQuestion,
             severity: Severity::Praise,
             message: "Good".into(),

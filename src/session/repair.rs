@@ -286,6 +286,7 @@ mod tests {
         r.push_audio(Speaker::Them, 0, &[0.1; 8000]).unwrap();
         r.utterance(&ClassifiedUtterance {
             utterance: Utterance {
+                prosody: None,
                 id: 0,
                 speaker: Speaker::Them,
                 start_sample: 0,
@@ -392,6 +393,7 @@ mod tests {
         let dir = r.dir().to_path_buf();
         r.push_audio(Speaker::Me, 0, &[0.0; 4000]).unwrap();
         r.cue(&crate::event::Cue {
+            review_only: false,
             id: crate::event::CueId::NoHeard,
             severity: crate::event::Severity::Praise,
             message: "no".into(),

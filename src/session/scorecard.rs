@@ -87,6 +87,91 @@ pub struct Scorecard {
     pub them_answers_measured: u32,
     /// Cues fired, by id (all severities).
     pub cues: BTreeMap<CueId, u32>,
+    /// How it was said, from the prosody records (`None` when no utterance carried one:
+    /// typed text, sessions before prosody was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// Delivery in Voss's terms, from the measured voice of each utterance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Asks, prices, deadlines and pitches of "me" whose ending could be measured ...
+    pub asks_measured: u32,
+    /// ... of which landed: ended falling or level.
+    pub asks_landed: u32,
+    /// Asks in the late-night FM DJ voice: lower than my usual pitch, slower than my usual
+    /// rate, and landed.
+    pub dj_voice_asks: u32,
+    /// Silences held after a label or mirror until "them" answered (`silence_held` cues) ...
+    pub silences_held: u32,
+    /// ... and silences filled too soon (`hold_silence` cues).
+    pub silences_broken: u32,
+    /// Yes answers that came late (`slow_yes` cues): counterfeit suspects.
+    pub slow_yeses: u32,
+    /// My usual speaking rate, syllables per voiced second (median of my first minute) ...
+    pub rate_usual: Option<f64>,
+    /// ... and over the rest of the call.
+    pub rate_after: Option<f64>,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (n > 0).then(|| {
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    })
+}
+
+/// The delivery section from the turns (sorted by start) and the counted cues.
+fn delivery(us: &[TurnRef], cues: &BTreeMap<CueId, u32>) -> Option<Delivery> {
+    use crate::event::Ending;
+    use crate::transforms::cues::land_it::is_ask;
+    if !us.iter().any(|u| u.prosody.is_some()) {
+        return None;
+    }
+    let cue = |id| cues.get(&id).copied().unwrap_or(0);
+    let mut d = Delivery {
+        silences_held: cue(CueId::SilenceHeld),
+        silences_broken: cue(CueId::HoldSilence),
+        slow_yeses: cue(CueId::SlowYes),
+        ..Delivery::default()
+    };
+    // My usual: the first minute of voiced speech.
+    let (mut voiced, mut first_rates, mut first_f0, mut later_rates) =
+        (0.0f32, vec![], vec![], vec![]);
+    for u in us.iter().filter(|u| u.speaker == Speaker::Me) {
+        let Some(p) = u.prosody else { continue };
+        if voiced < 60.0 {
+            voiced += p.voiced_s;
+            first_rates.extend(p.rate_syl_s.map(f64::from));
+            first_f0.extend(p.f0_median_hz.map(f64::from));
+        } else {
+            later_rates.extend(p.rate_syl_s.map(f64::from));
+        }
+    }
+    d.rate_usual = median(first_rates).map(r3);
+    d.rate_after = median(later_rates).map(r3);
+    let f0_usual = median(first_f0);
+    for u in us {
+        let Some(p) = u.prosody.filter(|_| is_ask(u.speaker, u.act, u.text)) else {
+            continue;
+        };
+        if p.end == Ending::Unknown {
+            continue;
+        }
+        d.asks_measured += 1;
+        let landed = matches!(p.end, Ending::Fall | Ending::Level);
+        d.asks_landed += u32::from(landed);
+        let lower = matches!((p.f0_median_hz, f0_usual), (Some(f), Some(b)) if f64::from(f) < b);
+        let slower = matches!((p.rate_syl_s, d.rate_usual), (Some(r), Some(b)) if f64::from(r) < b);
+        d.dj_voice_asks += u32::from(landed && lower && slower);
+    }
+    Some(d)
 }
 
 /// Reference numbers from published call analyses, shown as hints.
@@ -249,6 +334,7 @@ impl Scorecard {
         // Patience, and the other side's answer time.
         (sc.answers_measured, sc.avg_pause_before_me) = answer_pauses(&us, Speaker::Me);
         (sc.them_answers_measured, sc.avg_pause_before_them) = answer_pauses(&us, Speaker::Them);
+        sc.delivery = delivery(&us, &sc.cues);
         sc
     }
 
@@ -336,6 +422,25 @@ impl Scorecard {
                 self.them_answers_measured
             );
         }
+        if let Some(d) = &self.delivery {
+            let _ = writeln!(
+                s,
+                "  Delivery          asks landed {} of {} (DJ voice {}), silences held {} (filled too soon {}), slow yeses {}",
+                d.asks_landed,
+                d.asks_measured,
+                d.dj_voice_asks,
+                d.silences_held,
+                d.silences_broken,
+                d.slow_yeses
+            );
+            if let (Some(u), Some(a)) = (d.rate_usual, d.rate_after) {
+                let _ = writeln!(
+                    s,
+                    "  Pace vs usual     {a:.1} syllables/s after the first minute, your usual {u:.1} ({:+.0}%)",
+                    (a / u - 1.0) * 100.0
+                );
+            }
+        }
         let wpm = |w: Option<f64>| w.map_or("-".to_string(), |w| format!("{w:.0} wpm"));
         let _ = writeln!(
             s,
@@ -378,6 +483,7 @@ pub(crate) mod tests {
 
     fn u(id: u64, speaker: Speaker, start: f64, end: f64, text: &str, act: Act) -> SessionEvent {
         SessionEvent::Utterance {
+            prosody: None,
             id,
             speaker,
             start,
@@ -394,6 +500,7 @@ pub(crate) mod tests {
 
     fn cue(id: CueId, time: f64) -> SessionEvent {
         SessionEvent::Cue {
+            review_only: false,
             id,
             severity: Severity::Nudge,
             message: String::new(),

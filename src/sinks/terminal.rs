@@ -50,8 +50,16 @@ impl Sink for TerminalSink {
                 act,
                 latency_ms,
                 unsure,
+                prosody,
                 ..
             } => {
+                // The ending after the act: ↗ rise, ↘ fall, → level (nothing when unknown).
+                let end = prosody
+                    .as_ref()
+                    .map(|p| p.end.arrow())
+                    .filter(|a| !a.is_empty())
+                    .map(|a| format!(" {a}"))
+                    .unwrap_or_default();
                 let lat = latency_ms
                     .map(|l| format!(" ({l:.0} ms)"))
                     .unwrap_or_default();
@@ -60,11 +68,12 @@ impl Sink for TerminalSink {
                     &format!("[{act}{}]", if *unsure { " (unsure)" } else { "" }),
                 );
                 format!(
-                    "{} {} {} {}{}",
+                    "{} {} {} {}{}{}",
                     mmss_tenths(*start),
                     self.who(*speaker),
                     text,
                     act,
+                    end,
                     self.paint("2", &lat)
                 )
             }
@@ -73,9 +82,11 @@ impl Sink for TerminalSink {
                 severity,
                 message,
                 time,
+                review_only,
                 ..
             } => {
-                if *severity == Severity::Praise && !self.show_praise {
+                // Delivery cues past the live pacing wait for the review.
+                if (*severity == Severity::Praise && !self.show_praise) || *review_only {
                     return Ok(());
                 }
                 let (code, tag) = match severity {

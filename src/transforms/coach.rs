@@ -174,6 +174,7 @@ mod tests {
         let mut c = Coach::load(None).unwrap();
         let mut cues = Vec::new();
         let u = |id, speaker, text: &str| Utterance {
+            prosody: None,
             id,
             speaker,
             start_sample: 0,
@@ -200,6 +201,7 @@ mod tests {
         for (i, (speaker, text)) in lines.iter().enumerate() {
             let mut cues = Vec::new();
             let u = Utterance {
+                prosody: None,
                 id: i as u64,
                 speaker: *speaker,
                 start_sample: 0,

@@ -88,6 +88,7 @@ mod tests {
             closed_at_sample: end,
             closed_at: Instant::now(),
             cancel: None,
+            prosody: None,
         }
     }
 

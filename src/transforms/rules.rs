@@ -127,6 +127,11 @@ struct RawCues {
     good_label: CueText,
     talk_ratio: TalkRatioRule,
     long_monologue: MonologueRule,
+    land_it: LandItRule,
+    hold_silence: HoldSilenceRule,
+    silence_held: HoldSilenceRule,
+    slow_down: SlowDownRule,
+    slow_yes: SlowYesRule,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +288,77 @@ pub struct MonologueRule {
     pub max_secs: f64,
 }
 
+/// `land_it`: an ask, a price, a deadline or a pitch of "me" whose end rises.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandItRule {
+    pub severity: Severity,
+    /// `{rise}` is replaced by the measured rise ("+4.8 st").
+    pub message: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub min_confidence: f32,
+    /// Fires when the last 400 ms of voicing rose by at least this many semitones (the
+    /// prosody's `end` is `rise` too).
+    pub min_rise_st: f32,
+    /// Shown live (paced with the other delivery cues) or recorded for the review only.
+    #[serde(default)]
+    pub live: bool,
+}
+
+/// `hold_silence` (speaking again too soon after a label or mirror) and `silence_held` (the
+/// praise for waiting until they answered).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldSilenceRule {
+    pub severity: Severity,
+    /// `{wait}` is replaced by the measured silence ("1.2 s").
+    pub message: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// hold_silence: fires when "me" speaks again within this many seconds of the end of a
+    /// label or mirror, "them" silent meanwhile. silence_held: praise when "them" answered
+    /// after at least this many seconds.
+    pub wait_secs: f64,
+}
+
+/// `slow_down`: "me" speaking faster than their usual.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowDownRule {
+    pub severity: Severity,
+    /// `{rate}` and `{usual}` are replaced by the syllables per second.
+    pub message: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Utterances the rate is taken over (their voiced time pooled).
+    pub utterances: usize,
+    /// Fires when that rate is at least this share above the baseline (0.15 = 15 %) ...
+    pub over_usual: f32,
+    /// ... and above this many syllables per voiced second.
+    pub min_rate: f32,
+}
+
+/// `slow_yes`: a yes of "them" that came late.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowYesRule {
+    pub severity: Severity,
+    /// `{pause}` is replaced by the measured pause ("1.6 s").
+    pub message: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub min_confidence: f32,
+    /// Fires when the pause before the yes is at least this long ...
+    pub min_pause_ms: u32,
+    /// ... and at least this many times the call's usual answer gap ...
+    pub times_usual: f32,
+    /// ... measured over at least this many earlier answers (before that: no cue).
+    pub min_answers: usize,
+}
+
 /// The cue thresholds and messages.
 #[derive(Debug, Clone)]
 pub struct CueRules {
@@ -298,6 +374,11 @@ pub struct CueRules {
     pub good_label: CueText,
     pub talk_ratio: TalkRatioRule,
     pub long_monologue: MonologueRule,
+    pub land_it: LandItRule,
+    pub hold_silence: HoldSilenceRule,
+    pub silence_held: HoldSilenceRule,
+    pub slow_down: SlowDownRule,
+    pub slow_yes: SlowYesRule,
 }
 
 impl CueRules {
@@ -318,6 +399,8 @@ impl CueRules {
         }
         r.yes_ladder.min_confidence = 0.0;
         r.question_barrage.min_confidence = 0.0;
+        r.land_it.min_confidence = 0.0;
+        r.slow_yes.min_confidence = 0.0;
         r
     }
 
@@ -334,7 +417,13 @@ impl CueRules {
             CueId::Commitment => self.commitment.min_confidence,
             CueId::GoodNoQuestion => self.good_no_question.min_confidence,
             CueId::GoodLabel => self.good_label.min_confidence,
-            CueId::TalkRatio | CueId::LongMonologue => 0.0,
+            CueId::LandIt => self.land_it.min_confidence,
+            CueId::SlowYes => self.slow_yes.min_confidence,
+            CueId::TalkRatio
+            | CueId::LongMonologue
+            | CueId::HoldSilence
+            | CueId::SilenceHeld
+            | CueId::SlowDown => 0.0,
         }
     }
 
@@ -366,6 +455,26 @@ impl CueRules {
             }
             CueId::LongMonologue => {
                 let c = &self.long_monologue;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::LandIt => {
+                let c = &self.land_it;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::HoldSilence => {
+                let c = &self.hold_silence;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::SilenceHeld => {
+                let c = &self.silence_held;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::SlowDown => {
+                let c = &self.slow_down;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::SlowYes => {
+                let c = &self.slow_yes;
                 (c.severity, c.message.as_str(), c.enabled)
             }
         }
@@ -617,6 +726,11 @@ impl CoachRules {
             good_label: c.good_label,
             talk_ratio: c.talk_ratio,
             long_monologue: c.long_monologue,
+            land_it: c.land_it,
+            hold_silence: c.hold_silence,
+            silence_held: c.silence_held,
+            slow_down: c.slow_down,
+            slow_yes: c.slow_yes,
         };
         for id in CueId::ALL {
             let m = cues.min_confidence(id);

@@ -321,6 +321,7 @@ fn segment_of(speaker: Speaker, a: &Active, post_roll: usize, now: u64) -> Speec
         closed_at_sample: now,
         closed_at: Instant::now(),
         cancel: None,
+        prosody: None,
     }
 }
 

@@ -98,6 +98,7 @@ pub fn synthetic_session(sessions_dir: &Path, secs: f64) -> String {
     let utt = |id: u64, speaker: Speaker, start: f64, end: f64, text: &str, act: Act| {
         ClassifiedUtterance {
             utterance: Utterance {
+                prosody: None,
                 id,
                 speaker,
                 start_sample: (start * sr as f64) as u64,
@@ -122,6 +123,7 @@ pub fn synthetic_session(sessions_dir: &Path, secs: f64) -> String {
     ))
     .unwrap();
     rec.cue(&Cue {
+        review_only: false,
         id: CueId::OpeningYes,
         severity: Severity::Nudge,
         message: "Openers that beg for yes raise guards.".into(),

@@ -26,11 +26,16 @@ mod commitment;
 mod counterfeit_yes;
 mod good_label;
 mod good_no_question;
+mod hold_silence;
+pub mod land_it;
 mod long_monologue;
 mod no_heard;
 mod opening_yes;
 mod pitch_early;
 mod question_barrage;
+mod silence_held;
+mod slow_down;
+pub mod slow_yes;
 mod talk_ratio;
 mod thats_right;
 mod yes_ladder;
@@ -65,7 +70,25 @@ pub trait CueRule: Send {
     }
     /// Forgets the conversation.
     fn reset(&mut self);
+    /// A delivery cue (how it was said, not what): live, at most one delivery cue per
+    /// [`DELIVERY_EVERY_SAMPLES`]; the rest are recorded for the review only.
+    fn delivery(&self) -> bool {
+        false
+    }
+    /// Shown live at all (else recorded for the review only, whatever the pacing).
+    fn live(&self) -> bool {
+        true
+    }
+    /// The cue's message from its configured text: a rule that measured something fills in
+    /// its `{...}` fields (the measurement, never the mind: "ended ↗ +4.8 st").
+    fn message(&self, text: &str) -> String {
+        text.to_string()
+    }
 }
+
+/// Live pacing of the delivery cues: at most one every 30 s. Studies of live feedback found
+/// sparse cues help and dense ones hurt; the rest go to the review and the debrief.
+pub const DELIVERY_EVERY_SAMPLES: u64 = 30 * crate::event::SAMPLE_RATE_HZ as u64;
 
 /// Every cue rule, in the order the cues of one utterance are emitted.
 pub fn rules(r: &CueRules) -> Vec<Box<dyn CueRule>> {
@@ -82,6 +105,11 @@ pub fn rules(r: &CueRules) -> Vec<Box<dyn CueRule>> {
         Box::new(commitment::Commitment::new(r)),
         Box::new(long_monologue::LongMonologue::new(r)),
         Box::new(talk_ratio::TalkRatio::new(r)),
+        Box::new(land_it::LandIt::new(r)),
+        Box::new(hold_silence::HoldSilence::new(r)),
+        Box::new(silence_held::SilenceHeld::new(r)),
+        Box::new(slow_down::SlowDown::new(r)),
+        Box::new(slow_yes::SlowYes::new(r)),
     ]
 }
 
@@ -98,12 +126,90 @@ pub struct CallState {
     pub discovered: bool,
     /// Latest end of timed speech seen, or the stream time `on_time` reported, in samples.
     pub now: u64,
+    /// Pauses (ms) before the answers of "them" to "me" before the current utterance: the
+    /// call's usual answer gap is their median.
+    pub them_gaps: Vec<u32>,
+    /// The current utterance's gap, moved into `them_gaps` when the next one comes.
+    pending_gap: Option<u32>,
+    /// Each speaker's usual delivery: from the first minute of their voiced speech.
+    pub baseline_me: Baseline,
+    pub baseline_them: Baseline,
+}
+
+/// One speaker's usual delivery in this call: medians over the utterances of their first
+/// minute of voiced speech ("higher than your usual", not than anyone's).
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    voiced_s: f32,
+    rates: Vec<f32>,
+    f0s: Vec<f32>,
+}
+
+/// Voiced seconds that make a speaker's baseline.
+const BASELINE_VOICED_S: f32 = 60.0;
+
+impl Baseline {
+    fn add(&mut self, p: &crate::event::Prosody) {
+        if self.voiced_s >= BASELINE_VOICED_S || p.voiced_s <= 0.0 {
+            return;
+        }
+        self.voiced_s += p.voiced_s;
+        if let Some(r) = p.rate_syl_s {
+            self.rates.push(r);
+        }
+        if let Some(f) = p.f0_median_hz {
+            self.f0s.push(f);
+        }
+    }
+
+    /// The usual speaking rate (syllables per voiced second), once `min_n` utterances had one.
+    pub fn rate(&self, min_n: usize) -> Option<f32> {
+        (self.rates.len() >= min_n).then(|| median(&self.rates))
+    }
+
+    /// The usual pitch (Hz), once `min_n` utterances had one.
+    pub fn f0(&self, min_n: usize) -> Option<f32> {
+        (self.f0s.len() >= min_n).then(|| median(&self.f0s))
+    }
+}
+
+fn median(v: &[f32]) -> f32 {
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    match s.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
+impl CallState {
+    /// The call's usual answer gap of "them" (ms): the median of at least `min_n` earlier
+    /// gaps.
+    pub fn usual_them_gap(&self, min_n: usize) -> Option<f32> {
+        (self.them_gaps.len() >= min_n).then(|| {
+            let v: Vec<f32> = self.them_gaps.iter().map(|g| *g as f32).collect();
+            median(&v)
+        })
+    }
 }
 
 impl CallState {
     fn observe(&mut self, cu: &ClassifiedUtterance) {
         use crate::event::Act;
         let u = &cu.utterance;
+        if let Some(g) = self.pending_gap.take() {
+            self.them_gaps.push(g);
+        }
+        if u.speaker == Speaker::Them {
+            self.pending_gap = u.hesitation.as_ref().and_then(|h| h.pause_before_ms);
+        }
+        if let Some(p) = &u.prosody {
+            match u.speaker {
+                Speaker::Me => self.baseline_me.add(p),
+                Speaker::Them => self.baseline_them.add(p),
+            }
+        }
         self.at = u.end_sample.max(u.start_sample);
         self.timed = u.end_sample > u.start_sample;
         match u.speaker {
@@ -133,6 +239,8 @@ pub struct CueEngine {
     cues: Vec<Box<dyn CueRule>>,
     /// A cue of the last utterance was held back for low confidence.
     held: bool,
+    /// Where the last delivery cue shown live was placed.
+    last_live_delivery: Option<u64>,
 }
 
 impl CueEngine {
@@ -142,6 +250,7 @@ impl CueEngine {
             call: CallState::default(),
             cues: self::rules(rules),
             held: false,
+            last_live_delivery: None,
         }
     }
 
@@ -149,6 +258,7 @@ impl CueEngine {
     pub fn reset(&mut self) {
         self.call = CallState::default();
         self.held = false;
+        self.last_live_delivery = None;
         for c in &mut self.cues {
             c.reset();
         }
@@ -160,11 +270,12 @@ impl CueEngine {
     fn emit(
         &mut self,
         verdict: Verdict,
-        id: CueId,
+        i: usize,
         sure: bool,
         uid: Option<u64>,
         out: &mut Vec<Cue>,
     ) {
+        let id = self.cues[i].id();
         let at_sample = match verdict {
             Verdict::Quiet => return,
             Verdict::Hold => {
@@ -178,12 +289,23 @@ impl CueEngine {
             self.held = true;
         }
         if enabled && sure {
+            let message = self.cues[i].message(message);
+            // Delivery cues are paced: one live per 30 s, the rest for the review.
+            let review_only = !self.cues[i].live()
+                || self.cues[i].delivery()
+                    && self
+                        .last_live_delivery
+                        .is_some_and(|l| at_sample < l + DELIVERY_EVERY_SAMPLES);
+            if self.cues[i].delivery() && !review_only {
+                self.last_live_delivery = Some(at_sample);
+            }
             out.push(Cue {
                 id,
                 severity,
-                message: message.to_string(),
+                message,
                 at_sample,
                 utterance_id: uid,
+                review_only,
             });
         }
     }
@@ -197,7 +319,7 @@ impl CueEngine {
             let id = self.cues[i].id();
             let sure = conf >= self.rules.min_confidence(id);
             let v = self.cues[i].on_utterance(&self.call, cu, sure);
-            self.emit(v, id, sure, Some(cu.utterance.id), out);
+            self.emit(v, i, sure, Some(cu.utterance.id), out);
         }
     }
 
@@ -211,9 +333,8 @@ impl CueEngine {
     pub fn on_time(&mut self, now_sample: u64, out: &mut Vec<Cue>) {
         self.call.now = self.call.now.max(now_sample);
         for i in 0..self.cues.len() {
-            let id = self.cues[i].id();
             let v = self.cues[i].on_time(&self.call);
-            self.emit(v, id, true, None, out);
+            self.emit(v, i, true, None, out);
         }
     }
 }
@@ -244,6 +365,7 @@ mod tests {
                 text: text.into(),
                 latency_ms: None,
                 hesitation: None,
+                prosody: None,
             };
             self.id += 1;
             let mut out = Vec::new();
@@ -265,6 +387,329 @@ mod tests {
         fn them(&mut self, act: Act, text: &str) -> Vec<CueId> {
             self.timed(Speaker::Them, act, text, 0.0, 0.0)
         }
+        /// A timed utterance with its measured pause and prosody; the cues it raised (with
+        /// their review-only flag).
+        fn voiced(&mut self, v: Voiced) -> Vec<(CueId, bool)> {
+            let u = Utterance {
+                id: self.id,
+                speaker: v.speaker,
+                start_sample: secs_to_samples(v.start),
+                end_sample: secs_to_samples(v.end),
+                text: v.text.into(),
+                latency_ms: None,
+                hesitation: Some(crate::event::Hesitation {
+                    pause_before_ms: v.pause_ms,
+                    ..Default::default()
+                }),
+                prosody: Some(crate::event::Prosody {
+                    version: crate::event::PROSODY_VERSION,
+                    f0_median_hz: Some(180.0),
+                    f0_range_st: Some(6.0),
+                    end: v.end_dir,
+                    end_slope_st_s: v.slope,
+                    rate_syl_s: v.rate,
+                    level_dbfs: -25.0,
+                    voiced_s: v.voiced,
+                    voice_start: Some(v.start),
+                    voice_end: Some(v.end),
+                    contour_hz: Vec::new(),
+                }),
+            };
+            self.id += 1;
+            let mut out = Vec::new();
+            self.e.on_utterance(
+                &ClassifiedUtterance {
+                    utterance: u,
+                    act: v.act,
+                    why: String::new(),
+                    confidence: None,
+                    unsure: false,
+                },
+                &mut out,
+            );
+            out.iter().map(|c| (c.id, c.review_only)).collect()
+        }
+    }
+
+    /// What `T::voiced` takes.
+    struct Voiced {
+        speaker: Speaker,
+        act: Act,
+        text: &'static str,
+        start: f64,
+        end: f64,
+        pause_ms: Option<u32>,
+        end_dir: crate::event::Ending,
+        slope: Option<f32>,
+        rate: Option<f32>,
+        voiced: f32,
+    }
+
+    fn said(speaker: Speaker, act: Act, text: &'static str, start: f64, end: f64) -> Voiced {
+        Voiced {
+            speaker,
+            act,
+            text,
+            start,
+            end,
+            pause_ms: None,
+            end_dir: crate::event::Ending::Fall,
+            slope: Some(-8.0),
+            rate: Some(4.5),
+            voiced: ((end - start) * 0.6) as f32,
+        }
+    }
+
+    fn has(c: &[(CueId, bool)], id: CueId) -> bool {
+        c.iter().any(|(i, _)| *i == id)
+    }
+
+    /// A call of `n` yes-questions answered "Yes." after `gap_ms`, then one answered after
+    /// `last_ms`: the cues of the last answer.
+    fn yes_after(n: usize, gap_ms: u32, last_ms: u32) -> Vec<(CueId, bool)> {
+        let mut t = T::new();
+        let mut at = 0.0;
+        let mut last = Vec::new();
+        for i in 0..=n {
+            let gap = if i == n { last_ms } else { gap_ms };
+            t.voiced(said(
+                Speaker::Me,
+                YesQuestion,
+                "Does that work?",
+                at,
+                at + 1.5,
+            ));
+            at += 1.5 + f64::from(gap) / 1000.0;
+            last = t.voiced(Voiced {
+                pause_ms: Some(gap),
+                ..said(Speaker::Them, ConfirmationYes, "Yes.", at, at + 0.5)
+            });
+            at += 8.0;
+        }
+        last
+    }
+
+    #[test]
+    fn slow_yes_fires_on_a_late_yes_against_the_calls_usual_gap() {
+        // Usual 0.3 s: a yes after 1.6 s is slow, after 0.3 s or 0.9 s it is not.
+        let c = yes_after(3, 300, 1600);
+        assert!(has(&c, CueId::SlowYes), "{c:?}");
+        assert!(!has(&yes_after(3, 300, 300), CueId::SlowYes));
+        assert!(!has(&yes_after(3, 300, 900), CueId::SlowYes));
+        // A call whose usual gap is 1 s: 1.6 s is not twice that.
+        assert!(!has(&yes_after(3, 1000, 1600), CueId::SlowYes));
+        // Too few answers yet to know what is usual: quiet.
+        assert!(!has(&yes_after(1, 300, 1600), CueId::SlowYes));
+        // The message names the measurement.
+        let mut t = T::new();
+        let mut out = Vec::new();
+        for (i, g) in [300u32, 300, 300, 1600].into_iter().enumerate() {
+            let at = i as f64 * 10.0;
+            t.voiced(said(
+                Speaker::Me,
+                YesQuestion,
+                "Does that work?",
+                at,
+                at + 1.5,
+            ));
+            let u = Utterance {
+                id: 100 + i as u64,
+                speaker: Speaker::Them,
+                start_sample: secs_to_samples(at + 3.0),
+                end_sample: secs_to_samples(at + 3.5),
+                text: "Yes.".into(),
+                latency_ms: None,
+                hesitation: Some(crate::event::Hesitation {
+                    pause_before_ms: Some(g),
+                    ..Default::default()
+                }),
+                prosody: None,
+            };
+            out.clear();
+            t.e.on_utterance(
+                &ClassifiedUtterance {
+                    utterance: u,
+                    act: ConfirmationYes,
+                    why: String::new(),
+                    confidence: None,
+                    unsure: false,
+                },
+                &mut out,
+            );
+        }
+        let m = out.iter().find(|c| c.id == CueId::SlowYes).unwrap();
+        assert!(m.message.contains("1.6 s"), "{}", m.message);
+    }
+
+    #[test]
+    fn land_it_fires_on_a_rising_ask_for_the_review_only() {
+        let rising = |text: &'static str, act: Act, slope: f32| Voiced {
+            end_dir: crate::event::Ending::Rise,
+            slope: Some(slope),
+            ..said(Speaker::Me, act, text, 1.0, 3.0)
+        };
+        let mut t = T::new();
+        // +12 st/s over the 400 ms window: +4.8 st.
+        let c = t.voiced(rising("The price is 450 dollars a month.", Other, 12.0));
+        assert_eq!(
+            c.iter().find(|(i, _)| *i == CueId::LandIt),
+            Some(&(CueId::LandIt, true)),
+            "recorded, not shown live"
+        );
+        // A landed ask, a small rise, a question and a plain remark: quiet.
+        let mut t = T::new();
+        assert!(!has(
+            &t.voiced(said(
+                Speaker::Me,
+                Other,
+                "The price is 450 dollars.",
+                1.0,
+                3.0
+            )),
+            CueId::LandIt
+        ));
+        assert!(!has(
+            &t.voiced(rising("The price is 450 dollars.", Other, 5.0)),
+            CueId::LandIt
+        ));
+        assert!(!has(
+            &t.voiced(rising("Could we meet on Friday?", YesQuestion, 12.0)),
+            CueId::LandIt
+        ));
+        assert!(!has(
+            &t.voiced(rising("I saw the game last night.", Other, 12.0)),
+            CueId::LandIt
+        ));
+        // A pitch is an ask.
+        assert!(has(
+            &t.voiced(rising("Our platform saves ten hours a week.", Pitch, 12.0)),
+            CueId::LandIt
+        ));
+    }
+
+    #[test]
+    fn hold_silence_after_a_label_and_praise_for_a_silence_held() {
+        let mut t = T::new();
+        t.voiced(said(
+            Speaker::Me,
+            Label,
+            "It sounds like the timing worries you.",
+            0.0,
+            2.0,
+        ));
+        // Speaking again 1.2 s later, "them" silent: too soon.
+        let c = t.voiced(said(
+            Speaker::Me,
+            Other,
+            "I mean, we can move it.",
+            3.2,
+            5.0,
+        ));
+        assert!(has(&c, CueId::HoldSilence), "{c:?}");
+        // Waited, and they answered after 3.4 s: praise, no nudge.
+        let mut t = T::new();
+        t.voiced(said(Speaker::Me, Mirror, "The timing?", 0.0, 1.0));
+        let c = t.voiced(Voiced {
+            pause_ms: Some(3400),
+            ..said(
+                Speaker::Them,
+                Other,
+                "Yes, the quarter ends in May.",
+                4.4,
+                6.0,
+            )
+        });
+        assert!(has(&c, CueId::SilenceHeld), "{c:?}");
+        let c = t.voiced(said(Speaker::Me, Other, "Tell me more.", 6.5, 7.0));
+        assert!(!has(&c, CueId::HoldSilence));
+        // They answered quickly: nothing to praise. A label followed 2.5 s later: no nudge.
+        let mut t = T::new();
+        t.voiced(said(
+            Speaker::Me,
+            Label,
+            "It seems like this matters.",
+            0.0,
+            2.0,
+        ));
+        assert!(!has(
+            &t.voiced(Voiced {
+                pause_ms: Some(400),
+                ..said(Speaker::Them, Other, "It does.", 2.4, 3.0)
+            }),
+            CueId::SilenceHeld
+        ));
+        let mut t = T::new();
+        t.voiced(said(
+            Speaker::Me,
+            Label,
+            "It seems like this matters.",
+            0.0,
+            2.0,
+        ));
+        assert!(!has(
+            &t.voiced(said(Speaker::Me, Other, "Right.", 4.5, 5.0)),
+            CueId::HoldSilence
+        ));
+    }
+
+    #[test]
+    fn slow_down_against_my_own_first_minute() {
+        let at_rate = |t: &mut T, i: usize, rate: f32| {
+            let start = i as f64 * 6.0;
+            t.voiced(Voiced {
+                rate: Some(rate),
+                voiced: 3.0,
+                ..said(Speaker::Me, Other, "words", start, start + 4.0)
+            })
+        };
+        let mut t = T::new();
+        let mut fired = Vec::new();
+        // The first minute of voice (20 utterances of 3 s) at 4.8 a second, then 6.0.
+        for i in 0..20 {
+            fired.extend(at_rate(&mut t, i, 4.8));
+        }
+        assert!(!has(&fired, CueId::SlowDown));
+        let mut late = Vec::new();
+        for i in 20..23 {
+            late.extend(at_rate(&mut t, i, 6.0));
+        }
+        assert!(has(&late, CueId::SlowDown), "{late:?}");
+        // A quick talker at their usual pace: quiet.
+        let mut t = T::new();
+        let mut all = Vec::new();
+        for i in 0..30 {
+            all.extend(at_rate(&mut t, i, 6.2));
+        }
+        assert!(!has(&all, CueId::SlowDown));
+    }
+
+    #[test]
+    fn delivery_cues_are_paced_one_live_per_30_seconds() {
+        let mut t = T::new();
+        let mut at = 0.0;
+        let mut shown = Vec::new();
+        // A label, then speaking again too soon, every 10 s: the nudge is due each time, live
+        // at most every 30 s.
+        for _ in 0..6 {
+            t.voiced(said(
+                Speaker::Me,
+                Label,
+                "It sounds like it matters.",
+                at,
+                at + 2.0,
+            ));
+            for (id, review_only) in
+                t.voiced(said(Speaker::Me, Other, "So anyway.", at + 2.5, at + 3.5))
+            {
+                if id == CueId::HoldSilence {
+                    shown.push((at, review_only));
+                }
+            }
+            at += 10.0;
+        }
+        assert_eq!(shown.len(), 6);
+        let live: Vec<f64> = shown.iter().filter(|s| !s.1).map(|s| s.0).collect();
+        assert_eq!(live, vec![0.0, 30.0]);
     }
 
     use Act::*;
@@ -387,7 +832,12 @@ mod tests {
         assert_eq!(t.me(Label), vec![CueId::GoodLabel]);
         assert_eq!(t.me(Mirror), vec![CueId::GoodLabel]);
         let mut out = Vec::new();
-        t.e.emit(Verdict::Fire(0), CueId::GoodLabel, true, None, &mut out);
+        let i =
+            t.e.cues
+                .iter()
+                .position(|c| c.id() == CueId::GoodLabel)
+                .unwrap();
+        t.e.emit(Verdict::Fire(0), i, true, None, &mut out);
         assert_eq!(out[0].severity, Severity::Praise);
     }
 
@@ -506,6 +956,11 @@ mod tests {
                 CueId::Commitment,
                 CueId::LongMonologue,
                 CueId::TalkRatio,
+                CueId::LandIt,
+                CueId::HoldSilence,
+                CueId::SilenceHeld,
+                CueId::SlowDown,
+                CueId::SlowYes,
             ]
         );
         let all: std::collections::BTreeSet<CueId> = ids.into_iter().collect();
