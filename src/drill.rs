@@ -370,6 +370,7 @@ fn one_try(
         stop,
         try_stop: try_stop.clone(),
         target: item.moment.target,
+        land: item.moment.flag == crate::transforms::rewrite::Flag::LandIt,
         prompted: item.prompt_audio.is_some(),
         timeout: opts.answer_timeout,
         prompt_end: None,
@@ -428,6 +429,8 @@ struct TrySink<'p, 'f, 'g> {
     /// This try's session, voice and practitioner.
     try_stop: Arc<AtomicBool>,
     target: crate::event::Act,
+    /// A delivery moment: the try hits when its end falls (or stays level), whatever words.
+    land: bool,
     prompted: bool,
     timeout: Duration,
     /// Where the prompt's playback ended (stream samples).
@@ -472,6 +475,7 @@ impl TrySink<'_, '_, '_> {
                     act,
                     text,
                     latency_ms,
+                    prosody,
                     ..
                 } if self.answer.is_none() => {
                     // Answer start against the prompt's end (0 when it talked over the prompt).
@@ -481,7 +485,11 @@ impl TrySink<'_, '_, '_> {
                     let a = DrillTry {
                         text: text.clone(),
                         act: Some(*act),
-                        hit: judge(self.target, Some(*act)),
+                        hit: if self.land {
+                            crate::session::drill::landed(prosody.as_ref())
+                        } else {
+                            judge(self.target, Some(*act))
+                        },
                         latency_ms: Some(latency.round()),
                         verdict_ms: latency_ms.map(f64::round),
                     };

@@ -432,10 +432,11 @@ pub enum CueId {
     SilenceHeld,
     SlowDown,
     SlowYes,
+    ClosingUp,
 }
 
 impl CueId {
-    pub const ALL: [CueId; 17] = [
+    pub const ALL: [CueId; 18] = [
         CueId::OpeningYes,
         CueId::YesLadder,
         CueId::QuestionBarrage,
@@ -453,6 +454,7 @@ impl CueId {
         CueId::SilenceHeld,
         CueId::SlowDown,
         CueId::SlowYes,
+        CueId::ClosingUp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -474,6 +476,7 @@ impl CueId {
             CueId::SilenceHeld => "silence_held",
             CueId::SlowDown => "slow_down",
             CueId::SlowYes => "slow_yes",
+            CueId::ClosingUp => "closing_up",
         }
     }
 }

@@ -85,6 +85,8 @@ fn live_review_and_history_pages_work_in_chromium() {
     let marker = review["marker"].as_f64().unwrap();
     let after = review["after_marker"].as_f64().unwrap();
     assert!((marker - after).abs() < 1.0, "{review}");
+    // Each voiced line of the review carries its pitch contour.
+    assert!(review["contours"].as_u64().unwrap() >= 1, "{review}");
     for shot in [
         "live.png",
         "history.png",

@@ -155,12 +155,13 @@ fn count_word(n: usize) -> String {
 
 /// Order of flags of equal severity when choosing the main flag: the most specific technique
 /// first.
-const FLAG_PRIORITY: [Flag; 5] = [
+const FLAG_PRIORITY: [Flag; 6] = [
     Flag::PitchEarly,
     Flag::YesLadder,
     Flag::OpeningYes,
     Flag::MissedChance,
     Flag::QuestionBarrage,
+    Flag::LandIt,
 ];
 
 /// The debrief of a call, from its events alone.
@@ -225,9 +226,16 @@ pub fn build(events: &[SessionEvent], rules: &RewriteRules) -> Debrief {
         flags.dedup_by_key(|f| f.0);
         let severity = flags[0].1;
         let them = them_before.map(|p| (p.text, p.act));
-        let rewrite = flags
-            .iter()
-            .find_map(|(f, _)| rules.rewrite(*f, u.text, them));
+        let rewrite = flags.iter().find_map(|(f, _)| match f {
+            // A delivery moment: the same words, the end brought down ("you asked for the
+            // meeting ending ↗; say it again, landing ↘").
+            Flag::LandIt => Some(Rewrite {
+                text: u.text.to_string(),
+                act: u.act,
+                rule: "land_it: the same words, landing the end \u{2198}".into(),
+            }),
+            _ => rules.rewrite(*f, u.text, them),
+        });
         moments.push(Moment {
             utterance_id: *uid,
             start: u.start,
@@ -501,6 +509,36 @@ mod tests {
             time,
             utterance_id: Some(uid),
         }
+    }
+
+    #[test]
+    fn a_rising_ask_is_a_delivery_moment_with_the_same_words_landed() {
+        let ev = vec![
+            SessionEvent::Utterance {
+                prosody: None,
+                id: 0,
+                speaker: Speaker::Me,
+                start: 1.0,
+                end: 3.0,
+                text: "The price is 450 dollars a month.".into(),
+                act: Act::Other,
+                why: String::new(),
+                confidence: None,
+                unsure: false,
+                latency_ms: None,
+                hesitation: None,
+            },
+            cue(CueId::LandIt, Severity::Nudge, 3.0, 0),
+        ];
+        let d = build(&ev, &RewriteRules::builtin().unwrap());
+        assert_eq!(d.moments.len(), 1);
+        let m = &d.moments[0];
+        assert_eq!(m.flags, vec![Flag::LandIt]);
+        let r = m.rewrite.as_ref().unwrap();
+        assert_eq!(r.text, "The price is 450 dollars a month.");
+        assert!(r.rule.contains('\u{2198}'), "{}", r.rule);
+        // It can rank among the top changes.
+        assert_eq!(d.top, vec![0]);
     }
 
     #[test]

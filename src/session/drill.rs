@@ -326,6 +326,13 @@ pub fn judge(target: Act, answer: Option<Act>) -> bool {
     answer == Some(target)
 }
 
+/// A land-it try hits when its measured ending fell or stayed level (an unknown ending is no
+/// hit: the voice gave too little to tell).
+pub fn landed(p: Option<&crate::event::Prosody>) -> bool {
+    use crate::event::Ending;
+    p.is_some_and(|p| matches!(p.end, Ending::Fall | Ending::Level))
+}
+
 /// Whether a moment gets another try after `tries` (at most `max_tries`; a hit ends it).
 pub fn another_try(tries: &[DrillTry], max_tries: usize) -> bool {
     tries.len() < max_tries && !tries.iter().any(|t| t.hit)

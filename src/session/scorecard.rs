@@ -678,6 +678,105 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn delivery_counts_landed_asks_the_dj_voice_and_the_delivery_cues() {
+        use crate::event::{Ending, Prosody, PROSODY_VERSION};
+        use Act::*;
+        use Speaker::*;
+        let voiced = |ev: SessionEvent, end: Ending, f0: f32, rate: f32| match ev {
+            SessionEvent::Utterance {
+                id,
+                speaker,
+                start,
+                end: e,
+                text,
+                act,
+                ..
+            } => SessionEvent::Utterance {
+                prosody: Some(Prosody {
+                    version: PROSODY_VERSION,
+                    f0_median_hz: Some(f0),
+                    f0_range_st: Some(5.0),
+                    end,
+                    end_slope_st_s: None,
+                    rate_syl_s: Some(rate),
+                    level_dbfs: -25.0,
+                    voiced_s: 1.0,
+                    voice_start: None,
+                    voice_end: None,
+                    contour_hz: Vec::new(),
+                }),
+                id,
+                speaker,
+                start,
+                end: e,
+                text,
+                act,
+                why: String::new(),
+                confidence: None,
+                unsure: false,
+                latency_ms: None,
+                hesitation: None,
+            },
+            other => other,
+        };
+        // Without prosody: no delivery section (typed text, old sessions).
+        assert_eq!(Scorecard::compute(&call(), None).delivery, None);
+        let ev = vec![
+            voiced(
+                u(0, Me, 0.0, 2.0, "Hi, I'm calling about your plan.", Other),
+                Ending::Fall,
+                200.0,
+                5.0,
+            ),
+            // Asks: a price landed low and slow (the DJ voice), a pitch rising, a deadline level.
+            voiced(
+                u(1, Me, 3.0, 5.0, "It's 40 dollars a month.", Other),
+                Ending::Fall,
+                180.0,
+                4.0,
+            ),
+            voiced(
+                u(2, Me, 6.0, 8.0, "Our plan covers the whole family.", Pitch),
+                Ending::Rise,
+                210.0,
+                5.5,
+            ),
+            voiced(
+                u(3, Me, 9.0, 11.0, "We need an answer by Friday.", Other),
+                Ending::Level,
+                205.0,
+                5.2,
+            ),
+            // Not asks: a question and an unmeasured ending.
+            voiced(
+                u(4, Me, 12.0, 13.0, "Does that work?", YesQuestion),
+                Ending::Rise,
+                220.0,
+                5.0,
+            ),
+            voiced(
+                u(5, Me, 14.0, 15.0, "The price is 30 dollars.", Other),
+                Ending::Unknown,
+                200.0,
+                5.0,
+            ),
+            cue(CueId::SlowYes, 16.0),
+            cue(CueId::SilenceHeld, 17.0),
+            cue(CueId::HoldSilence, 18.0),
+        ];
+        let d = Scorecard::compute(&ev, None).delivery.unwrap();
+        assert_eq!((d.asks_measured, d.asks_landed, d.dj_voice_asks), (3, 2, 1));
+        assert_eq!(
+            (d.slow_yeses, d.silences_held, d.silences_broken),
+            (1, 1, 1)
+        );
+        assert_eq!(d.rate_usual, Some(5.0));
+        assert!(Scorecard::compute(&ev, None)
+            .render_text()
+            .contains("asks landed 2 of 3"));
+    }
+
+    #[test]
     fn fillers() {
         let mut m = BTreeMap::new();
         assert_eq!(

@@ -856,6 +856,19 @@ pub fn measure_segment(pitch: &PitchStream, seg: &SpeechSegment) -> Prosody {
     let ms = |s: u64| (samples_to_secs(s) * 1000.0).round() / 1000.0;
     p.voice_start = Some(ms(on));
     p.voice_end = Some(ms(off));
+    tidy(p)
+}
+
+/// Rounds the record's measures to what they can tell (0.1 Hz, 0.01 st, 0.1 dB, 10 ms), so
+/// the logs are read by people, not only by programs.
+fn tidy(mut p: Prosody) -> Prosody {
+    let r = |x: f32, step: f32| (x / step).round() * step;
+    p.f0_median_hz = p.f0_median_hz.map(|x| r(x, 0.1));
+    p.f0_range_st = p.f0_range_st.map(|x| r(x, 0.01));
+    p.end_slope_st_s = p.end_slope_st_s.map(|x| r(x, 0.01));
+    p.rate_syl_s = p.rate_syl_s.map(|x| r(x, 0.01));
+    p.level_dbfs = r(p.level_dbfs, 0.1);
+    p.voiced_s = r(p.voiced_s, 0.01);
     p
 }
 
@@ -865,7 +878,7 @@ pub fn with_rate(mut p: Prosody, text: &str) -> Prosody {
     if p.rate_syl_s.is_some() && p.voiced_s > 0.0 {
         p.rate_syl_s = Some(syllables(text) as f32 / p.voiced_s);
     }
-    p
+    tidy(p)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,15 +31,19 @@ pub enum Flag {
     QuestionBarrage,
     PitchEarly,
     MissedChance,
+    /// A delivery moment: an ask whose end rose (`land_it`). Its rewrite is the same words,
+    /// landed.
+    LandIt,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 5] = [
+    pub const ALL: [Flag; 6] = [
         Flag::OpeningYes,
         Flag::YesLadder,
         Flag::QuestionBarrage,
         Flag::PitchEarly,
         Flag::MissedChance,
+        Flag::LandIt,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Flag {
             Flag::QuestionBarrage => "question_barrage",
             Flag::PitchEarly => "pitch_early",
             Flag::MissedChance => "missed_chance",
+            Flag::LandIt => "land_it",
         }
     }
 
@@ -59,6 +64,7 @@ impl Flag {
             CueId::YesLadder => Some(Flag::YesLadder),
             CueId::QuestionBarrage => Some(Flag::QuestionBarrage),
             CueId::PitchEarly => Some(Flag::PitchEarly),
+            CueId::LandIt => Some(Flag::LandIt),
             _ => None,
         }
     }

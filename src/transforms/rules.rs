@@ -132,6 +132,7 @@ struct RawCues {
     silence_held: HoldSilenceRule,
     slow_down: SlowDownRule,
     slow_yes: SlowYesRule,
+    closing_up: ClosingUpRule,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,6 +360,22 @@ pub struct SlowYesRule {
     pub min_answers: usize,
 }
 
+/// `closing_up`: their answers shorter and slower after a run of my questions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingUpRule {
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// My questions in a row before it may fire (a label or mirror ends the run).
+    pub questions: usize,
+    /// Their latest answers' words at most this share of their first answers' ...
+    pub shorter: f32,
+    /// ... and their pause before answering at least this many ms longer.
+    pub slower_ms: f32,
+}
+
 /// The cue thresholds and messages.
 #[derive(Debug, Clone)]
 pub struct CueRules {
@@ -379,6 +396,7 @@ pub struct CueRules {
     pub silence_held: HoldSilenceRule,
     pub slow_down: SlowDownRule,
     pub slow_yes: SlowYesRule,
+    pub closing_up: ClosingUpRule,
 }
 
 impl CueRules {
@@ -423,7 +441,8 @@ impl CueRules {
             | CueId::LongMonologue
             | CueId::HoldSilence
             | CueId::SilenceHeld
-            | CueId::SlowDown => 0.0,
+            | CueId::SlowDown
+            | CueId::ClosingUp => 0.0,
         }
     }
 
@@ -475,6 +494,10 @@ impl CueRules {
             }
             CueId::SlowYes => {
                 let c = &self.slow_yes;
+                (c.severity, c.message.as_str(), c.enabled)
+            }
+            CueId::ClosingUp => {
+                let c = &self.closing_up;
                 (c.severity, c.message.as_str(), c.enabled)
             }
         }
@@ -731,6 +754,7 @@ impl CoachRules {
             silence_held: c.silence_held,
             slow_down: c.slow_down,
             slow_yes: c.slow_yes,
+            closing_up: c.closing_up,
         };
         for id in CueId::ALL {
             let m = cues.min_confidence(id);

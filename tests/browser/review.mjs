@@ -1,7 +1,8 @@
 // Review page test: `node tests/browser/review.mjs URL TOKEN SESSION_ID OUTDIR`.
 // Opens the review of a recorded session, plays it and checks that the playhead and the
 // highlighted transcript line move, that clicking a cue marker seeks to the cue, and that
-// clicking a transcript line seeks to it; the debrief's changes and rewrites are shown.
+// clicking a transcript line seeks to it; the debrief's changes and rewrites are shown; each
+// voiced line carries its pitch contour (inline SVG drawn from the prosody the session serves).
 import { launch, check, until, watchErrors } from "./lib.mjs";
 
 const [url, token, id, outdir] = process.argv.slice(2);
@@ -27,6 +28,16 @@ try {
     "changes with a rewrite: " + JSON.stringify(changes));
   const tries = await page.$$eval("#rv-transcript li.utt .rewrite", (l) => l.length);
   check(tries >= changes.length, `rewrites next to the flagged lines (${tries})`);
+  // Pitch contours: drawn from the session's own prosody records, not recomputed here.
+  const served = await page.evaluate(async ([id, token]) => {
+    const r = await fetch(`/api/sessions/${encodeURIComponent(id)}`, { headers: { Authorization: "Bearer " + token } });
+    const d = await r.json();
+    return d.events.filter((e) => e.type === "utterance" && e.prosody && (e.prosody.contour_hz || []).filter((v) => v).length >= 3).length;
+  }, [id, token]);
+  const contours = await page.$$eval("#rv-transcript li.utt svg.contour path", (l) => l.filter((p) => (p.getAttribute("d") || "").length > 10).length);
+  check(served >= 1 && contours === served, `a contour per voiced line (${contours} drawn, ${served} served)`);
+  const arrows = await page.$$eval("#rv-transcript li.utt .ending", (l) => l.map((x) => x.textContent));
+  check(arrows.every((a) => ["\u2197", "\u2198", "\u2192"].includes(a)), "ending arrows: " + arrows.join(" "));
   await page.screenshot({ path: `${outdir}/review.png`, fullPage: true });
 
   const state = () => page.evaluate(() => {
@@ -67,7 +78,7 @@ try {
   const s3 = await state();
   check(Math.abs(s3.t - lineStart) < 1.0, `line click seeks to ${lineStart}, now ${s3.t}`);
   check(errors.length === 0, "no page errors: " + errors.join("; "));
-  console.log(JSON.stringify({ marker: cueTime, after_marker: s2.t, line: lineStart, after_line: s3.t }));
+  console.log(JSON.stringify({ marker: cueTime, after_marker: s2.t, line: lineStart, after_line: s3.t, contours, arrows: arrows.length }));
 } finally {
   await close();
 }

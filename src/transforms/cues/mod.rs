@@ -22,6 +22,7 @@
 //!   (unsure) but neither opens the call's questions nor counts toward a ladder or a barrage:
 //!   an alert that rests on an earlier doubtful question would be a doubtful alert.
 
+mod closing_up;
 mod commitment;
 mod counterfeit_yes;
 mod good_label;
@@ -110,6 +111,7 @@ pub fn rules(r: &CueRules) -> Vec<Box<dyn CueRule>> {
         Box::new(silence_held::SilenceHeld::new(r)),
         Box::new(slow_down::SlowDown::new(r)),
         Box::new(slow_yes::SlowYes::new(r)),
+        Box::new(closing_up::ClosingUp::new(r)),
     ]
 }
 
@@ -683,6 +685,67 @@ mod tests {
         assert!(!has(&all, CueId::SlowDown));
     }
 
+    /// Questions of "me", each answered with `answers[i]` = (text, pause ms): the cues of the
+    /// last answer.
+    fn answered(answers: &[(&'static str, u32)], between: Act) -> Vec<(CueId, bool)> {
+        let mut t = T::new();
+        let mut last = Vec::new();
+        for (i, (text, pause)) in answers.iter().enumerate() {
+            let at = i as f64 * 40.0;
+            let act = if i == 2 { between } else { CalibratedQuestion };
+            t.voiced(said(
+                Speaker::Me,
+                act,
+                "What matters most here?",
+                at,
+                at + 2.0,
+            ));
+            last = t.voiced(Voiced {
+                pause_ms: Some(*pause),
+                ..said(Speaker::Them, Other, text, at + 2.5, at + 6.0)
+            });
+        }
+        last
+    }
+
+    #[test]
+    fn closing_up_when_answers_shrink_and_slow_after_a_run_of_questions() {
+        let long = "well we have been looking at a few options and the budget is tight this year";
+        let closing = [
+            (long, 300),
+            (long, 350),
+            (long, 300),
+            ("not sure", 1200),
+            ("maybe", 1400),
+        ];
+        assert!(has(
+            &answered(&closing, CalibratedQuestion),
+            CueId::ClosingUp
+        ));
+        // Short but quick: not closing up. Slow but as long: not either.
+        let quick = [
+            (long, 300),
+            (long, 350),
+            (long, 300),
+            ("not sure", 300),
+            ("maybe", 350),
+        ];
+        assert!(!has(
+            &answered(&quick, CalibratedQuestion),
+            CueId::ClosingUp
+        ));
+        let slow = [
+            (long, 300),
+            (long, 350),
+            (long, 300),
+            (long, 1200),
+            (long, 1400),
+        ];
+        assert!(!has(&answered(&slow, CalibratedQuestion), CueId::ClosingUp));
+        // A label in the run resets it: two questions since are not a run of three.
+        assert!(!has(&answered(&closing, Label), CueId::ClosingUp));
+    }
+
     #[test]
     fn delivery_cues_are_paced_one_live_per_30_seconds() {
         let mut t = T::new();
@@ -961,6 +1024,7 @@ mod tests {
                 CueId::SilenceHeld,
                 CueId::SlowDown,
                 CueId::SlowYes,
+                CueId::ClosingUp,
             ]
         );
         let all: std::collections::BTreeSet<CueId> = ids.into_iter().collect();
