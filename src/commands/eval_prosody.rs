@@ -660,3 +660,59 @@ fn praat_agreement(manifest: &Path, rows: &[Row], keys: &mut Vec<(String, f64)>)
     keys.push(("praat_voicing_agree".into(), vda));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real(name: &str) -> Vec<f32> {
+        load(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/real/clips")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    /// A real yes placed 0.8 s (then 1.6 s) after a real sentence: the pause Ringside
+    /// measures between the sounds is within 50 ms of the gap, on the wide band and on the
+    /// phone; the sentence carries a voiced prosody record.
+    #[test]
+    fn the_pause_before_a_real_answer_is_measured_between_the_sounds() {
+        let cfg = Config::default();
+        let q = real("sent_ljspeech_02.wav");
+        let a = real("word_yes_gsc_07.wav");
+        for band in [Band::Wide, Band::Tel] {
+            for gap in [0.8, 1.6] {
+                let m = Call::build(&[(&q, &a, gap)], band).measure(&cfg);
+                let (wave, _) = m.last_answer_pauses().unwrap();
+                assert!(
+                    (wave - gap * 1000.0).abs() <= 50.0,
+                    "{} gap {gap}: measured {wave} ms",
+                    band.name()
+                );
+                let me = m.utts.iter().find(|u| u.speaker == Speaker::Me).unwrap();
+                let p = me.prosody.as_ref().unwrap();
+                // LJ Speech: one female reader.
+                let f0 = p.f0_median_hz.unwrap();
+                assert!((140.0..320.0).contains(&f0), "{f0}");
+                assert!(p.voiced_s > 0.5, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_trimmed_sound_starts_and_ends_on_the_word() {
+        let a = real("word_yes_gsc_07.wav");
+        let t = trimmed(&a);
+        assert!(
+            !t.is_empty() && t.len() < a.len(),
+            "{} of {}",
+            t.len(),
+            a.len()
+        );
+        // A one-word answer lasts a few hundred milliseconds.
+        let secs = t.len() as f64 / f64::from(SAMPLE_RATE_HZ);
+        assert!((0.15..0.9).contains(&secs), "{secs}");
+    }
+}

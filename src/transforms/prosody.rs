@@ -862,13 +862,15 @@ pub fn measure_segment(pitch: &PitchStream, seg: &SpeechSegment) -> Prosody {
 /// Rounds the record's measures to what they can tell (0.1 Hz, 0.01 st, 0.1 dB, 10 ms), so
 /// the logs are read by people, not only by programs.
 fn tidy(mut p: Prosody) -> Prosody {
-    let r = |x: f32, step: f32| (x / step).round() * step;
-    p.f0_median_hz = p.f0_median_hz.map(|x| r(x, 0.1));
-    p.f0_range_st = p.f0_range_st.map(|x| r(x, 0.01));
-    p.end_slope_st_s = p.end_slope_st_s.map(|x| r(x, 0.01));
-    p.rate_syl_s = p.rate_syl_s.map(|x| r(x, 0.01));
-    p.level_dbfs = r(p.level_dbfs, 0.1);
-    p.voiced_s = r(p.voiced_s, 0.01);
+    // Dividing by the power of ten (not multiplying by its inverse) lands on the float
+    // nearest to the rounded decimal, so it prints as that decimal.
+    let r = |x: f32, per: f32| (x * per).round() / per;
+    p.f0_median_hz = p.f0_median_hz.map(|x| r(x, 10.0));
+    p.f0_range_st = p.f0_range_st.map(|x| r(x, 100.0));
+    p.end_slope_st_s = p.end_slope_st_s.map(|x| r(x, 100.0));
+    p.rate_syl_s = p.rate_syl_s.map(|x| r(x, 100.0));
+    p.level_dbfs = r(p.level_dbfs, 10.0);
+    p.voiced_s = r(p.voiced_s, 100.0);
     p
 }
 
