@@ -26,6 +26,7 @@ pub mod policy;
 pub mod practitioner;
 pub mod scenario;
 pub mod voice;
+pub mod voice_error;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -29,7 +29,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use serde::Deserialize;
 
-use super::voice::VoiceError;
+use super::voice_error::VoiceError;
 use crate::model::piper as files;
 
 /// Silence between two sentences of a line (Piper's own default).
