@@ -5,7 +5,8 @@
 //! ```text
 //! sources (microphone with reopen/fallback, replay, a role-play "them" feed)
 //!   -> audio (lock-free ring from the cpal callback, convert, resample to 16 kHz mono)
-//!   -> transforms: segment (VAD) -> transcribe (Whisper) -> classify (acts) -> cue (rules)
+//!   -> transforms: segment (VAD) and prosody (pitch, as the audio arrives) -> transcribe
+//!      (Whisper) -> turns (ids, answer pauses) -> classify (acts) -> cues (one rule a file)
 //!   -> SessionEvent records -> sinks (recording, terminal, JSON lines, the daemon's live
 //!      stream, role-play's counterpart)
 //! ```
