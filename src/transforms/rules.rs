@@ -448,58 +448,31 @@ impl CueRules {
 
     /// Severity, message and switch of a cue.
     pub fn text(&self, id: CueId) -> (Severity, &str, bool) {
-        fn t(c: &CueText) -> (Severity, &str, bool) {
-            (c.severity, c.message.as_str(), c.enabled)
+        // Every cue's table has these three fields, whatever thresholds it adds.
+        macro_rules! t {
+            ($c:expr) => {
+                ($c.severity, $c.message.as_str(), $c.enabled)
+            };
         }
         match id {
-            CueId::OpeningYes => t(&self.opening_yes),
-            CueId::YesLadder => {
-                let c = &self.yes_ladder;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::QuestionBarrage => {
-                let c = &self.question_barrage;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::PitchEarly => t(&self.pitch_early),
-            CueId::CounterfeitYes => t(&self.counterfeit_yes),
-            CueId::NoHeard => t(&self.no_heard),
-            CueId::ThatsRight => t(&self.thats_right),
-            CueId::Commitment => t(&self.commitment),
-            CueId::GoodNoQuestion => t(&self.good_no_question),
-            CueId::GoodLabel => t(&self.good_label),
-            CueId::TalkRatio => {
-                let c = &self.talk_ratio;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::LongMonologue => {
-                let c = &self.long_monologue;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::LandIt => {
-                let c = &self.land_it;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::HoldSilence => {
-                let c = &self.hold_silence;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::SilenceHeld => {
-                let c = &self.silence_held;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::SlowDown => {
-                let c = &self.slow_down;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::SlowYes => {
-                let c = &self.slow_yes;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
-            CueId::ClosingUp => {
-                let c = &self.closing_up;
-                (c.severity, c.message.as_str(), c.enabled)
-            }
+            CueId::OpeningYes => t!(self.opening_yes),
+            CueId::YesLadder => t!(self.yes_ladder),
+            CueId::QuestionBarrage => t!(self.question_barrage),
+            CueId::PitchEarly => t!(self.pitch_early),
+            CueId::CounterfeitYes => t!(self.counterfeit_yes),
+            CueId::NoHeard => t!(self.no_heard),
+            CueId::ThatsRight => t!(self.thats_right),
+            CueId::Commitment => t!(self.commitment),
+            CueId::GoodNoQuestion => t!(self.good_no_question),
+            CueId::GoodLabel => t!(self.good_label),
+            CueId::TalkRatio => t!(self.talk_ratio),
+            CueId::LongMonologue => t!(self.long_monologue),
+            CueId::LandIt => t!(self.land_it),
+            CueId::HoldSilence => t!(self.hold_silence),
+            CueId::SilenceHeld => t!(self.silence_held),
+            CueId::SlowDown => t!(self.slow_down),
+            CueId::SlowYes => t!(self.slow_yes),
+            CueId::ClosingUp => t!(self.closing_up),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! their first answers in this call. Voss: "your client's tone will sound more defensive as you
 //! put another question on them." Stop asking; label.
 
-use super::{CallState, CueRule, Verdict};
+use super::{median, CallState, CueRule, Verdict};
 use crate::event::{Act, ClassifiedUtterance, CueId, Speaker};
 use crate::transforms::rules::CueRules;
 
@@ -36,18 +36,6 @@ impl ClosingUp {
             answers: Vec::new(),
             fired_in_run: false,
         }
-    }
-}
-
-fn median(mut v: Vec<f32>) -> f32 {
-    v.sort_by(f32::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 
@@ -90,12 +78,12 @@ impl CueRule for ClosingUp {
                 let first = &self.answers[..FIRST_ANSWERS];
                 let latest = &self.answers[self.answers.len() - LATEST..];
                 let (w0, p0) = (
-                    median(first.iter().map(|a| a.0).collect()),
-                    median(first.iter().map(|a| a.1).collect()),
+                    median(&first.iter().map(|a| a.0).collect::<Vec<_>>()),
+                    median(&first.iter().map(|a| a.1).collect::<Vec<_>>()),
                 );
                 let (w1, p1) = (
-                    median(latest.iter().map(|a| a.0).collect()),
-                    median(latest.iter().map(|a| a.1).collect()),
+                    median(&latest.iter().map(|a| a.0).collect::<Vec<_>>()),
+                    median(&latest.iter().map(|a| a.1).collect::<Vec<_>>()),
                 );
                 if w1 <= w0 * self.shorter && p1 >= p0 + self.slower_ms {
                     self.fired_in_run = true;
